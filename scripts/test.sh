@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The project's checks, exactly as CI runs them: lint, then the test suite on two workers.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check src tests bench
+.venv/bin/ruff format --check src tests bench
+.venv/bin/python -m pytest -n 2 -q "$@"

@@ -1,0 +1,3 @@
+"""onebar: one bar for every contributor, internal or external."""
+
+__version__ = "0.1.0"

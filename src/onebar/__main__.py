@@ -1,0 +1,3 @@
+from onebar.cli import main
+
+main()
