@@ -168,7 +168,7 @@ def render_adr(adr: Adr) -> str:
     """The file's text: front matter in a fixed key order, then the body as it was."""
     front: dict[str, Any] = {
         "status": f"superseded by ADR-{adr.superseded_by:04d}" if adr.superseded_by else adr.status,
-        "date": adr.date.isoformat() if adr.date else None,
+        "date": adr.date,
         "decision-makers": adr.deciders,
         "consulted": adr.consulted,
         "informed": adr.informed,
@@ -176,9 +176,7 @@ def render_adr(adr: Adr) -> str:
     if adr.supersedes:
         front["supersedes"] = [f"ADR-{n:04d}" for n in adr.supersedes]
     front.update(adr.extra)
-    front["sign-off"] = [
-        {"person": s.person, "organisation": s.organisation, "date": s.date.isoformat()} for s in adr.signoffs
-    ]
+    front["sign-off"] = [{"person": s.person, "organisation": s.organisation, "date": s.date} for s in adr.signoffs]
     text = yaml.safe_dump(front, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
     return f"---\n{text}---\n{adr.body if adr.body.startswith(chr(10)) else chr(10) + adr.body}"
 
