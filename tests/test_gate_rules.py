@@ -195,3 +195,32 @@ def test_disabled_evaluate_and_required_evidence() -> None:
     assert not results["tests.with_code"].blocking
     assert results["coverage.total"].status == "fail"  # required evidence missing fails instead of not evaluated
     assert results["findings"].status == "not_evaluated"
+
+
+SECRET_LINES = [
+    'PASSWORD = "correct-horse-battery"',
+    "token: 'ghp_" + "a" * 36 + "'",
+    "-----BEGIN RSA " + "PRIVATE KEY-----",
+    'blob = "' + "Zm9vYmFyYmF6cXV4eHl6enlYV1ZVVFNSUVBPTk1MS0pJSEdGRUQ=" + '"',
+    'sig = "' + "8f3a9c0d4e5b6a7f8e9d0c1b2a3f4e5d" + '"',
+    "url = 'https://user:" + "hunter2@example.com/x'",
+    "x = compute(value)  # nothing here",
+    "label = 'item-1-2'",
+]
+
+
+def test_secret_prechecks_never_hide_a_finding() -> None:
+    """The pre-check only skips files detect-secrets itself would find nothing in."""
+    from detect_secrets.core.scan import scan_diff
+    from detect_secrets.settings import default_settings, get_filters
+
+    from onebar.gate.rules.secretscan import _as_diff, scan_added
+
+    files = [fc(f"src/m{i}.py", dict(enumerate(SECRET_LINES[i::3], 1))) for i in range(3)]
+    files += [fc(f"cfg/{i}.yaml", {1: SECRET_LINES[i]}) for i in range(len(SECRET_LINES))]
+    with default_settings() as s:
+        s.disable_filters("detect_secrets.filters.common.is_invalid_file")
+        get_filters.cache_clear()
+        full = sorted({(x.filename, int(x.line_number), x.type) for x in scan_diff(_as_diff(files))})
+    assert len(full) >= 5
+    assert scan_added(files) == full

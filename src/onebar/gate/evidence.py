@@ -7,6 +7,7 @@ input raises EvidenceError naming the file and, where known, the line or field.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -32,12 +33,17 @@ def read_text(path: Path, kind: str) -> str:
         raise EvidenceError(f"{kind} file is not UTF-8 text (byte {exc.start})", location=Location(str(path))) from None
 
 
+@lru_cache(maxsize=8)
+def _bases(root: Path) -> tuple[str, ...]:
+    return tuple(dict.fromkeys([root.as_posix(), root.resolve().as_posix()]))
+
+
 def relativise(raw: str, root: Path) -> str:
     """A report's path as a repository-relative POSIX path when it lies under `root`, else as given."""
     raw = raw.replace("\\", "/")
     p = PurePosixPath(raw)
     if p.is_absolute():
-        for base in {root.as_posix(), root.resolve().as_posix()}:
+        for base in _bases(root):
             try:
                 return p.relative_to(base).as_posix()
             except ValueError:

@@ -9,20 +9,33 @@ from onebar.gate.model import LEVELS, Change, Evidence, FileCoverage, RuleResult
 from onebar.gate.rules.base import examples, not_given, rule
 
 
-def _index(files: tuple[FileCoverage, ...]) -> dict[str, FileCoverage]:
-    return {f.path: f for f in files}
+class ReportIndex:
+    """Finds a report's entry for a repository path: exact, else the longest suffix match at a path
+    boundary either way (reports name files relative to a source root; JaCoCo by package)."""
+
+    def __init__(self, files: tuple[FileCoverage, ...]):
+        self.exact = {f.path: f for f in files}
+        self.by_suffix: dict[str, FileCoverage] = {}  # every proper suffix of a report path -> its longest owner
+        for f in files:
+            parts = f.path.split("/")
+            for i in range(1, len(parts)):
+                key = "/".join(parts[i:])
+                if key not in self.by_suffix or len(f.path) > len(self.by_suffix[key].path):
+                    self.by_suffix[key] = f
+
+    def find(self, path: str) -> FileCoverage | None:
+        if path in self.exact:
+            return self.exact[path]
+        parts = path.split("/")
+        for i in range(1, len(parts)):  # longest suffix of the repository path that the report names
+            hit = self.exact.get("/".join(parts[i:]))
+            if hit is not None:
+                return hit
+        return self.by_suffix.get(path)  # the report names a longer path ending in this one
 
 
-def find_report_file(path: str, index: dict[str, FileCoverage]) -> FileCoverage | None:
-    """The report's entry for a repository path: exact, else the longest suffix match at a path boundary
-    (reports name files relative to a source root, JaCoCo by package)."""
-    if path in index:
-        return index[path]
-    best: FileCoverage | None = None
-    for rp, fc in index.items():
-        if (path.endswith("/" + rp) or rp.endswith("/" + path)) and (best is None or len(rp) > len(best.path)):
-            best = fc
-    return best
+def find_report_file(path: str, files: tuple[FileCoverage, ...]) -> FileCoverage | None:
+    return ReportIndex(files).find(path)
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -69,14 +82,14 @@ def coverage_changed(change: Change, evidence: Evidence, charter: Charter) -> Ru
     s = charter.done.coverage
     if evidence.coverage is None:
         return not_given(rid, title, "coverage report", "--coverage FILE")
-    index = _index(evidence.coverage.files)
+    index = ReportIndex(evidence.coverage.files)
     covered = measurable = 0
     uncovered: list[Violation] = []
     unmeasured: list[str] = []
     for f in change.files:
         if f.deleted or not f.added or matches(s.ignore, f.path):
             continue
-        fc = find_report_file(f.path, index)
+        fc = index.find(f.path)
         if fc is None:
             unmeasured.append(f.path)
             continue
