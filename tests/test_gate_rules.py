@@ -224,3 +224,20 @@ def test_secret_prechecks_never_hide_a_finding() -> None:
         full = sorted({(x.filename, int(x.line_number), x.type) for x in scan_diff(_as_diff(files))})
     assert len(full) >= 5
     assert scan_added(files) == full
+
+
+def test_charter_refuses_a_non_spdx_allow_list() -> None:
+    import pytest
+
+    from onebar.errors import CharterError
+
+    with pytest.raises(CharterError, match=r"done\.licenses\.allow"):
+        charter('\n[done.licenses]\nallow = ["MIT", "Beerware-ish"]\n')
+    c = charter('\n[done.licenses]\nallow = ["MIT", "GPL-2.0-only WITH Classpath-exception-2.0"]\n')
+    dep = Dependency("jdk-ish", "1", ("GPL-2.0-only WITH Classpath-exception-2.0",))
+    assert licenses(change(), evidence(dependencies=(dep,)), c).status == "pass"
+    plain_gpl = Dependency("gpl", "1", ("GPL-2.0-only",))
+    assert licenses(change(), evidence(dependencies=(plain_gpl,)), c).status == "fail"
+    # an exception only adds permissions: allowed when the licence itself is
+    llvm = Dependency("llvm", "1", ("Apache-2.0 WITH LLVM-exception",))
+    assert licenses(change(), evidence(dependencies=(llvm,)), C).status == "pass"

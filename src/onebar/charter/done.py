@@ -142,6 +142,27 @@ class LicensesRule(_Rule):
     packages: dict[str, str] = Field(default_factory=dict)
     ignore_packages: list[str] = Field(default_factory=list)
 
+    @field_validator("allow")
+    @classmethod
+    def _spdx_allow(cls, v: list[str]) -> list[str]:
+        from onebar.gate.licenses import validate_allow_list
+
+        problems = validate_allow_list(v)
+        if problems:
+            raise ValueError(f"not SPDX: {problems[0]} (ids as in https://spdx.org/licenses/)")
+        return v
+
+    @field_validator("packages")
+    @classmethod
+    def _spdx_packages(cls, v: dict[str, str]) -> dict[str, str]:
+        from onebar.gate.licenses import validate_allow_list
+
+        for name, expression in v.items():
+            problems = validate_allow_list([expression])
+            if problems:
+                raise ValueError(f"licence of {name!r} is not an SPDX expression: {problems[0]}")
+        return v
+
 
 class SecretsRule(_Rule):
     """secrets: no secret in added lines (detect-secrets' plugins and filters)."""

@@ -209,7 +209,7 @@ def parse_sarif(path: Path, root: Path) -> list[Finding]:
                 "run has no tool.driver.name", location=Location(loc, None, f"{field}.tool.driver.name")
             )
         tool = driver["name"]
-        rules = driver.get("rules") if isinstance(driver.get("rules"), list) else []
+        rules: list[Any] = driver["rules"] if isinstance(driver.get("rules"), list) else []
         bases = run.get("originalUriBaseIds") if isinstance(run.get("originalUriBaseIds"), dict) else {}
         results = run.get("results", [])
         if not isinstance(results, list):
