@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
 
 import click
 
-from onebar.errors import UsageError
+from onebar.errors import OnebarError, UsageError
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 _FORMATS = ("text", "md", "json", "sarif", "junit")
@@ -75,9 +76,13 @@ def gate(
     if staged and head:
         raise UsageError("--staged judges the index; it cannot be combined with --head")
     extra = _parse_write(writes)
-    verdict = evaluate(
-        GateRequest(path, base, head, staged, mode, coverage, list(sarif), sbom, licenses, reviews, pr_event)
-    )
+    request = GateRequest(path, base, head, staged, mode, coverage, list(sarif), sbom, licenses, reviews, pr_event)
+    try:
+        verdict = evaluate(request)
+    except OnebarError as exc:
+        if fmt == "json":  # a machine reading stdout gets the one JSON error shape; stderr gets the message
+            click.echo(json.dumps(exc.to_dict(), indent=2))
+        raise
     rendered = [(render(verdict, f), target) for f, target in extra]  # render all before writing any
     for text, target in rendered:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -108,7 +108,12 @@ class GitSource:
                 )
             out = self._run("merge-base", branch, head_sha, check=False).strip()
             if not out:
-                raise GitError(f"{branch!r} and {head_ref!r} have no common ancestor", hint="pass --base REF")
+                shallow = self._run("rev-parse", "--is-shallow-repository", check=False).strip() == "true"
+                hint = "this is a shallow clone: fetch the full history (fetch-depth: 0)" if shallow else ""
+                raise GitError(
+                    f"{branch!r} and {head_ref!r} have no common ancestor",
+                    hint=(hint + "; or " if hint else "") + "pass --base REF",
+                )
             return Range(out, head_sha, f"merge-base({branch})", head_ref)
         return Range(self.resolve(base, "base"), head_sha, base, head_ref)
 

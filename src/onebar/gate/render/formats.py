@@ -57,8 +57,10 @@ def render_json(verdict: Verdict) -> str:
     return json.dumps(to_dict(verdict), indent=2, ensure_ascii=False) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _md(text: str, limit: int = 300) -> str:
+    """Table-safe and bounded: a PR comment must stay under GitHub's 65,536 characters."""
+    text = text.replace("|", "\\|").replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def render_markdown(verdict: Verdict, max_violations: int = 20) -> str:

@@ -9,7 +9,25 @@ from onebar.gate.model import Authorship, Change, Evidence, RuleResult
 from onebar.gate.rules import changes, evidence_rules, people_rules  # noqa: F401  (registration)
 from onebar.gate.rules.base import RULES, RuleSpec
 
-__all__ = ["RULES", "RuleSpec", "run_rules"]
+__all__ = ["ORDER", "RULES", "RuleSpec", "run_rules"]
+
+# The order of the report: the change itself, then evidence, then people, then the bar.
+ORDER = (
+    "tests.with_code",
+    "docs.with_interface",
+    "coverage.total",
+    "coverage.changed",
+    "findings",
+    "secrets",
+    "licenses",
+    "size",
+    "reviews.approvals",
+    "reviews.cross_org",
+    "owners",
+    "adr.architecture",
+    "charter.done",
+)
+RULES.sort(key=lambda spec: ORDER.index(spec.id))
 
 
 def run_rules(change: Change, evidence: Evidence, charter: Charter, authorship: Authorship) -> list[RuleResult]:
