@@ -252,3 +252,42 @@ def test_alice_default_author(project: GitRepo) -> None:
     code, data = gate(project, "--head", "feature")
     assert code == 0
     assert data["author"]["email"] == "alice@acme.test"
+
+
+def test_our_sarif_reads_back_as_sarif(project: GitRepo, tmp_path: Path) -> None:
+    """The SARIF the gate writes is SARIF the gate (and so code scanning) can read: ids, paths and lines."""
+    from onebar.gate.evidence import parse_sarif
+
+    project.commit(
+        "untested", {"src/app/calc.py": "def add(a, b):\n    return a - b\n\n\ndef mul(a, b):\n    return a * b\n"}
+    )
+    out = tmp_path / "gate.sarif"
+    run_cli("gate", str(project.path), "--base", "main", "--write", f"sarif:{out}")
+    found = parse_sarif(out, project.path)
+    assert {(f.tool, f.rule_id, f.path, f.level) for f in found} == {
+        ("onebar", "tests.with_code", "src/app/calc.py", "error"),
+        ("onebar", "docs.with_interface", "src/app/calc.py", "error"),
+    }
+    assert next(f.line for f in found if f.rule_id == "docs.with_interface") == 5
+
+
+def test_non_utf8_charter_at_base_is_unusable(repo: GitRepo) -> None:
+    repo.commit("bad", {"onebar.toml": b"\xff\xfe[done]\n"})
+    repo.commit("next", {"a.txt": "a\n"})
+    result = run_cli("gate", str(repo.path), "--base", "HEAD~1")
+    assert result.exit_code == 2
+    assert "not UTF-8" in result.stderr
+
+
+def test_bad_pr_event_and_sbom_exit_2(project: GitRepo, tmp_path: Path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"action": "push", "ref": "refs/heads/x"}))
+    result = run_cli("gate", str(project.path), "--pr-event", str(event))
+    assert result.exit_code == 2
+    assert "event.json" in result.stderr
+    assert "pull_request" in result.stderr
+    sbom = tmp_path / "bom.json"
+    sbom.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}))
+    result = run_cli("gate", str(project.path), "--base", "main", "--sbom", str(sbom))
+    assert result.exit_code == 2
+    assert "bom.json: components: SBOM lists no components" in result.stderr

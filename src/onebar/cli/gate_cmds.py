@@ -6,10 +6,14 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from onebar.errors import OnebarError, UsageError
+
+if TYPE_CHECKING:
+    from onebar.charter import Charter
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
 _FORMATS = ("text", "md", "json", "sarif", "junit")
@@ -119,18 +123,15 @@ _repo_option = click.option(
 )
 
 
-def _charter(repo: Path, required: bool):  # type: ignore[no-untyped-def]
+def _charter(repo: Path) -> Charter | None:
+    """The charter when there is one; ADRs can be managed without it (sign-offs cannot)."""
     from onebar.charter import find_charter, load_charter
 
     found = find_charter(repo)
-    if found is None:
-        if required:
-            return load_charter(repo)  # raises CharterError naming the missing file
-        return None
-    return load_charter(found)
+    return load_charter(found) if found is not None else None
 
 
-def _adr_dir(repo: Path, directory: Path | None, charter) -> Path:  # type: ignore[no-untyped-def]
+def _adr_dir(repo: Path, directory: Path | None, charter: Charter | None) -> Path:
     if directory is not None:
         return directory
     from onebar.adr import DEFAULT_DIR
@@ -150,7 +151,7 @@ def adr_new(
     """Write a new proposed ADR, numbered after the last one."""
     from onebar.adr import new
 
-    charter = _charter(repo, required=False)
+    charter = _charter(repo)
     record = new(
         _adr_dir(repo, directory, charter),
         title,
@@ -172,7 +173,7 @@ def adr_list(fmt: str, directory: Path | None, repo: Path) -> None:
 
     from onebar.adr import load_all
 
-    records = load_all(_adr_dir(repo, directory, _charter(repo, required=False)))
+    records = load_all(_adr_dir(repo, directory, _charter(repo)))
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -213,7 +214,7 @@ def adr_accept(number: int, directory: Path | None, repo: Path) -> None:
     """Mark an ADR accepted (dated today)."""
     from onebar.adr import accept
 
-    record = accept(_adr_dir(repo, directory, _charter(repo, required=False)), number, date.today())
+    record = accept(_adr_dir(repo, directory, _charter(repo)), number, date.today())
     click.echo(f"{record.ref} accepted")
 
 
@@ -226,7 +227,7 @@ def adr_supersede(old: int, new: int, directory: Path | None, repo: Path) -> Non
     """Mark ADR OLD superseded by ADR NEW, linking both files."""
     from onebar.adr import supersede
 
-    o, n = supersede(_adr_dir(repo, directory, _charter(repo, required=False)), old, new, date.today())
+    o, n = supersede(_adr_dir(repo, directory, _charter(repo)), old, new, date.today())
     click.echo(f"{o.ref} superseded by {n.ref}")
 
 
@@ -238,8 +239,9 @@ def adr_supersede(old: int, new: int, directory: Path | None, repo: Path) -> Non
 def adr_sign(number: int, person: str, directory: Path | None, repo: Path) -> None:
     """Record a person's sign-off (with their organisation and today's date)."""
     from onebar.adr import sign
+    from onebar.charter import load_charter
 
-    charter = _charter(repo, required=True)
+    charter = load_charter(repo)  # signing needs the charter: who the person is and their organisation
     record = sign(_adr_dir(repo, directory, charter), number, person, charter, date.today())
     click.echo(f"{record.ref} signed by {person} ({charter.people[person].org})")
 

@@ -43,8 +43,6 @@ def parse_sbom(path: Path) -> list[Dependency]:
             cfield = f"{field}[{i}]"
             if not isinstance(comp, dict) or not isinstance(comp.get("name"), str):
                 raise EvidenceError("component has no name", location=Location(loc, None, f"{cfield}.name"))
-            if comp.get("type") in ("application", "operating-system", "device", "data"):
-                pass  # still listed: an application's licence matters as much as a library's
             out.append(Dependency(comp["name"], comp.get("version"), _licences(comp.get("licenses"), loc, cfield), loc))
             if isinstance(comp.get("components"), list):
                 walk(comp["components"], f"{cfield}.components")

@@ -13,7 +13,7 @@ from pathlib import Path
 from onebar import __version__
 from onebar.adr.records import FILENAME, AdrError, parse_adr
 from onebar.charter import CHARTER_FILE, Charter, parse_charter
-from onebar.errors import CharterError
+from onebar.errors import CharterError, Problem
 from onebar.gate.deps import parse_pip_licenses, parse_sbom
 from onebar.gate.draft import draft_done
 from onebar.gate.evidence import parse_coverage, parse_sarif
@@ -79,7 +79,7 @@ def charter_at_base(git: GitSource, rng: Range) -> tuple[Charter, str]:
     try:
         text = blob.decode("utf-8")
     except UnicodeDecodeError:
-        raise CharterError(label, []) from None
+        raise CharterError(label, [Problem("the charter is not UTF-8 text")]) from None
     return parse_charter(text, label), label
 
 
