@@ -291,3 +291,16 @@ def test_bad_pr_event_and_sbom_exit_2(project: GitRepo, tmp_path: Path) -> None:
     result = run_cli("gate", str(project.path), "--base", "main", "--sbom", str(sbom))
     assert result.exit_code == 2
     assert "bom.json: components: SBOM lists no components" in result.stderr
+
+
+def test_introducing_the_charter_is_judged_by_the_drafted_bar(repo: GitRepo) -> None:
+    repo.commit("start", {"src/app/x.py": "x = 1\n", "tests/test_x.py": "def test():\n    pass\n"})
+    repo.git("checkout", "-q", "-b", "adopt")
+    repo.commit("adopt onebar", {"onebar.toml": CHARTER, "src/app/x.py": "x = 2\n"})
+    result = run_cli("gate", str(repo.path), "--base", "main", "--format", "json")
+    data = json.loads(result.stdout)
+    assert "drafted" in data["charter"]
+    assert rule(data, "charter.done")["status"] == "pass"
+    assert "introduces the charter" in rule(data, "charter.done")["saw"]
+    assert rule(data, "tests.with_code")["status"] == "fail"  # the drafted bar still applies to this change
+    assert result.exit_code == 1

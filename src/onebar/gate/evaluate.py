@@ -49,9 +49,9 @@ def evaluate(request: GateRequest) -> Verdict:
     base = request.base or (pr.base_sha if pr else None)
     head = request.head or (pr.head_sha if pr and not request.staged else None)
     rng = git.range(base, head, request.staged)
-    charter, charter_label = charter_at_base(git, rng)
+    charter, charter_label, found = charter_at_base(git, rng)
     files = git.diff(rng)
-    change = _change(git, rng, files, charter)
+    change = _change(git, rng, files, charter, found)
     evidence = _evidence(request, git, rng, files, charter)
     authorship = _authorship(git, rng, charter, pr)
     results = run_rules(change, evidence, charter, authorship)
@@ -69,21 +69,21 @@ def evaluate(request: GateRequest) -> Verdict:
     )
 
 
-def charter_at_base(git: GitSource, rng: Range) -> tuple[Charter, str]:
-    """The charter as committed at the base; a drafted default when the base has none."""
+def charter_at_base(git: GitSource, rng: Range) -> tuple[Charter, str, bool]:
+    """The charter as committed at the base, where it was read, and whether there was one (else drafted)."""
     blob = git.show(rng.base, CHARTER_FILE)
     if blob is None:
         done = draft_done(git.list_files(rng.base))
-        return Charter(done=done), f"no {CHARTER_FILE} at base: drafted definition of done"
+        return Charter(done=done), f"no {CHARTER_FILE} at base: drafted definition of done", False
     label = f"{CHARTER_FILE}@{rng.base[:12]}"
     try:
         text = blob.decode("utf-8")
     except UnicodeDecodeError:
         raise CharterError(label, [Problem("the charter is not UTF-8 text")]) from None
-    return parse_charter(text, label), label
+    return parse_charter(text, label), label, True
 
 
-def _change(git: GitSource, rng: Range, files: list[FileChange], charter: Charter) -> Change:
+def _change(git: GitSource, rng: Range, files: list[FileChange], charter: Charter, at_base: bool) -> Change:
     before = charter.done.model_dump(mode="json")
     after: dict[str, object] | None = before
     error: str | None = None
@@ -98,7 +98,7 @@ def _change(git: GitSource, rng: Range, files: list[FileChange], charter: Charte
                 )
             except CharterError as exc:
                 after, error = None, str(exc).splitlines()[0]
-    return Change(rng.base, rng.head, tuple(files), CHARTER_FILE, before, after, error)
+    return Change(rng.base, rng.head, tuple(files), CHARTER_FILE, before, after, error, at_base)
 
 
 def _evidence(request: GateRequest, git: GitSource, rng: Range, files: list[FileChange], charter: Charter) -> Evidence:

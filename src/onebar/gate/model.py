@@ -44,6 +44,7 @@ class Change:
     done_before: dict[str, object] | None = None
     done_after: dict[str, object] | None = None
     charter_after_error: str | None = None
+    charter_at_base: bool = True  # False: the base had no onebar.toml and the drafted defaults applied
 
     @property
     def paths(self) -> list[str]:

@@ -57,10 +57,22 @@ def render_json(verdict: Verdict) -> str:
     return json.dumps(to_dict(verdict), indent=2, ensure_ascii=False) + "\n"
 
 
+_MD_SPECIAL = str.maketrans({c: "\\" + c for c in "\\*_<>|[]"})
+
+
 def _md(text: str, limit: int = 300) -> str:
-    """Table-safe and bounded: a PR comment must stay under GitHub's 65,536 characters."""
-    text = text.replace("|", "\\|").replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Safe in a table cell and bounded (a PR comment must stay under GitHub's 65,536 characters).
+
+    Globs such as `tests/**` must not turn into bold text: Markdown specials are escaped outside
+    code spans, which are kept as written.
+    """
+    text = text.replace("\n", " ")
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: treat the whole text as plain
+        parts = [text.replace("`", "'")]
+    return "`".join(p.translate(_MD_SPECIAL) if i % 2 == 0 else p.replace("|", "\\|") for i, p in enumerate(parts))
 
 
 def render_markdown(verdict: Verdict, max_violations: int = 20) -> str:

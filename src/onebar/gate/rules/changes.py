@@ -130,6 +130,9 @@ def charter_done(change: Change, evidence: Evidence, charter: Charter) -> RuleRe
         )
     if change.done_before == change.done_after:
         return RuleResult(rid, title, "pass", "the definition of done is unchanged")
+    if not change.charter_at_base:
+        # Adoption: there was no bar to loosen; the new charter's bar applies from the next change on.
+        return RuleResult(rid, title, "pass", "this change introduces the charter; its [done] applies from now on")
     leads = s.approvers or sorted({o.lead for o in charter.organisations.values() if o.lead})
     needed = s.min_approvals or len(leads)
     if not leads:
