@@ -6,6 +6,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from helpers import GitRepo, run_cli
 from onebar.gate.git import INDEX, GitSource
 
@@ -107,3 +111,30 @@ def test_json_error_shape_on_stdout(repo: GitRepo) -> None:
     result = run_cli("gate", str(repo.path), "--base", "nope", "--format", "json")
     assert result.exit_code == 2
     assert json.loads(result.stdout)["error"] == "GitError"
+
+
+LINE = st.sampled_from(["a", "b", "c", "", "  indented", "tab\there", "ünï", "+plus", "-minus", "@@ x @@", "\\ back"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(LINE, max_size=12), st.lists(LINE, max_size=12), st.booleans())
+def test_diff_parser_agrees_with_git(
+    tmp_path_factory: pytest.TempPathFactory, old: list[str], new: list[str], trailing_newline: bool
+) -> None:
+    """Whatever the contents, added lines carry their head line numbers and counts match `git diff --numstat`."""
+    repo = GitRepo.create(tmp_path_factory.mktemp("prop") / "r")
+    repo.commit("old", {"f.txt": "".join(x + "\n" for x in old), "keep": "k\n"})
+    base = repo.head()
+    text = "\n".join(new) + ("\n" if trailing_newline and new else "")
+    repo.commit("new", {"f.txt": text})
+    git = GitSource(repo.path)
+    changes = git.diff(git.range(base, "HEAD"))
+    numstat = repo.git("diff", "--numstat", base, "HEAD").split()
+    if not changes:
+        assert numstat == []
+        return
+    (fchange,) = changes
+    assert [fchange.added_count, fchange.removed_count] == [int(numstat[0]), int(numstat[1])]
+    head_lines = text.split("\n")
+    for number, content in fchange.added.items():
+        assert head_lines[number - 1] == content
