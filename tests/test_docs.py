@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import run_cli
 
+from helpers import run_cli
 from onebar.cli import COMMANDS
 
 ROOT = Path(__file__).parent.parent
