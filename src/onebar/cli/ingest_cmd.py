@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,8 +67,8 @@ class _progress:
     def __init__(self, enabled: bool, name: str):
         self.enabled = enabled and sys.stderr.isatty()
         self.name = name
-        self.bar = None
-        self.task = None
+        self.bar: Any = None
+        self.task: Any = None
 
     def __enter__(self):  # type: ignore[no-untyped-def]
         if not self.enabled:
@@ -81,7 +82,8 @@ class _progress:
         self.task = self.bar.add_task("commits", total=None)
 
         def update(done: int, total: int | None) -> None:
-            self.bar.update(self.task, completed=done, total=total)  # type: ignore[union-attr]
+            assert self.bar is not None and self.task is not None
+            self.bar.update(self.task, completed=done, total=total)
 
         return update
 
