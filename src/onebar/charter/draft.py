@@ -188,9 +188,9 @@ def draft_from_identities(
         if domain and okind in ("internal", "partner"):
             org["domains"].add(domain)
         pid = base = _slug(top_name)
-        n = 2
+        suffix = 2
         while pid in people:
-            pid, n = f"{base}-{n}", n + 1
+            pid, suffix = f"{base}-{suffix}", suffix + 1
         offset = Counter[int]()
         for e in emails:
             offset.update((offsets or {}).get(e, Counter()))
@@ -318,7 +318,7 @@ def charter_to_toml(charter: Charter, header: str = "") -> str:
         entry = data.setdefault("people", {}).setdefault(pid, {})
         entry["timezone"] = person.timezone
         entry["hours"] = person.hours
-    ordered = {
+    ordered: dict[str, Any] = {
         k: data[k]
         for k in ("version", "project", "organisations", "people", "components", "done", "delivery", "overlap")
         if k in data

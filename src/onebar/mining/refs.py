@@ -46,10 +46,10 @@ def read_refs(root: Path) -> Refs:
         if name.startswith("refs/tags/"):
             tags.append(Tag(name.removeprefix("refs/tags/"), target, int(date or 0), otype == "tag"))
     if nested:  # a tag of a tag: let git peel it all the way
-        peeled = git(root, "rev-parse", *(f"{n}^{{commit}}" for n, _, _ in nested), check=False).decode().split()
-        for (name, _oid, date), sha in zip(nested, peeled, strict=False):
+        shas = git(root, "rev-parse", *(f"{n}^{{commit}}" for n, _, _ in nested), check=False).decode().split()
+        for (ref, _oid, when), sha in zip(nested, shas, strict=False):
             commits.add(sha)
-            tags.append(Tag(name.removeprefix("refs/tags/"), sha, date, True))
+            tags.append(Tag(ref.removeprefix("refs/tags/"), sha, when, True))
     head = git(root, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False).decode().strip()
     if head:  # detached or not, HEAD is history too; absent in an empty repository
         tips["HEAD"] = head
