@@ -138,3 +138,29 @@ def test_diff_parser_agrees_with_git(
     head_lines = text.split("\n")
     for number, content in fchange.added.items():
         assert head_lines[number - 1] == content
+
+
+def test_the_gate_leaves_the_repository_as_it_was(repo: GitRepo) -> None:
+    """Read-only: no checkout, no index refresh, no config change, nothing new under .git."""
+    import hashlib
+
+    repo.commit("base", {"a.txt": "a\n"})
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("more", {"b.txt": "b\n"})
+    repo.write({"a.txt": "dirty\n", "c.txt": "staged\n"})
+    repo.git("add", "c.txt")
+
+    def snapshot() -> dict[str, str]:
+        git_dir = repo.path / ".git"
+        files = {
+            str(p.relative_to(git_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(git_dir.rglob("*"))
+            if p.is_file()
+        }
+        files["status"] = repo.git("status", "--porcelain=v1", env={"GIT_OPTIONAL_LOCKS": "0"})
+        return files
+
+    before = snapshot()
+    assert run_cli("gate", str(repo.path), "--base", "main").exit_code in (0, 1)
+    assert run_cli("gate", str(repo.path), "--staged").exit_code in (0, 1)
+    assert snapshot() == before

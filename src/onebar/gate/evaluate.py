@@ -13,7 +13,7 @@ from pathlib import Path
 from onebar import __version__
 from onebar.adr.records import FILENAME, AdrError, parse_adr
 from onebar.charter import CHARTER_FILE, Charter, parse_charter
-from onebar.errors import CharterError, Problem
+from onebar.errors import CharterError, Problem, UsageError
 from onebar.gate.deps import parse_pip_licenses, parse_sbom
 from onebar.gate.draft import draft_done
 from onebar.gate.evidence import parse_coverage, parse_sarif
@@ -44,6 +44,8 @@ class GateRequest:
 
 def evaluate(request: GateRequest) -> Verdict:
     """Judge one change; raises UsageError/GitError (exit 2) when an input is unusable."""
+    if request.mode not in MODES:
+        raise UsageError(f"unknown mode {request.mode!r}; use one of {', '.join(MODES)}")
     git = GitSource(request.repo)
     pr = parse_pr_event(request.pr_event) if request.pr_event else None
     base = request.base or (pr.base_sha if pr else None)

@@ -63,7 +63,10 @@ class GitSource:
             check=False,
         )
         if proc.returncode != 0:
-            raise GitError(f"{what} {ref!r} does not exist in {self.root}", hint="fetch it, or pass an existing ref")
+            raise GitError(
+                f"{what} {ref!r} does not exist in {self.root}",
+                hint="fetch it (in CI, clone the full history: fetch-depth 0), or pass an existing ref",
+            )
         return proc.stdout.decode().strip()
 
     def has_head(self) -> bool:
