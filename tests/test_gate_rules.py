@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from gate_fixtures import change, charter, evidence, fc, review
 from onebar.gate.model import (
     AdrRecord,
@@ -241,3 +244,33 @@ def test_charter_refuses_a_non_spdx_allow_list() -> None:
     # an exception only adds permissions: allowed when the licence itself is
     llvm = Dependency("llvm", "1", ("Apache-2.0 WITH LLVM-exception",))
     assert licenses(change(), evidence(dependencies=(llvm,)), C).status == "pass"
+
+
+def _full_scan(files: list) -> list[tuple[str, int, str]]:
+    from detect_secrets.core.scan import scan_diff
+    from detect_secrets.settings import default_settings, get_filters
+
+    from onebar.gate.rules.secretscan import _as_diff
+
+    with default_settings() as s:
+        s.disable_filters("detect_secrets.filters.common.is_invalid_file")
+        get_filters.cache_clear()
+        return sorted({(x.filename, int(x.line_number), x.type) for x in scan_diff(_as_diff(files))})
+
+
+_piece = st.sampled_from([*SECRET_LINES, "x = 1", "Api_Key: 'Q9zLx2Vb7Kp1Wm4Rt8Yn'", "  ", "\t# comment"])
+_line = st.tuples(_piece, st.sampled_from(["", " ", "\r", "  \r"]), st.booleans()).map(
+    lambda t: (t[0].upper() if t[2] else t[0]) + t[1]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.lists(_line, min_size=1, max_size=4), min_size=1, max_size=4),
+    st.sampled_from(["py", "yaml", "js", "env", "txt"]),
+)
+def test_secret_prechecks_are_sound_on_random_text(contents: list[list[str]], ext: str) -> None:
+    from onebar.gate.rules.secretscan import scan_added
+
+    files = [fc(f"d/f{i}.{ext}", dict(enumerate(lines, 1))) for i, lines in enumerate(contents)]
+    assert scan_added(files) == _full_scan(files)

@@ -96,7 +96,9 @@ def gate(
     if fmt == "text":
         from rich.console import Console
 
-        print_text(verdict, Console(highlight=False, soft_wrap=True))
+        # CI logs are not terminals; 80 columns would wrap every row of the table.
+        width = None if sys.stdout.isatty() else 120
+        print_text(verdict, Console(highlight=False, width=width))
     else:
         click.echo(render(verdict, fmt), nl=False)
     sys.exit(verdict.exit_code)
