@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 
@@ -95,6 +96,7 @@ def test_cli_round_trip(tmp_path: Path) -> None:
     assert listed[1]["signoffs"][0]["organisation"] == "acme"
     text = run_cli("adr", "list", "--repo", repo).stdout
     assert "ADR-0001  superseded by ADR-0002" in text
+    assert re.search(r"ADR-0002  accepted +\d{4}-\d{2}-\d{2}  Keep the monolith  \[signed: alice\]", text)
     bad = run_cli("adr", "sign", "2", "--person", "nobody", "--repo", repo)
     assert bad.exit_code == 2
     assert "unknown person" in bad.stderr

@@ -204,8 +204,9 @@ def adr_list(fmt: str, directory: Path | None, repo: Path) -> None:
         click.echo("no ADRs yet; write one with `onebar adr new TITLE`")
     for a in records:
         signed = ", ".join(s.person for s in a.signoffs) or "-"
-        link = f" by ADR-{a.superseded_by:04d}" if a.superseded_by else ""
-        click.echo(f"{a.ref}  {a.status}{link:<12}  {a.date or '':<10}  {a.title}  [signed: {signed}]")
+        status = a.status + (f" by ADR-{a.superseded_by:04d}" if a.superseded_by else "")
+        when = a.date.isoformat() if a.date else "-"
+        click.echo(f"{a.ref}  {status:<22}  {when:<10}  {a.title}  [signed: {signed}]")
 
 
 @adr.command("accept")
