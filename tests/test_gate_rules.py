@@ -274,3 +274,16 @@ def test_secret_prechecks_are_sound_on_random_text(contents: list[list[str]], ex
 
     files = [fc(f"d/f{i}.{ext}", dict(enumerate(lines, 1))) for i, lines in enumerate(contents)]
     assert scan_added(files) == _full_scan(files)
+
+
+def test_a_typo_in_the_definition_of_done_is_a_charter_error() -> None:
+    import pytest
+
+    from onebar.errors import CharterError
+
+    with pytest.raises(CharterError) as err:
+        charter('\n[done.tests]\ncod = ["lib/**"]\n')
+    assert "done.tests.cod" in str(err.value)
+    assert "unknown field" in str(err.value)
+    with pytest.raises(CharterError, match=r"done\.findings\.level"):
+        charter('\n[done.findings]\nlevel = "critical"\n')
