@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "init": "onebar.cli.charter_cmds:init",
     "check": "onebar.cli.charter_cmds:check",
     "ingest": "onebar.cli.ingest_cmd:ingest",
+    "demo": "onebar.cli.demo_cmd:demo",
 }
 
 
