@@ -923,19 +923,14 @@ class History:
 
     def _hotfix(self, h: Hotfix) -> None:
         rng = self.rng
-        if not self.free_slots:
-            if h.fixes_mark is not None:
-                self._release(h.fixes_mark)
-            return
-        slot = self.free_slots.pop()
-        self.used_slots.add(slot)
+        self.used_slots.add(0)  # a hotfix is done in one step, so it has a scratch ref of its own
         who = rng.choice([p for p in PEOPLE if p.org == "acme" and p.can_merge])
         C.edit(h.text, h.path[h.path.rfind(".") :], rng)
         area = self._area_of(h.path) or "core"
         subject = f"Fix {rng.choice(TOPICS[area])} crash after v{h.released}"
         trailers = [h.fixes] if h.fixes else []
         message = self._message(subject, "Hotfix for production.", self._trailers(who, trailers))
-        mark = self._emit(f"refs/demo/slot{slot}", who, message, [(h.path, h.text)], frm=h.release_mark)
+        mark = self._emit("refs/demo/slot0", who, message, [(h.path, h.text)], frm=h.release_mark)
         self._tag(f"v{h.version}", mark, who, f"Hotfix release v{h.version}\n\nPatch on top of v{h.released}.\n")
         self.counts.hotfixes += 1
         if h.fixes_mark is not None:
@@ -947,7 +942,6 @@ class History:
         self.tip = self._emit(MAIN, who, f"Merge branch 'hotfix/{h.version}'\n", changes, merge=mark)
         for path, body in changes:
             self._apply(path, body)
-        self.free_slots.append(slot)
 
     def _finish(self) -> None:
         """Open pull requests stay as branches; the scratch slot refs are deleted."""
