@@ -6,8 +6,10 @@ For each repository it times, in this order: `git log --all --numstat --no-renam
 `git log --all --name-status --no-renames`, a full `onebar ingest` into a fresh SQLite store, a no-op
 second ingest into that store, `onebar ingest --no-lines` into another fresh store, and PyDriller on
 the newest N commits (extrapolated to the whole history, clearly labelled). Wall time is measured
-around each subprocess; peak memory is the largest sum of RSS over the process tree, sampled from
-/proc every 100 ms. Ratios are against git in the same run, so machine load affects both sides.
+around each subprocess. Memory is sampled from /proc every 100 ms over the whole process tree:
+"private" is the sum of anonymous RSS (what the processes allocated), "PSS" adds the mapped pack
+pages, each shared page counted once across processes (plain RSS would count the pack once per git
+process). Ratios are against git in the same run, so machine load affects both sides.
 """
 
 from __future__ import annotations
@@ -24,20 +26,28 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parent.parent / "src"
-PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
 @dataclass
 class Run:
     seconds: float
-    peak_mb: float
-    output_bytes: int = 0
+    private_mb: float  # peak sum of anonymous RSS over the process tree
+    pss_mb: float  # peak sum of PSS (anonymous + proportional share of mapped files)
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of `root` and all its descendants (Linux /proc)."""
+def _kb(path: str, key: bytes) -> int:
+    try:
+        for line in Path(path).read_bytes().splitlines():
+            if line.startswith(key):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tree_memory(root: int) -> tuple[int, int]:
+    """(anonymous KB, PSS KB) summed over `root` and all its descendants (Linux /proc)."""
     parents: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -45,29 +55,29 @@ def _tree_rss(root: int) -> int:
             stat = Path(f"/proc/{entry.name}/stat").read_bytes()
         except OSError:
             continue
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        pid = int(entry.name)
-        parents[pid] = int(fields[1])
-        rss[pid] = int(fields[21]) * PAGE
-    total, frontier = 0, [root]
+        parents[int(entry.name)] = int(stat[stat.rfind(b")") + 2 :].split()[1])
+    anon = pss = 0
+    frontier = [root]
     while frontier:
         pid = frontier.pop()
-        total += rss.get(pid, 0)
+        anon += _kb(f"/proc/{pid}/status", b"RssAnon:")
+        pss += _kb(f"/proc/{pid}/smaps_rollup", b"Pss:")
         frontier += [child for child, parent in parents.items() if parent == pid]
-    return total
+    return anon, pss
 
 
 def measure(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
     """Run `cmd`, reading its stdout to the end (as a consumer would); wall time and peak tree RSS."""
-    peak = 0
+    peak_anon = peak_pss = 0
     done = threading.Event()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak_anon, peak_pss
         while not done.is_set():
-            peak = max(peak, _tree_rss(proc.pid))
+            anon, pss = _tree_memory(proc.pid)
+            peak_anon, peak_pss = max(peak_anon, anon), max(peak_pss, pss)
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -77,9 +87,8 @@ def measure(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | No
     err = bytearray()
     drain = threading.Thread(target=lambda: err.extend(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
     drain.start()
-    size = 0
-    while chunk := proc.stdout.read(1 << 20):
-        size += len(chunk)
+    while proc.stdout.read(1 << 20):
+        pass
     code = proc.wait()
     seconds = time.perf_counter() - start
     done.set()
@@ -87,7 +96,7 @@ def measure(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | No
     drain.join()
     if code != 0:
         raise SystemExit(f"failed ({code}): {' '.join(cmd)}\n{err.decode(errors='replace')[-2000:]}")
-    return Run(seconds, peak / 2**20, size)
+    return Run(seconds, peak_anon / 1024, peak_pss / 1024)
 
 
 def best(runs: int, fn: object) -> Run:
@@ -155,19 +164,35 @@ def render(rows: list[Row], sample: int) -> str:
     git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     lines = [
         f"Machine: {os.cpu_count()} CPUs ({platform.machine()}), Python {platform.python_version()}, {git_version}.",
+        "Times are wall seconds; memory is the peak private (anonymous) MB of the whole process tree.",
         "",
-        "| repository | commits | git log --numstat | ingest | ratio | peak MB | git log --name-status "
-        "| ingest --no-lines | ratio | peak MB | no-op ingest | commits/s (ingest) |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+        "| repository | commits | git log --numstat | onebar ingest | ratio | git log --name-status "
+        "| ingest --no-lines | ratio | no-op ingest | ingest commits/s |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
+
+    def cell(run: Run) -> str:
+        return f"{run.seconds:.1f} s, {run.private_mb:.0f} MB"
+
     for r in rows:
-        full, nol = r.full, r.nolines
         lines.append(
-            f"| {r.repo} | {r.commits:,} | {r.numstat.seconds:.1f} s | {full.seconds:.1f} s "
-            f"| **{full.seconds / r.numstat.seconds:.2f}×** | {full.peak_mb:.0f} | {r.names.seconds:.1f} s "
-            f"| {nol.seconds:.1f} s | **{nol.seconds / r.names.seconds:.2f}×** | {nol.peak_mb:.0f} "
-            f"| {r.noop.seconds:.2f} s | {r.commits / full.seconds:,.0f} |"
+            f"| {r.repo} | {r.commits:,} | {cell(r.numstat)} | {cell(r.full)} "
+            f"| **{r.full.seconds / r.numstat.seconds:.2f}×** | {cell(r.names)} | {cell(r.nolines)} "
+            f"| **{r.nolines.seconds / r.names.seconds:.2f}×** | {r.noop.seconds:.2f} s "
+            f"| {r.commits / r.full.seconds:,.0f} |"
         )
+    lines += [
+        "",
+        "Peak PSS (private memory plus each process's share of the mapped pack files), MB:",
+        "",
+        "| repository | git log --numstat | onebar ingest | git log --name-status | ingest --no-lines | no-op |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    lines += [
+        f"| {r.repo} | {r.numstat.pss_mb:.0f} | {r.full.pss_mb:.0f} | {r.names.pss_mb:.0f} | {r.nolines.pss_mb:.0f} "
+        f"| {r.noop.pss_mb:.0f} |"
+        for r in rows
+    ]
     sampled = [r for r in rows if r.pydriller]
     if sampled:
         lines += [
