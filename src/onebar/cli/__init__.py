@@ -18,6 +18,9 @@ COMMANDS: dict[str, str] = {
     "init": "onebar.cli.charter_cmds:init",
     "check": "onebar.cli.charter_cmds:check",
     "ingest": "onebar.cli.ingest_cmd:ingest",
+    "gate": "onebar.cli.gate_cmds:gate",
+    "adr": "onebar.cli.gate_cmds:adr",
+    "codeowners": "onebar.cli.gate_cmds:codeowners",
     "demo": "onebar.cli.demo_cmd:demo",
 }
 
