@@ -51,6 +51,11 @@ def test_charter_is_committed_and_valid(demo: tuple[Path, DemoSummary]) -> None:
     assert {"Europe/Warsaw", "Asia/Kolkata", "America/Sao_Paulo"} <= zones
     ended = [p for p in charter.people.values() if p.contract_end]
     assert [p.emails[0].endswith("@gmail.com") for p in ended] == [True]
+    # The contractor commits within the contract, and once after it ended (for `access review`).
+    dates = git(repo, "log", "--all", f"--author={ended[0].emails[0]}", "--format=%as").splitlines()
+    assert ended[0].contract_start and ended[0].contract_end
+    assert min(dates) >= ended[0].contract_start.isoformat()
+    assert sum(d > ended[0].contract_end.isoformat() for d in dates) == 1
     for comp in charter.components.values():
         assert comp.accountable in charter.people
 

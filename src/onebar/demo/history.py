@@ -661,7 +661,7 @@ class History:
         path = "requirements.txt" if bot.id == "dependabot" else "web/package.json"
         if not self.free_slots or path in self.locked or self._left() < 2:
             return
-        lines = list(self.main[path])  # type: ignore[arg-type]
+        lines = self._lines(path)
         if bot.id == "dependabot":
             i = rng.randrange(len(lines))
             pkg, old = lines[i].split("==")
@@ -711,7 +711,7 @@ class History:
                 if path.endswith(".png"):
                     body = C.new_binary(rng)
                 elif path in self.main:
-                    body = list(self.main[path])  # type: ignore[arg-type]
+                    body = self._lines(path)
                 else:
                     body = C.new_text(path, rng)
             elif isinstance(body, bytes):
@@ -775,6 +775,12 @@ class History:
             return True
         return self.counts.reverts == 0 and not self.reverts and self.counts.commits > self.n // 3
 
+    def _lines(self, path: str) -> list[str]:
+        """A copy of a text file on main (binary files are never edited line by line)."""
+        body = self.main[path]
+        assert isinstance(body, list), path
+        return list(body)
+
     @staticmethod
     def _copy(body: C.Content) -> C.Content:
         return body if isinstance(body, bytes) else list(body)
@@ -831,10 +837,10 @@ class History:
                 trailers.append(found[0])
                 subject = self._subject(who, area, "Fix")
         revert = self._want_revert() and self._left() >= 2
-        pre = {p: self._copy(self.main[p]) for p in paths} if revert else {}
+        pre: dict[str, C.Content | None] = {p: self._copy(self.main[p]) for p in paths} if revert else {}
         changes: list[tuple[str, C.Content | None]] = []
         for path in paths:
-            lines = list(self.main[path])  # type: ignore[arg-type]
+            lines = self._lines(path)
             C.edit(lines, path[path.rfind(".") :], rng)
             changes.append((path, lines))
         committer = None
@@ -875,7 +881,7 @@ class History:
         version = f"{major + 1}.0.0" if cycle == 0 else f"{major}.{minor + 1}.0"
         self.release_ver = (major + 1, 0, 0) if cycle == 0 else (major, minor + 1, 0)
         if self._left() >= 1:
-            changelog = list(self.main["CHANGELOG.md"])  # type: ignore[arg-type]
+            changelog = self._lines("CHANGELOG.md")
             day = datetime.fromtimestamp(self.t, UTC).date().isoformat()
             entry = [f"## v{version} ({day})", ""] + [f"- {s}" for s in self.recent] + [""]
             changelog[2:2] = entry
@@ -899,7 +905,7 @@ class History:
                 fixes, fixes_mark = (found[0], found[1]) if found else (None, None)
                 if fixes_mark is not None:
                     self._ask(fixes_mark)
-                text = list(self.main[paths[0]])  # type: ignore[arg-type]
+                text = self._lines(paths[0])
                 at = self.t + rng.randint(20, 72) * 3600
                 self.hotfixes.append(
                     Hotfix(
