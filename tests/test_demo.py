@@ -72,6 +72,12 @@ def test_authors_span_organisations_bots_and_agents(demo: tuple[Path, DemoSummar
     assert "Co-authored-by: Claude <noreply@anthropic.com>" in bodies
     assert re.search(r"^Signed-off-by: .+@vistula-soft\.example>$", bodies, re.M)
     assert re.search(r"^Reviewed-by: .+ <.+>$", bodies, re.M)
+    # Every identity in a trailer is one the charter knows (AI co-authors included).
+    charter = parse_charter((repo / "onebar.toml").read_text())
+    known = {e for p in charter.people.values() for e in p.emails}
+    in_trailers = {e.lower() for e in re.findall(r"^(?:Co-authored-by|Reviewed-by): .+ <(.+)>$", bodies, re.M)}
+    assert in_trailers
+    assert in_trailers <= known
 
 
 def test_commit_times_use_each_persons_utc_offset(demo: tuple[Path, DemoSummary]) -> None:

@@ -46,6 +46,7 @@ class Member:
     cross_review: float = 0.5  # chance a reviewer of this person's change comes from another organisation
     in_charter: bool = True
     aliases: tuple[str, ...] = field(default=())  # other e-mails this person sometimes commits with
+    listed: tuple[str, ...] = field(default=())  # e-mails only seen in trailers (the charter lists them too)
 
     @property
     def human(self) -> bool:
@@ -297,6 +298,7 @@ PEOPLE: tuple[Member, ...] = (
         weight=0.1,
         areas=("web", "search", "api"),
         github="Copilot",
+        listed=("175728472+Copilot@users.noreply.github.com",),
     ),
     Member("claude", "Claude", "noreply@anthropic.com", "agents", "UTC", (0, 24), ALL_DAYS, weight=0.0),
     # Bots: dependency updates around the clock; release commits; GitHub's web-flow committer.
@@ -407,7 +409,7 @@ def render_charter(start_ts: int, end_ts: int) -> str:
         if not p.in_charter:
             continue
         out += ["", f"[people.{_q(p.id)}]", f"name = {_q(p.name)}", f"org = {_q(p.org)}"]
-        out.append(f"emails = {_qs([p.email, *p.aliases])}")
+        out.append(f"emails = {_qs([p.email, *p.aliases, *p.listed])}")
         if p.github:
             out.append(f"github = {_q(p.github)}")
         out.append(f"timezone = {_q(p.timezone)}")
