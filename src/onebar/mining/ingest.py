@@ -1,8 +1,7 @@
 """Ingest: stream a repository's whole history into the store, incrementally and safely.
 
-How it stays fast: the new commits are listed once (`git rev-list`), split into interleaved blocks
-and mined by one `git log --no-walk --stdin` process per core; Python parses the streams while git
-computes diffs, and one writer stores batches.
+How it stays fast: `stream.Miner` lists the new commits and mines them with one git process per
+core while Python parses the streams; one writer stores the batches.
 
 How it stays safe: each batch (commits with their files and trailers) is one transaction, and the
 ref tips are recorded only after every batch is stored. An interrupted run therefore leaves whole
@@ -13,11 +12,8 @@ nothing is lost or doubled.
 from __future__ import annotations
 
 import os
-import queue
-import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +22,10 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from onebar.charter.identity import Resolver
 from onebar.charter.model import Charter
-from onebar.errors import GitError
-from onebar.mining.git import RepoInfo, open_repository, popen_git
-from onebar.mining.parse import LOG_FORMAT, MinedCommit, iter_records
+from onebar.mining.git import RepoInfo, open_repository
+from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
+from onebar.mining.stream import Miner
 from onebar.store.db import Store
 from onebar.store.schema import (
     commits,
@@ -43,9 +39,6 @@ from onebar.store.schema import (
 )
 
 BATCH = 2000  # commits per transaction: big enough to amortise, small enough to lose little
-BLOCK = 256  # consecutive commits per block handed to one git process (keeps its caches warm)
-SLICE = 20_000  # revisions per git process: git holds every revision it is fed, so this caps its memory
-READ_SIZE = 1 << 20
 
 Progress = Callable[[int, int | None], None]  # (done, total or None while unknown)
 
@@ -126,106 +119,21 @@ def _mine_new(
     with store.read() as conn:
         have = set(conn.execute(select(commits.c.sha).where(commits.c.repo_id == repo_id)).scalars())
     exclude = existing_objects(info.root, sorted(set(stored.values()))) if have else []
-    todo = [sha for sha in rev_list(info.root, now.commits, exclude) if sha not in have]
-    del have
+    miner = Miner(
+        info.root, now.commits, exclude, skip=have, workers=jobs or os.cpu_count() or 1, lines=lines, batch=BATCH
+    )
     if progress:
-        progress(0, len(todo))
-    if not todo:
-        return 0
-    workers = jobs or max(1, min(os.cpu_count() or 1, -(-len(todo) // 4000)))
+        progress(0, None)
     ids = _IdentityCache(store, repo_id)
     done = 0
-    for batch in _mine_parallel(info.root, todo, workers, lines=lines):
+    for batch in miner:
         with store.write() as conn:
             new_ids, linked = _write_batch(conn, repo_id, batch, ids, lines)
         ids.commit(new_ids, linked)
         done += len(batch)
         if progress:
-            progress(done, len(todo))
+            progress(done, miner.total)
     return done
-
-
-_DONE = object()
-
-
-def _mine_parallel(root: Path, todo: list[str], workers: int, *, lines: bool) -> Iterator[list[MinedCommit]]:
-    """Mine `todo` with `workers` threads, each running git over its share of interleaved blocks,
-    SLICE revisions per git process; yield batches of parsed commits as they arrive."""
-    args = ["log", "--stdin", "--no-walk=unsorted", "-z", "--no-renames", "--no-color", f"--format={LOG_FORMAT}"]
-    args += ["--raw", "--numstat"] if lines else ["--name-status"]
-    out: queue.Queue[object] = queue.Queue(maxsize=8)
-    stop = threading.Event()
-    live: set[subprocess.Popen[bytes]] = set()
-    errors: list[str] = []
-
-    def put(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(item, timeout=0.2)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def feed(proc: Any, revs: list[str]) -> None:
-        try:
-            proc.stdin.write(("\n".join(revs) + "\n").encode())
-            proc.stdin.close()
-        except (BrokenPipeError, ValueError):
-            pass  # git died or was killed: the reader reports it
-
-    def one_git(revs: list[str]) -> bool:
-        proc = popen_git(root, *args)
-        live.add(proc)
-        threading.Thread(target=feed, args=(proc, revs), daemon=True).start()
-        batch: list[MinedCommit] = []
-        for commit in iter_records(iter(lambda: proc.stdout.read1(READ_SIZE), b""), name_status=not lines):  # type: ignore[union-attr]
-            batch.append(commit)
-            if len(batch) >= BATCH:
-                if not put(batch):
-                    return False
-                batch = []
-        if batch and not put(batch):
-            return False
-        if proc.wait() != 0 and not stop.is_set():
-            errors.append(proc.stderr.read().decode("utf-8", "replace").strip())  # type: ignore[union-attr]
-            return False
-        live.discard(proc)
-        return True
-
-    def work(worker: int) -> None:
-        try:
-            revs: list[str] = []
-            for start in range(worker * BLOCK, len(todo), workers * BLOCK):
-                revs.extend(todo[start : start + BLOCK])
-                if len(revs) >= SLICE:
-                    if not one_git(revs):
-                        return
-                    revs = []
-            if revs:
-                one_git(revs)
-        finally:
-            put(_DONE)
-
-    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(workers)]
-    for t in threads:
-        t.start()
-    try:
-        finished = 0
-        while finished < workers:
-            item = out.get()
-            if item is _DONE:
-                finished += 1
-                continue
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        for proc in list(live):
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-    if errors:
-        raise GitError(f"git log failed in {root}: {errors[0]}")
 
 
 class _IdentityCache:
