@@ -18,6 +18,10 @@ COMMANDS: dict[str, str] = {
     "init": "onebar.cli.charter_cmds:init",
     "check": "onebar.cli.charter_cmds:check",
     "ingest": "onebar.cli.ingest_cmd:ingest",
+    "report": "onebar.cli.report_cmds:report",
+    "offboard": "onebar.cli.report_cmds:offboard",
+    "overlap": "onebar.cli.report_cmds:overlap",
+    "record": "onebar.cli.report_cmds:record",
 }
 
 

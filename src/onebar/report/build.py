@@ -1,0 +1,428 @@
+"""Building the report model: load from the store, compute the metrics, assemble the JSON contract.
+
+`build_report` is the one entry point the CLI and the web service call; renderers turn its
+`Report` into text, JSON, Markdown or HTML. The shape is documented in docs/report.schema.json.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pathspec
+
+from onebar import __version__
+from onebar.charter.model import Charter
+from onebar.errors import NotFoundError, UsageError
+from onebar.metrics import dora, knowledge, review, seams
+from onebar.metrics import overlap as overlap_mod
+from onebar.metrics import tiers as tiers_mod
+from onebar.metrics.model import AGENT, BOT, UNKNOWN_ORG, Deployment, History, Incident, Window
+from onebar.report.identity import resolver
+from onebar.report.load import Loaded, load, load_file_changes
+from onebar.store import Store
+
+SCHEMA_VERSION = "1.0"
+DEFAULT_DAYS = 90
+DAY = 86400
+TOP_FILES = 25
+
+
+@dataclass
+class Report:
+    """The report as plain data (the JSON contract); renderers read `data`."""
+
+    data: dict[str, Any]
+    # Not serialised: what an off-boarding simulation of anyone needs.
+    authors: dict[str, frozenset[str]] = field(default_factory=dict)
+    people: dict[str, Any] = field(default_factory=dict)  # person key -> Who
+    simulate: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+
+def iso(ts: int | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(value: str, flag: str, *, end_of_day: bool = False) -> int:
+    """An ISO date or date-time (naive means UTC) as Unix seconds; a bare date at --until means its end."""
+    text = value.strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            d = date.fromisoformat(text)
+            start = datetime(d.year, d.month, d.day, tzinfo=UTC)
+            return int((start + timedelta(days=1 if end_of_day else 0)).timestamp())
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{flag}: {value!r} is not a date; use YYYY-MM-DD or an ISO 8601 time such as 2024-05-01T12:00:00Z"
+        ) from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return int(dt.timestamp())
+
+
+def resolve_window(since: str | None, until: str | None, first: int, last: int) -> Window:
+    """Default: the last 90 days of the history; `since='all'` reaches back to the first commit."""
+    end = parse_time(until, "--until", end_of_day=True) if until else last + 1
+    if since is None:
+        start = end - DEFAULT_DAYS * DAY
+    elif since.strip().lower() == "all":
+        start = min(first, end - 1)
+    else:
+        start = parse_time(since, "--since")
+    if start >= end:
+        raise UsageError(f"--since ({iso(start)}) must be before --until ({iso(end)})")
+    return Window(start, end)
+
+
+def build_report(
+    store: Store,
+    repo_id: int,
+    charter: Charter,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    tiers: int | None = None,
+    head_files: set[str] | None = None,
+) -> Report:
+    """The whole report for one repository over a window (see docs/report.md)."""
+    year = tiers or charter.delivery.tiers
+    tiers_mod.thresholds(year)  # fail early on an unknown year
+    loaded = load(store, repo_id, resolver(charter))
+    h = loaded.history
+    if len(h):
+        first, last = min(h.committed_at), max(h.committed_at)
+    else:
+        first = last = int(datetime.now(UTC).timestamp())
+    window = resolve_window(since, until, first, last)
+    head = _head(loaded, charter)
+
+    deps = deployments_of(loaded, charter)
+    incs = [Incident(r["title"], r["started_at"], r["resolved_at"], r["deployment_ref"]) for r in loaded.incidents]
+    linked = dora.link(h, deps)
+    judged = dora.judge(h, linked, incs, window.until, re.compile(charter.delivery.hotfix_pattern))
+    orgs = sorted(
+        {h.org[c] for c in range(len(h)) if h.authored_at[c] in window and not h.is_merge(c)}
+        | {h.org[c] for d in range(len(linked.deployments)) if linked.at[d] in window for c in linked.shipped[d]}
+    )
+    data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_by": f"onebar {__version__}",
+        "repository": {
+            "name": loaded.name,
+            "path": loaded.path,
+            "head": h.sha[head] if head is not None else None,
+            "commits": len(h),
+        },
+        "window": {
+            "since": iso(window.since),
+            "until": iso(window.until),
+            "days": round((window.until - window.since) / DAY, 2),
+        },
+        "tiers": {"year": year, "report": tiers_mod.thresholds(year)["report"]},
+        "organisations": {o: _org_info(charter, o) for o in orgs},
+    }
+    data["dora"] = _dora(h, linked, judged, window, orgs, year, bool(incs))
+    data["review"] = review.review_matrix(h, window, head)
+    know, authors, component_of = _knowledge(store, loaded, charter, window, head, head_files)
+    data["knowledge"] = know
+    data["offboarding"], simulate = _offboarding(loaded, charter, window, authors, component_of)
+    data["contributors"] = _contributors(loaded, charter, window)
+    data["overlap"] = _overlap(charter, datetime.fromtimestamp(window.until - 1, UTC).date())
+    return Report(data, authors, dict(loaded.who), simulate)
+
+
+def _org_info(charter: Charter, org: str) -> dict[str, Any]:
+    o = charter.organisations.get(org)
+    if o is None:
+        return {"name": "not in the charter" if org == UNKNOWN_ORG else org, "kind": None}
+    return {"name": o.name or org, "kind": o.kind}
+
+
+def _head(loaded: Loaded, charter: Charter) -> int | None:
+    names = ["HEAD"]
+    if charter.project.default_branch:
+        names += [charter.project.default_branch, f"refs/heads/{charter.project.default_branch}"]
+    names += ["refs/heads/main", "refs/heads/master", "main", "master"]
+    for name in names:
+        sha = loaded.refs.get(name)
+        if sha and sha in loaded.index:
+            return loaded.index[sha]
+    h = loaded.history
+    return max(range(len(h)), key=lambda i: h.committed_at[i]) if len(h) else None
+
+
+def deployments_of(loaded: Loaded, charter: Charter) -> list[Deployment]:
+    """Release tags matching the charter's pattern, plus recorded successful events of its environment.
+
+    A tag on a commit that also has a recorded event is dropped: the event is the real deployment.
+    Two tags on one commit are one deployment (the earlier).
+    """
+    env = charter.delivery.environment
+    tag_re = re.compile(charter.delivery.tag_pattern)
+    hot_re = re.compile(charter.delivery.hotfix_pattern)
+    out: list[Deployment] = []
+    evented: set[int] = set()
+    for r in loaded.deployments:
+        if r["environment"] != env or r["status"] != "success":
+            continue
+        c = loaded.find(r["sha"]) if r["sha"] else -1
+        evented.add(c)
+        out.append(Deployment(r["ref"], c, r["deployed_at"], r["source"], env, bool(hot_re.search(r["ref"]))))
+    by_commit: dict[int, dict[str, Any]] = {}
+    for t in loaded.tags:
+        if not tag_re.search(t["name"]):
+            continue
+        c = loaded.find(t["sha"])
+        if c < 0 or c in evented:
+            continue
+        best = by_commit.get(c)
+        if best is None or (t["tagged_at"], t["name"]) < (best["tagged_at"], best["name"]):
+            by_commit[c] = t
+    for c, t in by_commit.items():
+        out.append(Deployment(t["name"], c, t["tagged_at"], "tag", env, bool(hot_re.search(t["name"]))))
+    return out
+
+
+def _dora(
+    h: History, linked: dora.Linked, judged: dora.Judged, window: Window, orgs: list[str], year: int, incidents: bool
+) -> dict[str, Any]:
+    overall = dora.figures(h, linked, judged, window, year=year)
+    by_org = {o: dora.figures(h, linked, judged, window, org=o, year=year) for o in orgs}
+    trend = {"overall": dora.trend(h, linked, judged, window, year=year)}
+    trend["by_org"] = {o: dora.trend(h, linked, judged, window, org=o, year=year) for o in orgs}
+    for t in [trend["overall"], *trend["by_org"].values()]:
+        for b in t["series"]:
+            b["since"], b["until"] = iso(b["since"]), iso(b["until"])
+    deployments = []
+    for d, dep in enumerate(linked.deployments):
+        if dep.at not in window:
+            continue
+        changes = linked.shipped[d]
+        per_org: dict[str, int] = {}
+        for c in changes:
+            per_org[h.org[c]] = per_org.get(h.org[c], 0) + 1
+        deployments.append(
+            {
+                "name": dep.name,
+                "sha": h.sha[dep.commit] if dep.commit >= 0 else None,
+                "at": iso(dep.at),
+                "source": dep.source,
+                "changes": len(changes),
+                "changes_by_org": dict(sorted(per_org.items())),
+                "failed": judged.dep_failed[d],
+                "rework": judged.dep_rework[d],
+                "restore_hours": judged.dep_restore_hours[d],
+            }
+        )
+    return {
+        "overall": overall,
+        "by_org": by_org,
+        "trend": trend,
+        "deployments": deployments,
+        "time_to_restore_source": "incidents" if incidents else "git",
+        "attribution": "per change: each commit counts for its own author's organisation",
+    }
+
+
+def _knowledge(
+    store: Store, loaded: Loaded, charter: Charter, window: Window, head: int | None, head_files: set[str] | None
+) -> tuple[dict[str, Any], dict[str, frozenset[str]], Any]:
+    h = loaded.history
+    changes = load_file_changes(store, loaded, window.until)
+    ancestors = _ancestors(h, _head_at(h, head, window.until))
+    history: dict[str, list[knowledge.Touch]] = {}
+    replay: list[tuple[str, str]] = []
+    for i, path, status in changes:
+        if i not in ancestors:
+            continue
+        replay.append((path, status))
+        if h.kind[i] in (BOT, AGENT):
+            continue  # knowledge lives in people: a bot's or an agent's change makes nobody an author
+        history.setdefault(path, []).append((h.author[i], status))
+    use_head = head_files is not None and head is not None and h.committed_at[head] < window.until
+    alive = head_files if use_head and head_files is not None else knowledge.alive_files(replay)
+    touched = {p for p, _ in replay}
+    files = sorted(f for f in alive if f in touched)
+    authors = {f: knowledge.file_authors(history.get(f, [])) for f in files}
+    tf = knowledge.truck_factor(authors)
+    org_of = {k: w.org for k, w in loaded.who.items()}
+    label = {k: w.label for k, w in loaded.who.items()}
+    spec = {cid: pathspec.PathSpec.from_lines("gitwildmatch", c.paths) for cid, c in charter.components.items()}
+
+    def component_of(path: str) -> str | None:
+        for cid, s in spec.items():
+            if s.match_file(path):
+                return cid
+        return None
+
+    comps: dict[str, Any] = {}
+    for cid, cauthors in sorted(knowledge.group(authors, component_of).items()):
+        ctf = knowledge.truck_factor(cauthors)
+        corgs = sorted(knowledge.orgs_of(cauthors, lambda p: org_of.get(p, UNKNOWN_ORG)))
+        per_org: dict[str, int] = {}
+        for people in cauthors.values():
+            for o in {org_of.get(p, UNKNOWN_ORG) for p in people}:
+                per_org[o] = per_org.get(o, 0) + 1
+        comps[cid] = {
+            "files": len(cauthors),
+            "truck_factor": ctf.value,
+            "truck_factor_people": [_person(p, org_of, label) for p in ctf.people],
+            "orgs": corgs,
+            "files_by_org": dict(sorted(per_org.items())),
+            "single_org": len(corgs) == 1,
+            "orphan_files": ctf.orphans_at_start,
+        }
+    reasons: dict[str, str] = {}
+    if not files:
+        reasons["truck_factor"] = "no file with a known history at the end of the window"
+    if not charter.components:
+        reasons["components"] = "the charter defines no components"
+    by_author: dict[str, int] = {}
+    for people in authors.values():
+        for p in people:
+            by_author[p] = by_author.get(p, 0) + 1
+    files_by_org: dict[str, int] = {}
+    for people in authors.values():
+        for o in {org_of.get(p, UNKNOWN_ORG) for p in people}:
+            files_by_org[o] = files_by_org.get(o, 0) + 1
+    top = sorted(by_author.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
+    out = {
+        "model": "doa-avelino-2016",
+        "files": len(files),
+        "orphan_files": tf.orphans_at_start,
+        "truck_factor": tf.value if files else None,
+        "truck_factor_people": [_person(p, org_of, label) for p in tf.people],
+        "top_authors": [{**_person(p, org_of, label), "files": n} for p, n in top],
+        "files_by_org": dict(sorted(files_by_org.items())),
+        "components": comps,
+        "single_org_components": [c for c, v in comps.items() if v["single_org"]],
+        "reasons": reasons,
+    }
+    return out, authors, component_of
+
+
+def _person(p: str, org_of: dict[str, str], label: dict[str, str]) -> dict[str, str]:
+    return {"person": p, "name": label.get(p, p), "org": org_of.get(p, UNKNOWN_ORG)}
+
+
+def _head_at(h: History, head: int | None, until: int) -> int | None:
+    """The mainline commit that was HEAD at `until` (walking first parents back from HEAD)."""
+    c = head
+    while c is not None and h.committed_at[c] >= until:
+        c = h.parents[c][0] if h.parents[c] else None
+    return c
+
+
+def _ancestors(h: History, head: int | None) -> set[int]:
+    if head is None:
+        return set()
+    seen = {head}
+    stack = [head]
+    while stack:
+        for p in h.parents[stack.pop()]:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return seen
+
+
+def _offboarding(
+    loaded: Loaded, charter: Charter, window: Window, authors: dict[str, frozenset[str]], component_of: Any
+) -> dict[str, Any]:
+    org_of = {k: w.org for k, w in loaded.who.items()}
+    everyone = {p for people in authors.values() for p in people}
+    by_component: dict[str, dict[str, frozenset[str]]] = knowledge.group(authors, component_of)
+
+    def simulate(leaving: set[str]) -> dict[str, Any]:
+        lost, share = knowledge.loss_share(authors, leaving)
+        files = knowledge.files_lost(authors, leaving)
+        comps = {}
+        for cid, ca in sorted(by_component.items()):
+            n, s = knowledge.loss_share(ca, leaving)
+            if n:
+                comps[cid] = {"files_lost": n, "files_lost_share": round(s or 0, 4)}
+        return {
+            "files_lost": lost,
+            "files_lost_share": round(share, 4) if share is not None else None,
+            "components": comps,
+            "files": files[:TOP_FILES],
+        }
+
+    by_org = {}
+    for org in sorted({org_of.get(p, UNKNOWN_ORG) for p in everyone} | set(charter.organisations)):
+        leaving = {p for p in everyone if org_of.get(p, UNKNOWN_ORG) == org}
+        by_org[org] = {"people": sorted(leaving), **simulate(leaving)}
+    by_person = {}
+    until_day = datetime.fromtimestamp(window.until - 1, UTC).date()
+    for pid, person in sorted(charter.people.items()):
+        if person.contract_end is None or person.contract_end > until_day:
+            continue
+        by_person[pid] = {
+            "org": person.org,
+            "contract_end": person.contract_end.isoformat(),
+            "ended": person.contract_end < until_day,
+            **simulate({pid}),
+        }
+    return {"by_org": by_org, "by_person": by_person}, simulate
+
+
+def offboard(report: Report, who: str) -> dict[str, Any]:
+    """The simulated departure of one organisation or one person (charter id, e-mail or name)."""
+    off = report.data["offboarding"]
+    if who in off["by_org"]:
+        return {"kind": "organisation", "name": who, **off["by_org"][who]}
+    needle = who.lower()
+    for key, w in report.people.items():
+        if needle in (key.lower(), w.label.lower()) or f"<{needle}>" in w.label.lower():
+            return {"kind": "person", "name": w.label, "person": key, "org": w.org, **report.simulate({key})}
+    known = sorted(off["by_org"]) + sorted(k for k, w in report.people.items() if w.kind == "human")
+    raise NotFoundError(
+        f"{who!r} is neither an organisation nor a person of this repository",
+        hint="known: " + ", ".join(known[:12]) + (", ..." if len(known) > 12 else ""),
+    )
+
+
+def _contributors(loaded: Loaded, charter: Charter, window: Window) -> dict[str, Any]:
+    contracts = {
+        pid: seams.Contract(p.contract_start, p.contract_end)
+        for pid, p in charter.people.items()
+        if p.contract_start or p.contract_end
+    }
+    labels = {k: w.label for k, w in loaded.who.items()}
+    out = seams.contributors(loaded.history, window, contracts=contracts, labels=labels)
+    for row in out["unknown"] + out["outside_contract"]:
+        row["first"], row["last"] = iso(row["first"]), iso(row["last"])
+    return out
+
+
+def overlap_for(charter: Charter, on: str | None = None) -> dict[str, Any]:
+    """Overlap on the week of `on` (a date; default today) from the charter alone."""
+    if on is None:
+        ref = datetime.now(UTC).date()
+    else:
+        try:
+            ref = date.fromisoformat(on.strip())
+        except ValueError:
+            raise UsageError(f"--date: {on!r} is not a date; use YYYY-MM-DD") from None
+    return _overlap(charter, ref)
+
+
+def _overlap(charter: Charter, ref: date) -> dict[str, Any]:
+    schedules = []
+    for pid, p in charter.people.items():
+        org = charter.organisations.get(p.org)
+        if org is not None and org.kind in ("bot", "agent"):
+            continue  # machines have no working hours to share
+        if not p.under_contract(ref):
+            continue
+        start, end = p.working_hours
+        schedules.append(overlap_mod.Schedule(pid, p.org, p.timezone, start, end, tuple(p.days)))
+    out = overlap_mod.overlap(schedules, ref, charter.overlap.min_hours)
+    out["reasons"] = {} if len(out["organisations"]) > 1 else {"pairs": "fewer than two organisations with people"}
+    return out
