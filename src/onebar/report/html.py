@@ -51,7 +51,7 @@ def charts(report: Report) -> dict[str, Any]:
 
         out["knowledge_map"] = svg.heat_grid("Files with an author in each organisation", rows, orgs, share, note)
     matrix = d["review"]["matrix"]
-    if matrix:
+    if any(n for row in matrix.values() for n in row.values()):
         out["review_flows"] = svg.flows("Merged changes by author org, reviewed by org", matrix)
     return out
 

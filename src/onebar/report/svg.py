@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from markupsafe import Markup, escape
@@ -17,6 +18,21 @@ def _t(x: float) -> str:
     return f"{x:.1f}"
 
 
+def nice_max(v: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 times a power of ten at or above `v` (at least 1)."""
+    if v <= 1:
+        return 1.0
+    mag = 10 ** math.floor(math.log10(v))
+    for m in (1, 2, 2.5, 5, 10):
+        if v <= m * mag:
+            return m * mag
+    return 10 * mag
+
+
+def _tick(v: float) -> str:
+    return f"{v:g}" if v < 10 else f"{v:,.0f}"
+
+
 def line_chart(
     title: str,
     series: dict[str, list[float | None]],
@@ -30,8 +46,7 @@ def line_chart(
     left, right, top, bottom = 48, 12, 28, 36
     pw, ph = width - left - right, height - top - bottom
     values = [v for vs in series.values() for v in vs if v is not None]
-    vmax = max(values) if values else 1.0
-    vmax = vmax * 1.1 if vmax > 0 else 1.0
+    vmax = nice_max(max(values) if values else 0.0)
     n = max(len(labels), 1)
 
     def x(i: int) -> float:
@@ -48,9 +63,7 @@ def line_chart(
     for k in range(5):
         v = vmax * k / 4
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{_t(y(v))}" y2="{_t(y(v))}" class="grid"/>')
-        out.append(
-            f'<text x="{left - 4}" y="{_t(y(v) + 4)}" class="axis" text-anchor="end">{escape(fmt.format(v))}</text>'
-        )
+        out.append(f'<text x="{left - 4}" y="{_t(y(v) + 4)}" class="axis" text-anchor="end">{_tick(v)}</text>')
     step = max(1, n // 6)
     for i in range(0, n, step):
         out.append(
