@@ -30,6 +30,7 @@ class Linked:
     change_of: dict[int, int]  # non-merge commit -> representative commit of its change (patch group)
     change_deployment: dict[int, int]  # representative -> earliest deployment of any of its copies
     shipped: list[list[int]]  # deployment -> the changes it ships first
+    shipped_by_org: list[dict[str, list[int]]]  # deployment -> organisation -> its changes shipped there
 
 
 def link(history: History, deployments: list[Deployment]) -> Linked:
@@ -64,10 +65,13 @@ def link(history: History, deployments: list[Deployment]) -> Linked:
         else:
             change_dep.setdefault(rep, -1)
     shipped: list[list[int]] = [[] for _ in deps]
+    by_org: list[dict[str, list[int]]] = [{} for _ in deps]
+    org = history.org
     for rep, d in change_dep.items():
         if d != -1:
             shipped[d].append(rep)
-    return Linked(deps, [d.at for d in deps], owner, change_of, change_dep, shipped)
+            by_org[d].setdefault(org[rep], []).append(rep)
+    return Linked(deps, [d.at for d in deps], owner, change_of, change_dep, shipped, by_org)
 
 
 @dataclass
@@ -182,16 +186,6 @@ def _incident_deployment(inc: Incident, deps: list[Deployment], at: list[int]) -
     return i if i >= 0 else -1
 
 
-@dataclass
-class Scope:
-    """Which changes count: all of them, or one organisation's (by each change's own author)."""
-
-    org: str | None = None
-
-    def wants(self, history: History, c: int) -> bool:
-        return self.org is None or history.org[c] == self.org
-
-
 def figures(
     history: History,
     linked: Linked,
@@ -204,7 +198,6 @@ def figures(
     """The keys over `window`, overall (org=None) or for one organisation's changes."""
     deps, at = linked.deployments, linked.at
     lo, hi = bisect_left(at, window.since), bisect_left(at, window.until)
-    scope = Scope(org)
     reasons: dict[str, str] = {}
     dep_idx: list[int] = []
     lead: list[float] = []
@@ -212,8 +205,8 @@ def figures(
     restore: list[float] = []
     open_failures = 0
     for d in range(lo, hi):
-        mine = [c for c in linked.shipped[d] if scope.wants(history, c)]
-        if org is not None and not mine:
+        mine = linked.shipped[d] if org is None else linked.shipped_by_org[d].get(org)
+        if mine is None:
             continue
         dep_idx.append(d)
         for c in mine:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from onebar.errors import NotFoundError
 from onebar.metrics.model import History
@@ -87,7 +88,8 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
             w = who_of_id[ident] = resolve(name, email)
         return w
 
-    rows = conn.execute(
+    rows = fetch(
+        conn,
         select(
             commits.c.id,
             commits.c.sha,
@@ -101,38 +103,34 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
             commits.c.revert_of,
         )
         .where(commits.c.repo_id == rid, commits.c.reachable.is_(True))
-        .order_by(commits.c.committed_at, commits.c.id)
-    ).all()
+        .order_by(commits.c.committed_at, commits.c.id),
+    )
     h = History()
-    ids: list[int] = []
-    index: dict[str, int] = {}
-    for i, r in enumerate(rows):
-        index[r.sha] = i
+    index: dict[str, int] = {r[1]: i for i, r in enumerate(rows)}
     patch: dict[tuple[int, int, str], int] = {}
     whos: dict[str, Who] = {}
-    reverts_raw: list[tuple[int, str]] = []
-    for i, r in enumerate(rows):
-        a, c = who(r.author_id), who(r.committer_id)
-        whos[a.key] = a
-        whos[c.key] = c
-        ids.append(r.id)
-        h.sha.append(r.sha)
-        h.parents.append(tuple(index[p] for p in r.parents.split() if p in index))
-        h.author.append(a.key)
-        h.org.append(a.org)
-        h.kind.append(a.kind)
-        h.committer.append(c.key)
-        h.committer_org.append(c.org)
-        h.committer_kind.append(c.kind)
-        h.authored_at.append(r.authored_at)
-        h.author_tz.append(r.author_tz)
-        h.committed_at.append(r.committed_at)
-        h.subject.append(r.subject)
-        h.reverts.append(-1)
-        # A cherry-pick keeps its author, author date and subject: the same change, counted once.
-        h.patch_id.append(patch.setdefault((r.author_id, r.authored_at, r.subject), i))
-        if r.revert_of:
-            reverts_raw.append((i, r.revert_of))
+    for ident in {r[3] for r in rows} | {r[6] for r in rows}:
+        w = who(ident)
+        whos[w.key] = w
+    ids = [r[0] for r in rows]
+    h.sha = [r[1] for r in rows]
+    h.parents = [tuple(index[p] for p in r[2].split() if p in index) if r[2] else () for r in rows]
+    authors = [who_of_id[r[3]] for r in rows]
+    committers = [who_of_id[r[6]] for r in rows]
+    h.author = [w.key for w in authors]
+    h.org = [w.org for w in authors]
+    h.kind = [w.kind for w in authors]
+    h.committer = [w.key for w in committers]
+    h.committer_org = [w.org for w in committers]
+    h.committer_kind = [w.kind for w in committers]
+    h.authored_at = [r[4] for r in rows]
+    h.author_tz = [r[5] for r in rows]
+    h.committed_at = [r[7] for r in rows]
+    h.subject = [r[8] for r in rows]
+    h.reverts = [-1] * len(rows)
+    # A cherry-pick keeps its author, author date and subject: the same change, counted once.
+    h.patch_id = [patch.setdefault((r[3], r[4], r[8]), i) for i, r in enumerate(rows)]
+    reverts_raw = [(i, r[9]) for i, r in enumerate(rows) if r[9]]
     loaded = Loaded(rid, repo.name, repo.path, h, whos, ids, {}, [], [], [], index)
     for i, sha in reverts_raw:
         h.reverts[i] = loaded.find(sha)
@@ -178,11 +176,30 @@ def load_file_changes(store: Store, loaded: Loaded, until: int) -> list[tuple[in
     pos = {cid: i for i, cid in enumerate(loaded.commit_ids)}
     fc = file_changes
     with store.read() as conn:
-        rows = conn.execute(
+        rows = fetch(
+            conn,
             select(fc.c.commit_id, fc.c.path, fc.c.status)
             .join(commits, commits.c.id == fc.c.commit_id)
-            .where(commits.c.repo_id == loaded.repo_id, commits.c.committed_at < until)
-        ).all()
+            .where(commits.c.repo_id == loaded.repo_id, commits.c.committed_at < until),
+        )
     out = [(pos[cid], path, status) for cid, path, status in rows if cid in pos]
-    out.sort(key=lambda r: r[0])
+    out.sort(key=itemgetter(0))
     return out
+
+
+def fetch(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows of a large SELECT as plain tuples, straight from the driver's cursor.
+
+    SQLAlchemy's Row objects cost about a microsecond each; for the 100,000s of rows the report
+    reads that is most of its time, so the statement is compiled by SQLAlchemy and run raw.
+    """
+    compiled = stmt.compile(dialect=conn.dialect)
+    params: Any = compiled.params
+    if conn.dialect.positional:
+        params = tuple(compiled.params[k] for k in compiled.positiontup or ())
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
