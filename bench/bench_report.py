@@ -77,41 +77,47 @@ def synthesise(store: Store, n: int, seed: int = 7) -> int:
             revert = shas[rnd.randrange(max(0, i - 200), i)][:12]
             subject = f'Revert "change {i}"'
         crows.append(
-            dict(
-                id=i + 1,
-                repo_id=1,
-                sha=sha,
-                parents=parents,
-                author_id=author + 1,
-                authored_at=t,
-                author_tz=60,
-                committer_id=author + 1,
-                committed_at=t,
-                committer_tz=60,
-                subject=subject,
-                revert_of=revert,
-                files=0,
-                added=0,
-                deleted=0,
-                reachable=True,
-            )
+            {
+                "id": i + 1,
+                "repo_id": 1,
+                "sha": sha,
+                "parents": parents,
+                "author_id": author + 1,
+                "authored_at": t,
+                "author_tz": 60,
+                "committer_id": author + 1,
+                "committed_at": t,
+                "committer_tz": 60,
+                "subject": subject,
+                "revert_of": revert,
+                "files": 0,
+                "added": 0,
+                "deleted": 0,
+                "reachable": True,
+            }
         )
         if " " not in parents:
             for _ in range(rnd.choice((1, 2, 3, 3, 4, 6))):
                 path = files[min(int(rnd.paretovariate(1.2) * 40) % len(files), len(files) - 1)]
-                frows.append(dict(commit_id=i + 1, path=path, status="M", added=3, deleted=1, binary=False))
+                frows.append(
+                    {"commit_id": i + 1, "path": path, "status": "M", "added": 3, "deleted": 1, "binary": False}
+                )
             if rnd.random() < 0.2:
-                trows.append(dict(commit_id=i + 1, key="reviewed-by", value="Person 1 <p1@core.test>"))
+                trows.append({"commit_id": i + 1, "key": "reviewed-by", "value": "Person 1 <p1@core.test>"})
             if rnd.random() < 0.01 and shas:
-                trows.append(dict(commit_id=i + 1, key="fixes", value=shas[rnd.randrange(max(0, i - 300), i)][:12]))
+                trows.append(
+                    {"commit_id": i + 1, "key": "fixes", "value": shas[rnd.randrange(max(0, i - 300), i)][:12]}
+                )
         if i % 150 == 149 and main_tip:
-            tagrows.append(dict(repo_id=1, name=f"v1.{i // 150}.0", sha=main_tip, tagged_at=t + 600, annotated=True))
+            tagrows.append(
+                {"repo_id": 1, "name": f"v1.{i // 150}.0", "sha": main_tip, "tagged_at": t + 600, "annotated": True}
+            )
         shas.append(sha)
     for k, path in enumerate(files):  # every file was added once, by the first commit's author, at the start
-        frows.insert(k, dict(commit_id=1, path=path, status="A", added=10, deleted=0, binary=False))
+        frows.insert(k, {"commit_id": 1, "path": path, "status": "A", "added": 10, "deleted": 0, "binary": False})
     with store.write() as conn:
         conn.execute(insert(repositories).values(id=1, path="/bench/.git", name=f"synthetic-{n}"))
-        conn.execute(insert(identities), [dict(id=k + 1, name=a, email=e) for k, (a, e) in enumerate(people)])
+        conn.execute(insert(identities), [{"id": k + 1, "name": a, "email": e} for k, (a, e) in enumerate(people)])
         for table, rows in ((commits, crows), (file_changes, frows), (trailers, trows), (tags, tagrows)):
             for s in range(0, len(rows), 20000):
                 conn.execute(insert(table), rows[s : s + 20000])
