@@ -108,3 +108,24 @@ class GitRepo:
 def run_cli(*args: str, env: dict[str, str] | None = None) -> Result:
     """Invoke the real CLI in-process; exit code, stdout and stderr are on the result."""
     return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def fast_import_history(path: Path, commits: int, *, authors: int = 5, start: int = BASE_TIME) -> GitRepo:
+    """A linear history of `commits` commits built by one `git fast-import` (seconds for thousands)."""
+    repo = GitRepo.create(path)
+    out: list[bytes] = []
+    for i in range(1, commits + 1):
+        body = f"line {i}\n".encode() * (1 + i % 3)
+        who = i % authors
+        stamp = start + i * 600
+        message = f"change {i}\n".encode()
+        out.append(b"commit refs/heads/main\n")
+        out.append(f"mark :{i}\n".encode())
+        out.append(f"author Dev {who} <dev{who}@acme.test> {stamp} +0000\n".encode())
+        out.append(f"committer Dev {who} <dev{who}@acme.test> {stamp} +0000\n".encode())
+        out.append(f"data {len(message)}\n".encode() + message)
+        if i > 1:
+            out.append(f"from :{i - 1}\n".encode())
+        out.append(f"M 100644 inline src/mod{i % 50}.py\ndata {len(body)}\n".encode() + body + b"\n")
+    repo.git("fast-import", "--quiet", input=b"".join(out))
+    return repo

@@ -49,11 +49,15 @@ def parse_charter(text: str, filename: str = CHARTER_FILE) -> Charter:
         charter = Charter.model_validate(data)
     except ValidationError as exc:
         problems = [_problem(text, tuple(err["loc"]), _message(err)) for err in exc.errors()]
-        raise CharterError(filename, problems) from None
+        raise CharterError(filename, _in_file_order(problems)) from None
     issues = cross_check(charter)
     if issues:
-        raise CharterError(filename, [_problem(text, loc, msg) for loc, msg in issues])
+        raise CharterError(filename, _in_file_order([_problem(text, loc, msg) for loc, msg in issues]))
     return charter
+
+
+def _in_file_order(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: p.line or 0)
 
 
 def _message(err: object) -> str:

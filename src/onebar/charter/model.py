@@ -8,6 +8,7 @@ problem of a charter is reported at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -220,6 +221,6 @@ def cross_check(charter: Charter) -> list[tuple[Loc, str]]:
     return problems
 
 
-def _few(names: dict[str, object]) -> str:
+def _few(names: Mapping[str, object]) -> str:
     keys = sorted(names)
     return ", ".join(keys[:8]) + (", ..." if len(keys) > 8 else "") if keys else "(none)"

@@ -60,6 +60,7 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
+        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: random-order index inserts (shas) stay in memory
         cur.close()
 
     # pysqlite's own transaction handling is off (isolation_level=None); begin explicitly so a

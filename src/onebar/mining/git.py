@@ -1,0 +1,90 @@
+"""Running git, read-only: the miner never checks out, resets or configures what it reads."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from onebar.errors import GitError, NotARepositoryError
+
+# Isolate from the user's and system's git configuration (pagers, colour, replace refs).
+_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_PAGER": "cat",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_NO_REPLACE_OBJECTS": "1",
+    "LC_ALL": "C",
+}
+
+
+def git_env() -> dict[str, str]:
+    return {**os.environ, **_ENV}
+
+
+def git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    """Run one git command in `cwd` and return its stdout; a failure raises GitError with git's words."""
+    proc = subprocess.run(
+        ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", *args],
+        cwd=cwd,
+        env=git_env(),
+        input=input,
+        capture_output=True,
+    )
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip() or f"exit status {proc.returncode}"
+        raise GitError(f"git {args[0]} failed in {cwd}: {message}")
+    return proc.stdout
+
+
+def popen_git(cwd: Path, *args: str) -> subprocess.Popen[bytes]:
+    """Start a streaming git command (stdin and stdout are pipes)."""
+    return subprocess.Popen(
+        ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", *args],
+        cwd=cwd,
+        env=git_env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    """Where a repository lives and what kind it is."""
+
+    git_dir: Path  # absolute; the store's key for the repository
+    root: Path  # the work tree's top level, or the git dir of a bare repository
+    name: str
+    bare: bool
+    shallow: bool
+
+
+def open_repository(path: Path) -> RepoInfo:
+    """Identify the git repository at `path`; a non-repository is a clear usage error (exit 2)."""
+    if not path.exists():
+        raise NotARepositoryError(f"{path}: no such file or directory")
+    if not path.is_dir():
+        raise NotARepositoryError(f"{path}: not a directory, so not a git repository")
+    proc = subprocess.run(
+        ["git", "rev-parse", "--absolute-git-dir", "--is-bare-repository", "--is-shallow-repository"],
+        cwd=path,
+        env=git_env(),
+        capture_output=True,
+    )
+    if proc.returncode != 0:
+        raise NotARepositoryError(
+            f"{path}: not a git repository", hint="run onebar inside a clone, or pass the path of one"
+        )
+    git_dir_s, bare_s, shallow_s = proc.stdout.decode().split("\n")[:3]
+    git_dir = Path(git_dir_s)
+    bare = bare_s == "true"
+    if bare:
+        root = git_dir
+        name = git_dir.name.removesuffix(".git") or git_dir.name
+    else:
+        top = git(path, "rev-parse", "--show-toplevel").decode().strip()
+        root = Path(top)
+        name = root.name
+    return RepoInfo(git_dir=git_dir, root=root, name=name, bare=bare, shallow=shallow_s == "true")

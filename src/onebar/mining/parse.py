@@ -1,0 +1,141 @@
+"""Parsing the miner's `git log` stream: pure functions from bytes to commit records.
+
+One record per commit, started by RS (0x1e); header fields separated by US (0x1f); then, with
+`-z --raw [--numstat]`, NUL-separated raw entries (":modes shas STATUS", path) and numstat entries
+("added<TAB>deleted<TAB>path"; "-" for binary files).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+RS, US = b"\x1e", b"\x1f"
+
+# The fields asked of git, in order; %aN/%aE apply .mailmap.
+LOG_FORMAT = (
+    "%x1e"
+    + "%x1f".join(
+        ["%H", "%P", "%aN", "%aE", "%at", "%ai", "%cN", "%cE", "%ct", "%ci", "%s", "%(trailers:only,unfold)", "%b"]
+    )
+    + "%x1f"
+)
+_FIELDS = 13
+
+_REVERT = re.compile(rb"This reverts commit ([0-9a-fA-F]{7,64})")
+
+
+@dataclass(slots=True)
+class FileChange:
+    path: str
+    status: str  # A, M, D, T
+    added: int | None = None
+    deleted: int | None = None
+    binary: bool = False
+
+
+@dataclass(slots=True)
+class MinedCommit:
+    sha: str
+    parents: list[str]
+    author: tuple[str, str]
+    authored_at: int
+    author_tz: int
+    committer: tuple[str, str]
+    committed_at: int
+    committer_tz: int
+    subject: str
+    trailers: list[tuple[str, str]]
+    revert_of: str | None
+    files: list[FileChange] = field(default_factory=list)
+
+
+def _text(b: bytes) -> str:
+    return b.decode("utf-8", "replace")
+
+
+def _tz_minutes(iso: bytes) -> int:
+    """'2005-04-07 15:13:13 -0700' -> -420."""
+    off = iso[-5:]
+    try:
+        sign = -1 if off[:1] == b"-" else 1
+        return sign * (int(off[1:3]) * 60 + int(off[3:5]))
+    except ValueError:
+        return 0
+
+
+def parse_trailers(block: bytes) -> list[tuple[str, str]]:
+    """Git's own trailer block (one 'Key: value' per line, already unfolded) as (lower key, value)."""
+    out: list[tuple[str, str]] = []
+    for line in block.split(b"\n"):
+        key, sep, value = line.partition(b":")
+        if sep and key and b" " not in key.strip():
+            out.append((_text(key.strip()).lower(), _text(value.strip())))
+    return out
+
+
+def parse_record(record: bytes) -> MinedCommit | None:
+    """One commit record (without its leading RS); None for a fragment that is not a commit."""
+    parts = record.split(US, _FIELDS)
+    if len(parts) < _FIELDS or len(parts[0]) < 40:
+        return None
+    sha, parents, an, ae, at, ai, cn, ce, ct, ci, subject, trailers, body = parts[:_FIELDS]
+    revert = _REVERT.search(body)
+    commit = MinedCommit(
+        sha=sha.decode("ascii"),
+        parents=parents.decode("ascii").split(),
+        author=(_text(an), _text(ae).lower()),
+        authored_at=int(at or 0),
+        author_tz=_tz_minutes(ai),
+        committer=(_text(cn), _text(ce).lower()),
+        committed_at=int(ct or 0),
+        committer_tz=_tz_minutes(ci),
+        subject=_text(subject),
+        trailers=parse_trailers(trailers) if trailers else [],
+        revert_of=revert.group(1).decode("ascii").lower() if revert else None,
+    )
+    if len(parts) > _FIELDS:
+        commit.files = parse_changes(parts[_FIELDS])
+    return commit
+
+
+def parse_changes(section: bytes) -> list[FileChange]:
+    """The NUL-separated raw (+ numstat) section of one commit."""
+    tokens = section.lstrip(b"\0\n").split(b"\0")
+    changes: dict[str, FileChange] = {}
+    i, n = 0, len(tokens)
+    while i < n:
+        tok = tokens[i]
+        if tok[:1] == b":":
+            path = _text(tokens[i + 1]) if i + 1 < n else ""
+            changes[path] = FileChange(path, chr(tok[-1]))
+            i += 2
+            continue
+        fields = tok.split(b"\t", 2)
+        if len(fields) == 3:
+            added, deleted, path_b = fields
+            fc = changes.get(_text(path_b))
+            if fc is not None:
+                if added == b"-":
+                    fc.binary = True
+                else:
+                    fc.added, fc.deleted = int(added), int(deleted)
+        i += 1
+    return list(changes.values())
+
+
+def iter_records(chunks: Iterable[bytes]) -> Iterator[MinedCommit]:
+    """Split a stream of byte chunks into commits, holding at most one partial record in memory."""
+    rest = b""
+    for chunk in chunks:
+        pieces = (rest + chunk).split(RS)
+        rest = pieces.pop()
+        for piece in pieces:
+            commit = parse_record(piece)
+            if commit is not None:
+                yield commit
+    if rest:
+        commit = parse_record(rest)
+        if commit is not None:
+            yield commit
