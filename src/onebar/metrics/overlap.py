@@ -144,21 +144,24 @@ def handoffs(schedules: list[Schedule], day: date) -> list[dict[str, Any]]:
             continue
         lo, hi = spans.get(s.org, (a, b))
         spans[s.org] = (min(lo, a), max(hi, b))
-    order = sorted(spans, key=lambda o: (_utc_minutes(spans[o][0]), o))
+    # Organisations on the same shift hand off together: one entry per distinct shift.
+    shifts_: dict[tuple[int, int], list[str]] = {}
+    for org, (a, b) in spans.items():
+        shifts_.setdefault((_utc_minutes(a), _utc_minutes(b)), []).append(org)
+    order = sorted(shifts_)
     if len(order) < 2:
         return []
     out = []
-    for i, org in enumerate(order):
+    for i, shift in enumerate(order):
         nxt = order[(i + 1) % len(order)]
-        end = _utc_minutes(spans[org][1])
-        start = _utc_minutes(spans[nxt][0])
+        end, start = shift[1], nxt[0]
         gap = (start - end) % 1440
         if gap > 720:  # the next team started before this one ended: an overlap
             gap -= 1440
         out.append(
             {
-                "from": org,
-                "to": nxt,
+                "from": ", ".join(sorted(shifts_[shift])),
+                "to": ", ".join(sorted(shifts_[nxt])),
                 "at_utc": f"{end // 60:02d}:{end % 60:02d}",
                 "next_start_utc": f"{start // 60:02d}:{start % 60:02d}",
                 "gap_hours": round(gap / 60, 2),

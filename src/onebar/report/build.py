@@ -38,6 +38,7 @@ class Report:
     # Not serialised: what an off-boarding simulation of anyone needs.
     authors: dict[str, frozenset[str]] = field(default_factory=dict)
     people: dict[str, Any] = field(default_factory=dict)  # person key -> Who
+    aliases: dict[str, str] = field(default_factory=dict)  # lower-cased name or e-mail -> person key
     simulate: Any = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,14 +96,16 @@ def build_report(
     tiers_mod.thresholds(year)  # fail early on an unknown year
     loaded = load(store, repo_id, resolver(charter))
     h = loaded.history
-    if len(h):
-        first, last = min(h.committed_at), max(h.committed_at)
+    deps = deployments_of(loaded, charter)
+    # "The last 90 days of the history": the history ends at its last commit or deployment.
+    times = h.committed_at + [d.at for d in deps]
+    if times:
+        first, last = min(times), max(times)
     else:
         first = last = int(datetime.now(UTC).timestamp())
     window = resolve_window(since, until, first, last)
     head = _head(loaded, charter)
 
-    deps = deployments_of(loaded, charter)
     incs = [Incident(r["title"], r["started_at"], r["resolved_at"], r["deployment_ref"]) for r in loaded.incidents]
     linked = dora.link(h, deps)
     judged = dora.judge(h, linked, incs, window.until, re.compile(charter.delivery.hotfix_pattern))
@@ -133,8 +136,9 @@ def build_report(
     data["knowledge"] = know
     data["offboarding"], simulate = _offboarding(loaded, charter, window, authors, component_of)
     data["contributors"] = _contributors(loaded, charter, window)
-    data["overlap"] = _overlap(charter, datetime.fromtimestamp(window.until - 1, UTC).date())
-    return Report(data, authors, dict(loaded.who), simulate)
+    active = {h.org[c] for c in range(len(h)) if h.authored_at[c] in window}
+    data["overlap"] = _overlap(charter, datetime.fromtimestamp(window.until - 1, UTC).date(), active)
+    return Report(data, authors, dict(loaded.who), loaded.aliases, simulate)
 
 
 def _org_info(charter: Charter, org: str) -> dict[str, Any]:
@@ -253,7 +257,7 @@ def _knowledge(
     tf = knowledge.truck_factor(authors)
     org_of = {k: w.org for k, w in loaded.who.items()}
     label = {k: w.label for k, w in loaded.who.items()}
-    spec = {cid: pathspec.PathSpec.from_lines("gitwildmatch", c.paths) for cid, c in charter.components.items()}
+    spec = {cid: pathspec.GitIgnoreSpec.from_lines(c.paths) for cid, c in charter.components.items()}
 
     def component_of(path: str) -> str | None:
         for cid, s in spec.items():
@@ -355,7 +359,10 @@ def _offboarding(
         }
 
     by_org = {}
-    for org in sorted({org_of.get(p, UNKNOWN_ORG) for p in everyone} | set(charter.organisations)):
+    # Every organisation that authors a file or committed in the window (a drafted charter can
+    # hold hundreds of organisations that touched nothing still alive).
+    active = {loaded.history.org[c] for c in range(len(loaded.history)) if loaded.history.authored_at[c] in window}
+    for org in sorted({org_of.get(p, UNKNOWN_ORG) for p in everyone} | active):
         leaving = {p for p in everyone if org_of.get(p, UNKNOWN_ORG) == org}
         by_org[org] = {"people": sorted(leaving), **simulate(leaving)}
     by_person = {}
@@ -377,10 +384,13 @@ def offboard(report: Report, who: str) -> dict[str, Any]:
     off = report.data["offboarding"]
     if who in off["by_org"]:
         return {"kind": "organisation", "name": who, **off["by_org"][who]}
-    needle = who.lower()
-    for key, w in report.people.items():
-        if needle in (key.lower(), w.label.lower()) or f"<{needle}>" in w.label.lower():
-            return {"kind": "person", "name": w.label, "person": key, "org": w.org, **report.simulate({key})}
+    needle = who.strip().lower()
+    key = who if who in report.people else report.aliases.get(needle)
+    if key is None:
+        key = next((k for k, w in report.people.items() if w.label.lower() == needle), None)
+    if key is not None:
+        w = report.people[key]
+        return {"kind": "person", "name": w.label, "person": key, "org": w.org, **report.simulate({key})}
     known = sorted(off["by_org"]) + sorted(k for k, w in report.people.items() if w.kind == "human")
     raise NotFoundError(
         f"{who!r} is neither an organisation nor a person of this repository",
@@ -413,9 +423,12 @@ def overlap_for(charter: Charter, on: str | None = None) -> dict[str, Any]:
     return _overlap(charter, ref)
 
 
-def _overlap(charter: Charter, ref: date) -> dict[str, Any]:
+def _overlap(charter: Charter, ref: date, orgs: set[str] | None = None) -> dict[str, Any]:
+    """Overlap of the charter's organisations, or only of `orgs` (the report: those active in the window)."""
     schedules = []
     for pid, p in charter.people.items():
+        if orgs is not None and p.org not in orgs:
+            continue
         org = charter.organisations.get(p.org)
         if org is not None and org.kind in ("bot", "agent"):
             continue  # machines have no working hours to share

@@ -38,6 +38,7 @@ class Loaded:
     deployments: list[dict[str, Any]]
     incidents: list[dict[str, Any]]
     index: dict[str, int] = field(default_factory=dict)  # sha -> history index
+    aliases: dict[str, str] = field(default_factory=dict)  # lower-cased name or e-mail -> person key
     _sorted: list[str] = field(default_factory=list)
 
     def find(self, sha_or_prefix: str) -> int:
@@ -109,9 +110,13 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
     index: dict[str, int] = {r[1]: i for i, r in enumerate(rows)}
     patch: dict[tuple[int, int, str], int] = {}
     whos: dict[str, Who] = {}
+    aliases: dict[str, str] = {}
     for ident in {r[3] for r in rows} | {r[6] for r in rows}:
         w = who(ident)
         whos[w.key] = w
+        name, email = people.get(ident, ("", ""))
+        aliases.setdefault(email.lower(), w.key)
+        aliases.setdefault(name.lower(), w.key)
     ids = [r[0] for r in rows]
     h.sha = [r[1] for r in rows]
     h.parents = [tuple(index[p] for p in r[2].split() if p in index) if r[2] else () for r in rows]
@@ -131,7 +136,7 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
     # A cherry-pick keeps its author, author date and subject: the same change, counted once.
     h.patch_id = [patch.setdefault((r[3], r[4], r[8]), i) for i, r in enumerate(rows)]
     reverts_raw = [(i, r[9]) for i, r in enumerate(rows) if r[9]]
-    loaded = Loaded(rid, repo.name, repo.path, h, whos, ids, {}, [], [], [], index)
+    loaded = Loaded(rid, repo.name, repo.path, h, whos, ids, {}, [], [], [], index, aliases)
     for i, sha in reverts_raw:
         h.reverts[i] = loaded.find(sha)
 
