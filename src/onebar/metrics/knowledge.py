@@ -122,6 +122,21 @@ def files_lost(authors: dict[str, frozenset[str]], leaving: set[str]) -> list[st
     return sorted(f for f, people in authors.items() if people and people <= leaving)
 
 
+def sole_owners(authors: dict[str, frozenset[str]], group_of: Callable[[str], str]) -> dict[str, list[str]]:
+    """Files each group would lose alone: those whose authors all belong to that one group.
+
+    One pass over the files answers "what if group G leaves?" for every group at once.
+    """
+    out: dict[str, list[str]] = {}
+    for f, people in authors.items():
+        groups = {group_of(p) for p in people}
+        if len(groups) == 1:
+            out.setdefault(groups.pop(), []).append(f)
+    for files in out.values():
+        files.sort()
+    return out
+
+
 def group(authors: dict[str, frozenset[str]], component_of: Callable[[str], str | None]) -> dict[str, dict]:
     """Split file authorship by component (files in no component are left out)."""
     out: dict[str, dict[str, frozenset[str]]] = {}

@@ -28,6 +28,7 @@ SCHEMA_VERSION = "1.0"
 DEFAULT_DAYS = 90
 DAY = 86400
 TOP_FILES = 25
+MAX_ORGS = 12  # organisations with trends and overlap, most active first
 
 
 @dataclass
@@ -109,10 +110,16 @@ def build_report(
     incs = [Incident(r["title"], r["started_at"], r["resolved_at"], r["deployment_ref"]) for r in loaded.incidents]
     linked = dora.link(h, deps)
     judged = dora.judge(h, linked, incs, window.until, re.compile(charter.delivery.hotfix_pattern))
-    orgs = sorted(
-        {h.org[c] for c in range(len(h)) if h.authored_at[c] in window and not h.is_merge(c)}
-        | {h.org[c] for d in range(len(linked.deployments)) if linked.at[d] in window for c in linked.shipped[d]}
-    )
+    # Organisations with changes in the window, most active first.
+    activity: dict[str, int] = {}
+    for c in range(len(h)):
+        if h.authored_at[c] in window and not h.is_merge(c):
+            activity[h.org[c]] = activity.get(h.org[c], 0) + 1
+    for d in range(len(linked.deployments)):
+        if linked.at[d] in window:
+            for o in linked.shipped_by_org[d]:
+                activity.setdefault(o, 0)
+    orgs = sorted(activity, key=lambda o: (-activity[o], o))
     data: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "generated_by": f"onebar {__version__}",
@@ -136,8 +143,11 @@ def build_report(
     data["knowledge"] = know
     data["offboarding"], simulate = _offboarding(loaded, charter, window, authors, component_of)
     data["contributors"] = _contributors(loaded, charter, window)
-    active = {h.org[c] for c in range(len(h)) if h.authored_at[c] in window}
-    data["overlap"] = _overlap(charter, datetime.fromtimestamp(window.until - 1, UTC).date(), active)
+    data["overlap"] = _overlap(charter, datetime.fromtimestamp(window.until - 1, UTC).date(), orgs[:MAX_ORGS])
+    if len(orgs) > MAX_ORGS:
+        data["overlap"]["reasons"]["organisations"] = (
+            f"only the {MAX_ORGS} most active of {len(orgs)} organisations in the window are compared"
+        )
     return Report(data, authors, dict(loaded.who), loaded.aliases, simulate)
 
 
@@ -199,7 +209,8 @@ def _dora(
     overall = dora.figures(h, linked, judged, window, year=year)
     by_org = {o: dora.figures(h, linked, judged, window, org=o, year=year) for o in orgs}
     trend = {"overall": dora.trend(h, linked, judged, window, year=year)}
-    trend["by_org"] = {o: dora.trend(h, linked, judged, window, org=o, year=year) for o in orgs}
+    # Trends for the most active organisations only: a drafted charter can hold hundreds.
+    trend["by_org"] = {o: dora.trend(h, linked, judged, window, org=o, year=year) for o in orgs[:MAX_ORGS]}
     for t in [trend["overall"], *trend["by_org"].values()]:
         for b in t["series"]:
             b["since"], b["until"] = iso(b["since"]), iso(b["until"])
@@ -338,33 +349,47 @@ def _ancestors(h: History, head: int | None) -> set[int]:
 
 def _offboarding(
     loaded: Loaded, charter: Charter, window: Window, authors: dict[str, frozenset[str]], component_of: Any
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Any]:
     org_of = {k: w.org for k, w in loaded.who.items()}
     everyone = {p for people in authors.values() for p in people}
-    by_component: dict[str, dict[str, frozenset[str]]] = knowledge.group(authors, component_of)
+    comp_files: dict[str, int] = {}
+    for f in authors:
+        c = component_of(f)
+        if c is not None:
+            comp_files[c] = comp_files.get(c, 0) + 1
+    total = len(authors)
 
-    def simulate(leaving: set[str]) -> dict[str, Any]:
-        lost, share = knowledge.loss_share(authors, leaving)
-        files = knowledge.files_lost(authors, leaving)
-        comps = {}
-        for cid, ca in sorted(by_component.items()):
-            n, s = knowledge.loss_share(ca, leaving)
-            if n:
-                comps[cid] = {"files_lost": n, "files_lost_share": round(s or 0, 4)}
+    def summary(lost: list[str]) -> dict[str, Any]:
+        comps: dict[str, int] = {}
+        for f in lost:
+            c = component_of(f)
+            if c is not None:
+                comps[c] = comps.get(c, 0) + 1
         return {
-            "files_lost": lost,
-            "files_lost_share": round(share, 4) if share is not None else None,
-            "components": comps,
-            "files": files[:TOP_FILES],
+            "files_lost": len(lost),
+            "files_lost_share": round(len(lost) / total, 4) if total else None,
+            "components": {
+                c: {"files_lost": n, "files_lost_share": round(n / comp_files[c], 4)} for c, n in sorted(comps.items())
+            },
+            "files": lost[:TOP_FILES],
         }
 
-    by_org = {}
+    def simulate(leaving: set[str]) -> dict[str, Any]:
+        return summary(knowledge.files_lost(authors, leaving))
+
+    by_org_files = knowledge.sole_owners(authors, lambda p: org_of.get(p, UNKNOWN_ORG))
     # Every organisation that authors a file or committed in the window (a drafted charter can
     # hold hundreds of organisations that touched nothing still alive).
-    active = {loaded.history.org[c] for c in range(len(loaded.history)) if loaded.history.authored_at[c] in window}
-    for org in sorted({org_of.get(p, UNKNOWN_ORG) for p in everyone} | active):
-        leaving = {p for p in everyone if org_of.get(p, UNKNOWN_ORG) == org}
-        by_org[org] = {"people": sorted(leaving), **simulate(leaving)}
+    h = loaded.history
+    active = {h.org[c] for c in range(len(h)) if h.authored_at[c] in window}
+    people_of: dict[str, list[str]] = {}
+    for p in sorted(everyone):
+        people_of.setdefault(org_of.get(p, UNKNOWN_ORG), []).append(p)
+    by_org = {
+        org: {"people": people_of.get(org, []), **summary(by_org_files.get(org, []))}
+        for org in sorted(set(people_of) | active)
+    }
+    by_person_files = knowledge.sole_owners(authors, lambda p: p)
     by_person = {}
     until_day = datetime.fromtimestamp(window.until - 1, UTC).date()
     for pid, person in sorted(charter.people.items()):
@@ -374,7 +399,7 @@ def _offboarding(
             "org": person.org,
             "contract_end": person.contract_end.isoformat(),
             "ended": person.contract_end < until_day,
-            **simulate({pid}),
+            **summary(by_person_files.get(pid, [])),
         }
     return {"by_org": by_org, "by_person": by_person}, simulate
 
@@ -423,7 +448,7 @@ def overlap_for(charter: Charter, on: str | None = None) -> dict[str, Any]:
     return _overlap(charter, ref)
 
 
-def _overlap(charter: Charter, ref: date, orgs: set[str] | None = None) -> dict[str, Any]:
+def _overlap(charter: Charter, ref: date, orgs: list[str] | None = None) -> dict[str, Any]:
     """Overlap of the charter's organisations, or only of `orgs` (the report: those active in the window)."""
     schedules = []
     for pid, p in charter.people.items():

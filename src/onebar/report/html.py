@@ -39,7 +39,11 @@ def charts(report: Report) -> dict[str, Any]:
     }
     comps = d["knowledge"]["components"]
     if comps:
-        orgs = sorted({o for c in comps.values() for o in c["files_by_org"]})
+        weight: dict[str, int] = {}
+        for c in comps.values():
+            for o, n in c["files_by_org"].items():
+                weight[o] = weight.get(o, 0) + n
+        orgs = sorted(weight, key=lambda o: (-weight[o], o))[:10]
         rows = list(comps)
 
         def share(c: str, o: str) -> float:
@@ -50,7 +54,8 @@ def charts(report: Report) -> dict[str, Any]:
             return f"{c}: {comps[c]['files_by_org'].get(o, 0)} of {comps[c]['files']} files have an author in {o}"
 
         out["knowledge_map"] = svg.heat_grid("Files with an author in each organisation", rows, orgs, share, note)
-    matrix = d["review"]["matrix"]
+    keep = set(r.review_orgs(report, 8))
+    matrix = {a: {o: n for o, n in row.items() if o in keep} for a, row in d["review"]["matrix"].items() if a in keep}
     if any(n for row in matrix.values() for n in row.values()):
         out["review_flows"] = svg.flows("Merged changes by author org, reviewed by org", matrix)
     return out
@@ -62,6 +67,9 @@ def to_html(report: Report) -> str:
         d=report.data,
         charts=charts(report),
         dora_rows=r.dora_rows(report),
+        more_orgs=r.more(len(report.data["dora"]["by_org"]), r.ROWS, "organisations"),
+        offboarding_rows=r.offboarding_rows(report),
+        review_orgs=r.review_orgs(report, r.ROWS),
         dora_cells=r.dora_cells,
         headers=r.DORA_HEADERS,
         notes=r.reasons_of(report),

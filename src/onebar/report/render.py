@@ -47,7 +47,9 @@ def num(v: Any, digits: int = 1) -> str:
 
 
 def pct(v: float | None) -> str:
-    return "–" if v is None else f"{100 * v:.0f}%"
+    if v is None:
+        return "–"
+    return "<1%" if 0 < v < 0.005 else f"{100 * v:.0f}%"
 
 
 def dur(hours: float | None) -> str:
@@ -60,9 +62,31 @@ def dur(hours: float | None) -> str:
     return f"{hours / 24:.1f} d"
 
 
-def dora_rows(report: Report) -> list[tuple[str, dict[str, Any]]]:
+ROWS = 15  # organisations shown in tables, most active first; JSON has them all
+
+
+def dora_rows(report: Report, limit: int | None = ROWS) -> list[tuple[str, dict[str, Any]]]:
     d = report.data["dora"]
-    return [("all", d["overall"]), *d["by_org"].items()]
+    return [("all", d["overall"]), *list(d["by_org"].items())[:limit]]
+
+
+def more(total: int, shown: int, what: str) -> str:
+    return f"… and {total - shown} more {what} (--format json lists them all)" if total > shown else ""
+
+
+def review_orgs(report: Report, limit: int = 10) -> list[str]:
+    """The organisations of the review matrix with the most changes."""
+    by = report.data["review"]["by_org"]
+    return sorted(by, key=lambda o: (-by[o]["changes"], o))[:limit]
+
+
+def offboarding_rows(report: Report, limit: int = ROWS) -> list[tuple[str, dict[str, Any]]]:
+    off = report.data["offboarding"]
+    orgs = sorted(off["by_org"].items(), key=lambda kv: (-kv[1]["files_lost"], kv[0]))[:limit]
+    rows = [(f"organisation {o}", v) for o, v in orgs]
+    for pid, v in off["by_person"].items():
+        rows.append((f"{pid} (contract {'ended' if v['ended'] else 'ends'} {v['contract_end']})", v))
+    return rows
 
 
 def dora_cells(f: dict[str, Any]) -> list[str]:
@@ -85,7 +109,7 @@ def reasons_of(report: Report) -> list[str]:
     """Every null figure's reason, as 'where: reason' lines."""
     out = []
     d = report.data
-    for scope, f in dora_rows(report):
+    for scope, f in dora_rows(report, None):
         for k, r in f["reasons"].items():
             out.append(f"DORA {scope} {k}: {r}")
     for section in ("review", "knowledge", "overlap"):
@@ -111,17 +135,18 @@ def to_text(report: Report, width: int = 110) -> str:
     for scope, f in dora_rows(report):
         t.add_row(scope, *dora_cells(f))
     con.print(t)
+    con.print(more(len(d["dora"]["by_org"]), ROWS, "organisations"))
 
     r = d["review"]
     con.print(f"\n[bold]Cross-organisation review[/bold]: {pct(r['cross_org_share'])} of {r['changes']} merged changes")
-    orgs = sorted({o for row in r["matrix"].values() for o in row} | set(r["matrix"]))
+    orgs = review_orgs(report)
     if r["matrix"]:
         m = Table(title="Changes by author org (rows) reviewed by org (columns)", title_justify="left")
         m.add_column("author \\ reviewer")
         for o in orgs:
             m.add_column(o, justify="right")
         m.add_column("unreviewed", justify="right")
-        for a in sorted(r["matrix"]):
+        for a in orgs:
             row = r["matrix"][a]
             m.add_row(a, *[num(row.get(o, 0), 0) for o in orgs], num(r["by_org"][a]["unreviewed"], 0))
         con.print(m)
@@ -137,14 +162,10 @@ def to_text(report: Report, width: int = 110) -> str:
             c.add_row(name, str(v["files"]), str(v["truck_factor"]), ", ".join(v["orgs"]), num(v["single_org"]))
         con.print(c)
 
-    off = d["offboarding"]
     o = Table(title="Off-boarding: files left with no author", title_justify="left")
     for h in ("Leaving", "Files lost", "Share", "Components hit"):
         o.add_column(h)
-    for org, v in off["by_org"].items():
-        o.add_row(f"org {org}", str(v["files_lost"]), pct(v["files_lost_share"]), ", ".join(v["components"]) or "–")
-    for pid, v in off["by_person"].items():
-        label = f"{pid} (contract {'ended' if v['ended'] else 'ends'} {v['contract_end']})"
+    for label, v in offboarding_rows(report):
         o.add_row(label, str(v["files_lost"]), pct(v["files_lost_share"]), ", ".join(v["components"]) or "–")
     con.print(o)
 
@@ -205,12 +226,13 @@ def to_markdown(report: Report) -> str:
         "### Delivery (DORA)",
         "",
         _md_table(DORA_HEADERS, [[scope, *dora_cells(f)] for scope, f in dora_rows(report)]),
+        more(len(d["dora"]["by_org"]), ROWS, "organisations"),
     ]
     r = d["review"]
     parts += ["", "### Cross-organisation review", "", f"{pct(r['cross_org_share'])} of {r['changes']} merged changes."]
     if r["matrix"]:
-        orgs = sorted({o for row in r["matrix"].values() for o in row} | set(r["matrix"]))
-        rows = [[a, *[str(r["matrix"][a].get(o, 0)) for o in orgs]] for a in sorted(r["matrix"])]
+        orgs = review_orgs(report)
+        rows = [[a, *[str(r["matrix"][a].get(o, 0)) for o in orgs]] for a in orgs]
         parts += ["", _md_table(["author \\ reviewer", *orgs], rows)]
     k = d["knowledge"]
     people = ", ".join(f"{p['name']} ({p['org']})" for p in k["truck_factor_people"]) or "–"
@@ -226,19 +248,9 @@ def to_markdown(report: Report) -> str:
             for n, v in k["components"].items()
         ]
         parts += ["", _md_table(["Component", "Files", "Truck factor", "Organisations", "One org only"], rows)]
-    off = d["offboarding"]
     rows = [
-        [f"org {o}", str(v["files_lost"]), pct(v["files_lost_share"]), ", ".join(v["components"]) or "–"]
-        for o, v in off["by_org"].items()
-    ]
-    rows += [
-        [
-            f"{p} (contract end {v['contract_end']})",
-            str(v["files_lost"]),
-            pct(v["files_lost_share"]),
-            ", ".join(v["components"]) or "–",
-        ]
-        for p, v in off["by_person"].items()
+        [label, str(v["files_lost"]), pct(v["files_lost_share"]), ", ".join(v["components"]) or "–"]
+        for label, v in offboarding_rows(report)
     ]
     parts += ["", "### Off-boarding", "", _md_table(["Leaving", "Files lost", "Share", "Components hit"], rows)]
     cs = d["contributors"]
