@@ -9,46 +9,67 @@ from typing import Any
 
 import click
 
+from onebar.cli import report_error
 from onebar.cli.options import db_option, format_option
+from onebar.mining.ingest import IngestSummary
 
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--no-lines", is_flag=True, help="Skip added/deleted line counts (much faster).")
 @click.option(
-    "--jobs", "-j", type=click.IntRange(1, 64), default=None, help="git processes to run at once [default: cores]."
+    "--jobs", "-j", type=click.IntRange(1, 64), default=None, help="git processes per repository [default: cores]."
+)
+@click.option(
+    "--cluster",
+    metavar="ADDRESS",
+    default=None,
+    help="Dask scheduler (tcp://host:8786), 'local' for a local cluster, or 'none'. "
+    "[default: local when given several repositories]",
 )
 @db_option
 @format_option
-def ingest(paths: tuple[Path, ...], no_lines: bool, jobs: int | None, db: str | None, fmt: str) -> None:
+def ingest(
+    paths: tuple[Path, ...], no_lines: bool, jobs: int | None, cluster: str | None, db: str | None, fmt: str
+) -> None:
     """Stream the history of every branch and tag into the store (incremental)."""
-    from onebar.charter import find_charter, load_charter
-    from onebar.mining.git import open_repository
-    from onebar.mining.ingest import ingest_repository
+    from onebar.mining.many import Outcome, ingest_many, ingest_one
+    from onebar.settings import database_url
     from onebar.store import open_store
 
-    store = open_store(db)
-    results = []
-    try:
-        for path in paths or (Path(),):
-            info = open_repository(path)
-            charter_path = find_charter(info.root) if not info.bare else None
-            charter = load_charter(charter_path) if charter_path else None
-            with _progress(fmt == "text", info.name) as progress:
-                summary = ingest_repository(
-                    path, store, lines=not no_lines, charter=charter, progress=progress, jobs=jobs
-                )
-            results.append(summary)
-            if fmt == "text":
-                _print_summary(summary, charter_path is not None)
-    finally:
-        store.close()
+    url = database_url(db)
+    open_store(url).close()  # create and migrate once, before any worker races to
+    targets = [str(p) for p in paths] or ["."]
+    if cluster is None and len(targets) > 1:
+        cluster = "local"
+    if cluster == "none" or (cluster is None and len(targets) == 1):
+        cluster = None
+
+    def show(outcome: Outcome) -> None:
+        if fmt == "text" and outcome.summary is not None:
+            _print_summary(outcome.summary)
+
+    if cluster is None and len(targets) == 1:
+        from onebar.mining.git import open_repository
+
+        name = open_repository(Path(targets[0])).name
+        with _progress(fmt == "text", name) as progress:
+            outcomes = [Outcome(targets[0], summary=ingest_one(targets[0], url, not no_lines, progress, jobs))]
+        show(outcomes[0])
+    else:
+        outcomes = ingest_many(targets, url, lines=not no_lines, cluster=cluster, jobs=jobs, on_done=show)
+
     if fmt == "json":
-        out = [s.to_dict() for s in results]
+        out = [o.summary.to_dict() if o.summary else {"repository": o.path, **o.error.to_dict()} for o in outcomes]  # type: ignore[union-attr]
         click.echo(json.dumps(out[0] if len(out) == 1 else out, indent=2))
+    errors = [o.error for o in outcomes if o.error is not None]
+    for error in errors:
+        report_error(error)
+    if errors:
+        sys.exit(max(e.exit_code for e in errors))
 
 
-def _print_summary(s, has_charter: bool) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(s: IngestSummary) -> None:
     for warning in s.warnings:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     click.echo(
@@ -56,9 +77,8 @@ def _print_summary(s, has_charter: bool) -> None:  # type: ignore[no-untyped-def
         f"{s.people} people in {s.seconds:.2f}s"
     )
     if s.unknown_identities:
-        where = "the charter" if has_charter else "any inferred organisation"
         shown = ", ".join(s.unknown_identities[:5]) + (" ..." if len(s.unknown_identities) > 5 else "")
-        click.secho(f"{len(s.unknown_identities)} contributors not in {where}: {shown}", fg="yellow", err=True)
+        click.secho(f"{len(s.unknown_identities)} contributors not in the charter: {shown}", fg="yellow", err=True)
 
 
 class _progress:
