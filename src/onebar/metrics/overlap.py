@@ -80,7 +80,12 @@ def hours(intervals: list[Interval]) -> float:
 
 def org_time(schedules: list[Schedule], monday: date) -> dict[str, list[Interval]]:
     per: dict[str, list[Interval]] = {}
+    seen: set[tuple[object, ...]] = set()
     for s in schedules:
+        key = (s.org, s.timezone, s.start, s.end, s.days)
+        if key in seen:  # people on the same hours add nothing to their organisation's union
+            continue
+        seen.add(key)
         per.setdefault(s.org, []).extend(shifts(s, monday))
     return {org: union(iv) for org, iv in sorted(per.items())}
 
