@@ -316,7 +316,7 @@ TREND_KEYS = {  # key -> +1 when higher is better, -1 when lower is better
 def buckets(window: Window, count: int | None = None) -> list[Window]:
     """Split the window into weeks (up to 4 months), months (up to 3 years) or quarters."""
     days = (window.until - window.since) / 86400
-    step_days = 7 if days <= 120 else 30 if days <= 1100 else 91
+    step_days: float = 7 if days <= 120 else 30 if days <= 1100 else 91
     if count is not None:
         step_days = max(days / count, 1)
     step = int(step_days * 86400)
@@ -350,8 +350,8 @@ def trend(
     second = figures(history, linked, judged, Window(mid, window.until), org=org, year=year)
     direction = {}
     for key, sign in TREND_KEYS.items():
-        a, b = _value(first, key), _value(second, key)
-        direction[key] = _direction(a, b, sign)
+        before, after = _value(first, key), _value(second, key)
+        direction[key] = _direction(before, after, sign)
     return {"series": series, "direction": direction}
 
 

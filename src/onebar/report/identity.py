@@ -1,8 +1,7 @@
 """Who an identity is: charter person, organisation and kind, for the report's loader.
 
-Uses the charter's resolver (onebar.charter.identity) when it is available, else a small fallback
-that knows the charter's e-mails and domains and recognises common bots and AI agents, so that the
-report works on any charter the miner's resolver understands.
+The charter's resolver (onebar.charter.identity) does the matching, so that the report and the
+miner always agree on who is who; this adds the report's kind and a label to show.
 """
 
 from __future__ import annotations
@@ -11,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from onebar.charter.identity import Resolver
 from onebar.charter.model import Charter
 from onebar.metrics.model import AGENT, BOT, HUMAN, UNKNOWN, UNKNOWN_ORG
 
@@ -25,19 +25,10 @@ class Who:
 
 Resolve = Callable[[str, str], Who]
 
-_BOT = re.compile(r"\[bot\]|(^|[^a-z])bot([^a-z]|$)|dependabot|renovate|github-actions|noreply@github\.com$", re.I)
-_AGENT = re.compile(r"claude|copilot|devin|cursor(agent)?|codex|openai|anthropic|aider|windsurf|amazon ?q\b", re.I)
-
 
 def resolver(charter: Charter) -> Resolve:
-    """A cached (name, email) -> Who function for this charter."""
-    try:
-        from onebar.charter.identity import Resolver  # the miner's resolver, when present
-    except ImportError:
-        Resolver = None
-    inner = Resolver(charter) if Resolver is not None else None
-    emails = {e: pid for pid, p in charter.people.items() for e in p.emails}
-    domains = {d: oid for oid, o in charter.organisations.items() for d in o.domains}
+    """A cached (name, email) -> Who function for this charter, over the miner's resolver."""
+    inner = Resolver(charter)
     cache: dict[tuple[str, str], Who] = {}
 
     def org_kind(org: str | None) -> str | None:
@@ -47,35 +38,20 @@ def resolver(charter: Charter) -> Resolve:
         return BOT if o.kind == "bot" else AGENT if o.kind == "agent" else HUMAN
 
     def resolve(name: str, email: str) -> Who:
-        k = (name, email)
-        hit = cache.get(k)
+        hit = cache.get((name, email))
         if hit is not None:
             return hit
-        email_l = email.lower()
-        person: str | None = None
-        org: str | None = None
-        kind: str | None = None
-        if inner is not None:
-            m = inner.resolve(name, email)
-            person, org = getattr(m, "person", None), getattr(m, "org", None)
-            mk = str(getattr(m, "kind", "") or "")
-            kind = BOT if mk == "bot" else AGENT if mk in ("agent", "ai") else None
-        else:
-            person = emails.get(email_l)
-            domain = email_l.rsplit("@", 1)[-1]
-            org = charter.people[person].org if person is not None else domains.get(domain)
+        m = inner.resolve(name, email)
+        person, org = m.person, m.org
         if person is not None and org is None:
             org = charter.org_of(person)
-        kind = kind or org_kind(org)
+        # The resolver's pattern kinds win: an agent's e-mail at a human organisation is still an agent.
+        kind = BOT if m.kind == "bot" else AGENT if m.kind == "agent" else org_kind(org)
         if kind is None:
-            text = f"{name} {email}"
-            kind = AGENT if _AGENT.search(text) else BOT if _BOT.search(text) else UNKNOWN
-        if kind == UNKNOWN and org is not None:
-            kind = HUMAN
-        key = person or email_l or name
+            kind = HUMAN if org is not None else UNKNOWN
+        key = person or email.lower() or name
         label = charter.people[person].name if person in charter.people else f"{name} <{email}>"
-        who = Who(key, org or UNKNOWN_ORG, kind, label)
-        cache[k] = who
+        who = cache[(name, email)] = Who(key, org or UNKNOWN_ORG, kind, label)
         return who
 
     return resolve

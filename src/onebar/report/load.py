@@ -51,7 +51,7 @@ class Loaded:
         if not self._sorted:
             self._sorted = sorted(self.index)
         i = bisect_left(self._sorted, s)
-        hits = []
+        hits: list[str] = []
         while i < len(self._sorted) and self._sorted[i].startswith(s) and len(hits) < 2:
             hits.append(self._sorted[i])
             i += 1
@@ -151,9 +151,10 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
     coauthors: dict[int, list[tuple[str, str, str]]] = {}
     fixes: dict[int, list[int]] = {}
     for cid, key, value in trailer_rows:
-        i = pos.get(cid)
-        if i is None:
+        ix = pos.get(cid)
+        if ix is None:
             continue
+        i = ix
         if key == "fixes":
             m = _SHA.search(value.lower())
             target = loaded.find(m.group(1)) if m else -1
@@ -205,6 +206,7 @@ def fetch(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(str(compiled), params)
-        return cursor.fetchall()
+        rows: list[tuple[Any, ...]] = list(cursor.fetchall())
+        return rows
     finally:
         cursor.close()

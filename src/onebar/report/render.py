@@ -162,12 +162,12 @@ def to_text(report: Report, width: int = 110) -> str:
             c.add_row(name, str(v["files"]), str(v["truck_factor"]), ", ".join(v["orgs"]), num(v["single_org"]))
         con.print(c)
 
-    o = Table(title="Off-boarding: files left with no author", title_justify="left")
+    ot = Table(title="Off-boarding: files left with no author", title_justify="left")
     for h in ("Leaving", "Files lost", "Share", "Components hit"):
-        o.add_column(h)
+        ot.add_column(h)
     for label, v in offboarding_rows(report):
-        o.add_row(label, str(v["files_lost"]), pct(v["files_lost_share"]), ", ".join(v["components"]) or "–")
-    con.print(o)
+        ot.add_row(label, str(v["files_lost"]), pct(v["files_lost_share"]), ", ".join(v["components"]) or "–")
+    con.print(ot)
 
     cs = d["contributors"]
     con.print(

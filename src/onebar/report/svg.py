@@ -61,9 +61,9 @@ def line_chart(
         f'<text x="{left}" y="16" class="ctitle">{escape(title)}</text>',
     ]
     for k in range(5):
-        v = vmax * k / 4
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{_t(y(v))}" y2="{_t(y(v))}" class="grid"/>')
-        out.append(f'<text x="{left - 4}" y="{_t(y(v) + 4)}" class="axis" text-anchor="end">{_tick(v)}</text>')
+        tv = vmax * k / 4
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{_t(y(tv))}" y2="{_t(y(tv))}" class="grid"/>')
+        out.append(f'<text x="{left - 4}" y="{_t(y(tv) + 4)}" class="axis" text-anchor="end">{_tick(tv)}</text>')
     step = max(1, n // 6)
     for i in range(0, n, step):
         out.append(
