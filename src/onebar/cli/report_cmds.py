@@ -17,6 +17,12 @@ from onebar.cli.options import db_option
 
 FORMATS = ("text", "json", "md", "html")
 path_argument = click.argument("path", default=".", type=click.Path(path_type=Path))
+charter_option = click.option(
+    "--charter",
+    "charter_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Charter file to use instead of PATH/onebar.toml (e.g. for a bare mirror).",
+)
 window_options = [
     click.option(
         "--since",
@@ -35,7 +41,7 @@ def _window(f: Any) -> Any:
     return f
 
 
-def _prepare(path: Path, db: str | None, *, ingest: bool = True) -> tuple[Any, Any, Any, int]:
+def _prepare(path: Path, db: str | None, charter_file: Path | None = None) -> tuple[Any, Any, Any, int]:
     """Open the repository, its charter (drafted when absent), the store; ingest what is new."""
     from onebar.charter import find_charter, load_charter
     from onebar.mining.git import open_repository
@@ -43,7 +49,7 @@ def _prepare(path: Path, db: str | None, *, ingest: bool = True) -> tuple[Any, A
     from onebar.store import open_store
 
     info = open_repository(path)
-    found = find_charter(info.root) if not info.bare else None
+    found = charter_file or (find_charter(info.root) if not info.bare else None)
     charter = load_charter(found) if found else _draft(info.root)
     store = open_store(db)
     summary = ingest_repository(path, store, charter=charter if found else None)
@@ -72,10 +78,12 @@ def _head_files(info: Any) -> set[str] | None:
     return {p for p in text.split("\0") if p}
 
 
-def _build(path: Path, db: str | None, since: str | None, until: str | None, tiers: int | None) -> Any:
+def _build(
+    path: Path, db: str | None, since: str | None, until: str | None, tiers: int | None, charter_file: Path | None
+) -> Any:
     from onebar.report.build import build_report
 
-    info, charter, store, repo_id = _prepare(path, db)
+    info, charter, store, repo_id = _prepare(path, db, charter_file)
     try:
         return build_report(
             store, repo_id, charter, since=since, until=until, tiers=tiers, head_files=_head_files(info)
@@ -105,14 +113,22 @@ def _emit(text: str, output: Path | None) -> None:
     default=None,
     help="DORA report year of the tiers. [default: charter, else 2023]",
 )
+@charter_option
 @db_option
 def report(
-    path: Path, since: str | None, until: str | None, fmt: str, output: Path | None, tiers: str | None, db: str | None
+    path: Path,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    output: Path | None,
+    tiers: str | None,
+    charter_file: Path | None,
+    db: str | None,
 ) -> None:
     """Delivery report: DORA keys per organisation, review across organisations, knowledge risk, overlap."""
     from onebar.report.render import render
 
-    built = _build(path, db, since, until, int(tiers) if tiers else None)
+    built = _build(path, db, since, until, int(tiers) if tiers else None, charter_file)
     _emit(render(built, fmt), output)
 
 
@@ -121,12 +137,15 @@ def report(
 @path_argument
 @_window
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@charter_option
 @db_option
-def offboard(who: str, path: Path, since: str | None, until: str | None, fmt: str, db: str | None) -> None:
+def offboard(
+    who: str, path: Path, since: str | None, until: str | None, fmt: str, charter_file: Path | None, db: str | None
+) -> None:
     """Simulate PERSON or ORG leaving: files and components left with no author."""
     from onebar.report.build import offboard as simulate
 
-    built = _build(path, db, since, until, None)
+    built = _build(path, db, since, until, None, charter_file)
     result = simulate(built, who)
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
