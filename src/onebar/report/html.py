@@ -13,14 +13,15 @@ from onebar.report.build import Report
 
 def _env() -> Environment:
     env = Environment(loader=PackageLoader("onebar.report", "templates"), autoescape=select_autoescape(["html", "j2"]))
-    env.filters.update(num=r.num, pct=r.pct, dur=r.dur)
+    env.filters.update(num=r.num, pct=r.pct, dur=r.dur, few=r.few, hit=r.hit)
     return env
 
 
 def charts(report: Report) -> dict[str, Any]:
     d = report.data
     dora = d["dora"]
-    trends = {"all": dora["trend"]["overall"], **dora["trend"]["by_org"]}
+    # "all" and the six most active organisations: more lines than that is unreadable.
+    trends = {"all": dora["trend"]["overall"], **dict(list(dora["trend"]["by_org"].items())[:6])}
     first = dora["trend"]["overall"]["series"]
     labels = [b["since"][5:10] for b in first]
     names = list(trends)
@@ -66,11 +67,11 @@ def to_html(report: Report) -> str:
     return template.render(
         d=report.data,
         charts=charts(report),
-        dora_rows=r.dora_rows(report),
         more_orgs=r.more(len(report.data["dora"]["by_org"]), r.ROWS, "organisations"),
         offboarding_rows=r.offboarding_rows(report),
         review_orgs=r.review_orgs(report, r.ROWS),
-        dora_cells=r.dora_cells,
+        dora_table=r.dora_table(report),
+        trend_note=r.TREND_NOTE,
         headers=r.DORA_HEADERS,
         notes=r.reasons_of(report),
         key_labels=r.KEY_LABELS,

@@ -49,7 +49,7 @@ def num(v: Any, digits: int = 1) -> str:
 def pct(v: float | None) -> str:
     if v is None:
         return "–"
-    return "<1%" if 0 < v < 0.005 else f"{100 * v:.0f}%"
+    return "<1%" if 0 < v < 0.01 else f"{100 * v:.0f}%"
 
 
 def dur(hours: float | None) -> str:
@@ -63,6 +63,18 @@ def dur(hours: float | None) -> str:
 
 
 ROWS = 15  # organisations shown in tables, most active first; JSON has them all
+
+
+def few(names: list[str], limit: int = 6) -> str:
+    """A short list: the first names and how many more."""
+    head = ", ".join(names[:limit])
+    return head + (f" +{len(names) - limit} more" if len(names) > limit else "") if names else "–"
+
+
+def hit(components: dict[str, Any], limit: int = 6) -> str:
+    """Components an off-boarding hits, the hardest hit first."""
+    ranked = sorted(components.items(), key=lambda kv: (-kv[1]["files_lost_share"], kv[0]))
+    return few([f"{c} {pct(v['files_lost_share'])}" for c, v in ranked], limit)
 
 
 def dora_rows(report: Report, limit: int | None = ROWS) -> list[tuple[str, dict[str, Any]]]:
@@ -102,7 +114,25 @@ def dora_cells(f: dict[str, Any]) -> list[str]:
     ]
 
 
-DORA_HEADERS = ["Org", "Deploys", "Per week", "Lead time", "p90", "CFR", "Restore", "Rework", "Tier"]
+DORA_HEADERS = ["Org", "Deploys", "Per week", "Lead time", "p90", "CFR", "Restore", "Rework", "Tier", "Trend"]
+ARROWS = {"improving": "▲", "worsening": "▼", "steady": "=", None: "·"}
+TREND_NOTE = (
+    "Trend: deployments / lead time / failure rate in the window's second half against its first; "
+    "▲ better, ▼ worse, = within 10%, · not enough data."
+)
+
+
+def trend_cell(report: Report, scope: str) -> str:
+    t = report.data["dora"]["trend"]
+    entry = t["overall"] if scope == "all" else t["by_org"].get(scope)
+    if entry is None:
+        return "–"
+    d = entry["direction"]
+    return "".join(ARROWS[d[k]] for k in ("deployment_frequency_per_week", "lead_time_hours", "change_failure_rate"))
+
+
+def dora_table(report: Report) -> list[list[str]]:
+    return [[scope, *dora_cells(f), trend_cell(report, scope)] for scope, f in dora_rows(report)]
 
 
 def reasons_of(report: Report) -> list[str]:
@@ -132,9 +162,10 @@ def to_text(report: Report, width: int = 110) -> str:
     t = Table(title="Delivery (DORA)", title_justify="left")
     for h in DORA_HEADERS:
         t.add_column(h, justify="left" if h == "Org" else "right")
-    for scope, f in dora_rows(report):
-        t.add_row(scope, *dora_cells(f))
+    for row in dora_table(report):
+        t.add_row(*row)
     con.print(t)
+    con.print(TREND_NOTE)
     con.print(more(len(d["dora"]["by_org"]), ROWS, "organisations"))
 
     r = d["review"]
@@ -159,14 +190,14 @@ def to_text(report: Report, width: int = 110) -> str:
         for h in ("Component", "Files", "Truck factor", "Organisations", "One org only"):
             c.add_column(h)
         for name, v in k["components"].items():
-            c.add_row(name, str(v["files"]), str(v["truck_factor"]), ", ".join(v["orgs"]), num(v["single_org"]))
+            c.add_row(name, str(v["files"]), str(v["truck_factor"]), few(v["orgs"]), num(v["single_org"]))
         con.print(c)
 
     ot = Table(title="Off-boarding: files left with no author", title_justify="left")
     for h in ("Leaving", "Files lost", "Share", "Components hit"):
         ot.add_column(h)
     for label, v in offboarding_rows(report):
-        ot.add_row(label, str(v["files_lost"]), pct(v["files_lost_share"]), ", ".join(v["components"]) or "–")
+        ot.add_row(label, str(v["files_lost"]), pct(v["files_lost_share"]), hit(v["components"]))
     con.print(ot)
 
     cs = d["contributors"]
@@ -225,7 +256,9 @@ def to_markdown(report: Report) -> str:
         "",
         "### Delivery (DORA)",
         "",
-        _md_table(DORA_HEADERS, [[scope, *dora_cells(f)] for scope, f in dora_rows(report)]),
+        _md_table(DORA_HEADERS, dora_table(report)),
+        "",
+        TREND_NOTE,
         more(len(d["dora"]["by_org"]), ROWS, "organisations"),
     ]
     r = d["review"]
@@ -244,12 +277,12 @@ def to_markdown(report: Report) -> str:
     ]
     if k["components"]:
         rows = [
-            [n, str(v["files"]), str(v["truck_factor"]), ", ".join(v["orgs"]), num(v["single_org"])]
+            [n, str(v["files"]), str(v["truck_factor"]), few(v["orgs"]), num(v["single_org"])]
             for n, v in k["components"].items()
         ]
         parts += ["", _md_table(["Component", "Files", "Truck factor", "Organisations", "One org only"], rows)]
     rows = [
-        [label, str(v["files_lost"]), pct(v["files_lost_share"]), ", ".join(v["components"]) or "–"]
+        [label, str(v["files_lost"]), pct(v["files_lost_share"]), hit(v["components"])]
         for label, v in offboarding_rows(report)
     ]
     parts += ["", "### Off-boarding", "", _md_table(["Leaving", "Files lost", "Share", "Components hit"], rows)]

@@ -7,7 +7,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563", "#65a30d"]
+PALETTE = [
+    "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed", "#0891b2", "#db2777",
+    "#4b5563", "#65a30d", "#9333ea", "#ea580c", "#0d9488", "#be123c",
+]  # fmt: skip
 
 
 def color(i: int) -> str:
@@ -126,7 +129,7 @@ def heat_grid(title: str, rows: list[str], cols: list[str], value: Any, note: An
                 tc = "#fff" if v > 0.5 else "#111"
                 out.append(
                     f'<text x="{_t(left + cell * j + cell / 2)}" y="{ry + 18}" class="cell" fill="{tc}" '
-                    f'text-anchor="middle">{100 * v:.0f}%</text>'
+                    f'text-anchor="middle">{"<1" if v < 0.01 else f"{100 * v:.0f}"}%</text>'
                 )
     out.append("</svg>")
     return Markup("".join(out))
