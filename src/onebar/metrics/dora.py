@@ -100,7 +100,7 @@ def judge(
     # Which changes were reverted or fixed by a commit that existed at as_of.
     fixers: dict[int, list[int]] = {}
     rework: set[int] = set()
-    hotfix_changes: set[int] = set()
+    hotfix_deps: set[int] = set()  # deployments shipping a commit (merges too) whose subject says hotfix
     for f in range(len(history)):
         if history.committed_at[f] >= as_of:
             continue
@@ -118,16 +118,20 @@ def judge(
             fixers.setdefault(rep, []).append(f)
             if own is not None:
                 rework.add(own)
-        if own is not None and hotfix is not None and hotfix.search(history.subject[f]):
-            rework.add(own)
-            hotfix_changes.add(own)
+        if hotfix is not None and hotfix.search(history.subject[f]):
+            if own is not None:
+                rework.add(own)
+            # A hotfix commit marks the deployment that first shipped it. A merge of a hotfix
+            # branch marks the deployment that first shipped the branch's tip, which is usually a
+            # tag on that branch before the merge back into the mainline.
+            shipped_by = history.parents[f][1:] if own is None else (f,)
+            hotfix_deps.update(d for d in (linked.deployment_of[c] for c in shipped_by) if d != -1)
 
     nd = len(deps)
     live = [d.at < as_of for d in deps]
-    hotfix_dep = [
-        live[d] and (deps[d].hotfix or any(c in hotfix_changes for c in linked.shipped[d])) for d in range(nd)
-    ]
-    dep_rework = [live[d] and (deps[d].hotfix or _all_rework(linked, d, rework)) for d in range(nd)]
+    hotfix_dep = [live[d] and (deps[d].hotfix or d in hotfix_deps) for d in range(nd)]
+    # An unplanned deployment: a hotfix, or one that ships nothing but reverts and fixes.
+    dep_rework = [hotfix_dep[d] or (live[d] and _all_rework(linked, d, rework)) for d in range(nd)]
 
     change_restore: dict[int, float | None] = {}
     for rep, fs in fixers.items():

@@ -2,16 +2,16 @@
 
 Signals, all from git: Reviewed-by / Acked-by / Tested-by trailers, a committer other than the
 author (a patch applied by someone else), and the committer of the merge that brought the change
-into the mainline. Only people of a known organisation and of human kind count as reviewers for
-the cross-organisation share; bots and unknown identities show in the matrix but never make a
-change "reviewed across organisations".
+into the mainline. A bot that commits or merges is no reviewer. Only people of a known
+organisation and of human kind count for the cross-organisation share; AI agents and unknown
+identities show in the matrix but never make a change "reviewed across organisations".
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from onebar.metrics.model import HUMAN, UNKNOWN_ORG, History, Window
+from onebar.metrics.model import BOT, HUMAN, UNKNOWN_ORG, History, Window
 
 
 def mainline(history: History, head: int) -> list[int]:
@@ -64,10 +64,11 @@ def review_matrix(history: History, window: Window, head: int | None) -> dict[st
             if person != author:
                 seen.setdefault(person, (rorg, kind))
                 signals["trailer"] += 1
-        if history.committer[c] != author:
+        # A bot that applies or merges (GitHub's web-flow, a merge queue) reviewed nothing.
+        if history.committer[c] != author and history.committer_kind[c] != BOT:
             seen.setdefault(history.committer[c], (history.committer_org[c], history.committer_kind[c]))
             signals["committer"] += 1
-        if m != c and history.committer[m] != author:
+        if m != c and history.committer[m] != author and history.committer_kind[m] != BOT:
             seen.setdefault(history.committer[m], (history.committer_org[m], history.committer_kind[m]))
             signals["merge"] += 1
         total += 1

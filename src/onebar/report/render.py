@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from typing import Any
 
 from onebar.report.build import Report
@@ -148,11 +149,13 @@ def reasons_of(report: Report) -> list[str]:
     return out
 
 
-def to_text(report: Report, width: int = 110) -> str:
+def to_text(report: Report, width: int | None = None) -> str:
     from rich.console import Console
     from rich.table import Table
 
     d = report.data
+    # The terminal's width when there is one; 120 columns in a pipe or a file.
+    width = width or max(100, shutil.get_terminal_size((120, 40)).columns)
     buf = io.StringIO()
     con = Console(file=buf, width=width, force_terminal=False, color_system=None)
     w = d["window"]
