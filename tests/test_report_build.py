@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import BASE_TIME, GitRepo
 from onebar.charter import Charter, parse_charter
@@ -211,3 +213,21 @@ def test_release_branch_cherry_pick_and_revert(repo: GitRepo, store: Store, char
     # The fix counts once, for bob: lead time day 2 -> day 3.5 = 36 h
     assert d["by_org"]["agency"]["changes"] == 2
     assert d["by_org"]["agency"]["change_failure_rate"] == 0.5
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=40))
+def test_fixes_trailer_names_a_commit_only_when_it_starts_with_a_sha(tail: str) -> None:
+    from onebar.report.load import _SHA
+
+    assert _SHA.match("1a2b3c4d5e6f (" + tail) is not None
+    assert _SHA.match("#1234567 " + tail) is None
+    assert _SHA.match("https://example.test/issues/1234567" + tail) is None
+
+
+def test_parse_address() -> None:
+    from onebar.report.identity import parse_address
+
+    assert parse_address('"Eve O." <eve@else.test>') == ("Eve O.", "eve@else.test")
+    assert parse_address("eve@else.test") == ("eve@else.test", "eve@else.test")
+    assert parse_address("Just A Name") == ("Just A Name", "")

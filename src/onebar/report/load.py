@@ -22,7 +22,9 @@ from onebar.store.schema import tags as tags_t
 from onebar.store.schema import trailers as trailers_t
 
 REVIEW_KEYS = ("reviewed-by", "acked-by", "tested-by")
-_SHA = re.compile(r"\b([0-9a-f]{7,64})\b")
+# "Fixes: 1a2b3c4d5e6f ("subject")" as the kernel and git write it; the sha must come first, so an
+# issue URL or "#1234567" is never mistaken for a commit.
+_SHA = re.compile(r"^\s*(?:commit\s+)?([0-9a-f]{7,64})\b")
 
 
 @dataclass
@@ -156,7 +158,7 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
             continue
         i = ix
         if key == "fixes":
-            m = _SHA.search(value.lower())
+            m = _SHA.match(value.lower())
             target = loaded.find(m.group(1)) if m else -1
             if target >= 0 and target != i:
                 fixes.setdefault(i, []).append(target)
