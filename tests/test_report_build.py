@@ -231,3 +231,20 @@ def test_parse_address() -> None:
     assert parse_address('"Eve O." <eve@else.test>') == ("Eve O.", "eve@else.test")
     assert parse_address("eve@else.test") == ("eve@else.test", "eve@else.test")
     assert parse_address("Just A Name") == ("Just A Name", "")
+
+
+def test_merge_by_another_org_is_a_review_and_no_change(repo: GitRepo, store: Store, charter: Charter) -> None:
+    repo.commit("Add core", {"src/core/a.py": "a\n"}, author=ALICE, at=day(1))
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.commit("Add ui", {"src/ui/b.py": "b\n"}, author=BOB, at=day(2))
+    repo.commit("More ui", {"src/ui/c.py": "c\n"}, author=BOB, at=day(3))
+    repo.git("checkout", "-q", "main")
+    repo.clock = day(4)
+    repo.merge("feature", "Merge branch 'feature'", author=ALICE)
+    repo.tag("v1.0", message="release", at=day(5))
+    r = build(repo, store, charter).data
+    assert r["review"]["changes"] == 3  # the merge is not a change
+    assert r["review"]["matrix"]["agency"] == {"acme": 2}  # both of bob's commits, merged by alice
+    assert r["review"]["signals"]["merge"] == 2
+    assert r["dora"]["overall"]["changes"] == 3
+    assert r["dora"]["by_org"]["agency"]["lead_time_hours"]["median"] == 60.0  # days 2 and 3 -> day 5
