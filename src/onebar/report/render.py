@@ -289,6 +289,14 @@ def to_markdown(report: Report) -> str:
         for label, v in offboarding_rows(report)
     ]
     parts += ["", "### Off-boarding", "", _md_table(["Leaving", "Files lost", "Share", "Components hit"], rows)]
+    for label, v in offboarding_rows(report, 5):
+        if v["files"]:
+            listed = "".join(f"<li><code>{f}</code></li>" for f in v["files"][:10])
+            extra = f"<li>… {v['files_lost'] - 10} more</li>" if v["files_lost"] > 10 else ""
+            parts += [
+                "",
+                f"<details><summary>{label}: files left with no author</summary><ul>{listed}{extra}</ul></details>",
+            ]
     cs = d["contributors"]
     parts += [
         "",
