@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import shutil
@@ -291,12 +292,10 @@ def to_markdown(report: Report) -> str:
     parts += ["", "### Off-boarding", "", _md_table(["Leaving", "Files lost", "Share", "Components hit"], rows)]
     for label, v in offboarding_rows(report, 5):
         if v["files"]:
-            listed = "".join(f"<li><code>{f}</code></li>" for f in v["files"][:10])
+            listed = "".join(f"<li><code>{html.escape(f)}</code></li>" for f in v["files"][:10])
             extra = f"<li>… {v['files_lost'] - 10} more</li>" if v["files_lost"] > 10 else ""
-            parts += [
-                "",
-                f"<details><summary>{label}: files left with no author</summary><ul>{listed}{extra}</ul></details>",
-            ]
+            summary = f"<summary>{html.escape(label)}: files left with no author</summary>"
+            parts += ["", f"<details>{summary}<ul>{listed}{extra}</ul></details>"]
     cs = d["contributors"]
     parts += [
         "",
