@@ -169,3 +169,12 @@ def test_report_without_a_charter_infers_organisations(repo: GitRepo, tmp_path: 
     jsonschema.validate(data, SCHEMA, cls=jsonschema.Draft202012Validator)
     assert data["dora"]["overall"]["deployments"] == 1
     assert len(data["dora"]["by_org"]) == 2
+
+
+def test_record_with_the_same_id_twice_is_stored_once(project: tuple[GitRepo, str]) -> None:
+    repo, db = project
+    args = ("record", "deploy", str(repo.path), "--db", db, "--at", "now", "--ref", "v1.1", "--id", "run-42")
+    first, second = run_cli(*args), run_cli(*args)
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith("recorded deployment #1")
+    assert second.stdout.startswith("already recorded deployment #1")

@@ -231,7 +231,8 @@ def record_deploy(
         )
     finally:
         store.close()
-    click.echo(f"recorded deployment #{done.id}: {ref} ({sha[:12]}) to {done.row['environment']}")
+    what = "recorded" if done.created else "already recorded"
+    click.echo(f"{what} deployment #{done.id}: {ref} ({sha[:12]}) to {done.row['environment']}")
 
 
 @record.command("incident")
@@ -274,7 +275,7 @@ def record_incident(
         )
     finally:
         store.close()
-    click.echo(f"recorded incident #{done.id}")
+    click.echo(f"{'recorded' if done.created else 'already recorded'} incident #{done.id}")
 
 
 def _time(value: str, flag: str) -> int:

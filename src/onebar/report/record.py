@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert, select
 
 from onebar.errors import UsageError
 from onebar.store import Store
@@ -20,6 +20,7 @@ class Recorded:
     table: str
     id: int
     row: dict[str, Any]
+    created: bool = True
 
 
 def record_deployment(
@@ -54,9 +55,7 @@ def record_deployment(
         "source": source,
         "external_id": external_id,
     }
-    with store.write() as conn:
-        new_id = conn.execute(insert(deployments).values(**row)).inserted_primary_key[0]  # type: ignore[index]
-    return Recorded("deployments", int(new_id), row)
+    return _insert_once(store, deployments, row)
 
 
 def record_incident(
@@ -87,6 +86,21 @@ def record_incident(
         "source": source,
         "external_id": external_id,
     }
+    return _insert_once(store, incidents, row)
+
+
+def _insert_once(store: Store, table: Table, row: dict[str, Any]) -> Recorded:
+    """Insert in one transaction; an event already recorded with the same source and id is kept as is."""
     with store.write() as conn:
-        new_id = conn.execute(insert(incidents).values(**row)).inserted_primary_key[0]  # type: ignore[index]
-    return Recorded("incidents", int(new_id), row)
+        if row["external_id"] is not None:
+            found = conn.execute(
+                select(table.c.id).where(
+                    table.c.repo_id == row["repo_id"],
+                    table.c.source == row["source"],
+                    table.c.external_id == row["external_id"],
+                )
+            ).scalar()
+            if found is not None:
+                return Recorded(table.name, int(found), row, created=False)
+        new_id = conn.execute(insert(table).values(**row)).inserted_primary_key[0]  # type: ignore[index]
+    return Recorded(table.name, int(new_id), row)
