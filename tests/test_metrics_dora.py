@@ -206,3 +206,28 @@ def test_every_commit_belongs_to_at_most_the_earliest_deployment_reaching_it(
     for c in range(n):
         containing = [d for d, dep in enumerate(linked.deployments) if c in reach(dep.commit)]
         assert linked.deployment_of[c] == (containing[0] if containing else -1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["x", "y", "z"]), st.integers(-1, 40)), min_size=1, max_size=40),
+    st.lists(st.integers(0, 39), max_size=8),
+)
+def test_per_org_figures_add_up_to_the_whole(commits: list[tuple[str, int]], tags: list[int]) -> None:
+    h = History()
+    for i, (org, revert) in enumerate(commits):
+        h.add(f"c{i}", (i - 1,) if i else (), author=org, org=org, at=i * H, reverts=revert if 0 <= revert < i else -1)
+    n = len(commits)
+    deps = [Deployment(f"v{k}", c % n, (c % n) * H + H // 2) for k, c in enumerate(tags)]
+    window = Window(0, (n + 1) * H)
+    linked = dora.link(h, deps)
+    judged = dora.judge(h, linked, [], window.until)
+    overall = dora.figures(h, linked, judged, window)
+    orgs = [dora.figures(h, linked, judged, window, org=o) for o in ("x", "y", "z")]
+    assert sum(f["changes"] for f in orgs) == overall["changes"]
+    assert all(f["deployments"] <= overall["deployments"] for f in orgs)
+    for f in [overall, *orgs]:
+        for key in ("change_failure_rate", "deployment_rework_rate"):
+            assert f[key] is None or 0 <= f[key] <= 1
+        if f[key] is None:
+            assert f["reasons"]

@@ -91,8 +91,13 @@ def build_report(
     until: str | None = None,
     tiers: int | None = None,
     head_files: set[str] | None = None,
+    now: int | None = None,
 ) -> Report:
-    """The whole report for one repository over a window (see docs/report.md)."""
+    """The whole report for one repository over a window (see docs/report.md).
+
+    `head_files` are the paths at HEAD (from `git ls-tree`); `now` ends the default window of a
+    repository with no history yet (default: the clock).
+    """
     year = tiers or charter.delivery.tiers
     tiers_mod.thresholds(year)  # fail early on an unknown year
     loaded = load(store, repo_id, resolver(charter))
@@ -103,7 +108,7 @@ def build_report(
     if times:
         first, last = min(times), max(times)
     else:
-        first = last = int(datetime.now(UTC).timestamp())
+        first = last = now if now is not None else int(datetime.now(UTC).timestamp())
     window = resolve_window(since, until, first, last)
     head = _head(loaded, charter)
 
