@@ -30,7 +30,9 @@ window_options = [
         help="Start of the window (YYYY-MM-DD or ISO time), or 'all'. [default: 90 days before --until]",
     ),
     click.option(
-        "--until", metavar="DATE", help="End of the window, inclusive of that day. [default: the last commit]"
+        "--until",
+        metavar="DATE",
+        help="End of the window, inclusive of that day. [default: the last commit or deployment]",
     ),
 ]
 
@@ -125,7 +127,11 @@ def report(
     charter_file: Path | None,
     db: str | None,
 ) -> None:
-    """Delivery report: DORA keys per organisation, review across organisations, knowledge risk, overlap."""
+    """Delivery report: DORA keys per organisation, review across organisations, knowledge risk, overlap.
+
+    Ingests what is new in the repository at PATH first. Each change counts for its own author's
+    organisation; definitions in docs/metrics.md, the JSON contract in docs/report.schema.json.
+    """
     from onebar.report.render import render
 
     built = _build(path, db, since, until, int(tiers) if tiers else None, charter_file)
