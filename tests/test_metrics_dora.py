@@ -231,3 +231,22 @@ def test_per_org_figures_add_up_to_the_whole(commits: list[tuple[str, int]], tag
             assert f[key] is None or 0 <= f[key] <= 1
         if f[key] is None:
             assert f["reasons"]
+
+
+def test_reverting_a_merge_fails_the_changes_it_brought_in() -> None:
+    h = History()
+    m0 = h.add("m0", author="a", org="x", at=0)
+    m1 = h.add("m1", (m0,), author="a", org="x", at=H)  # mainline, same release
+    b1 = h.add("b1", (m0,), author="b", org="y", at=2 * H)
+    b2 = h.add("b2", (b1,), author="b", org="y", at=3 * H)
+    pr = h.add("pr", (m1, b2), author="a", org="x", at=4 * H)
+    rv = h.add("rv", (pr,), author="a", org="x", at=6 * H, reverts=pr)
+    linked = dora.link(h, [Deployment("v1", pr, 5 * H), Deployment("v2", rv, 7 * H)])
+    assert dora.merged_changes(h, linked, pr) == [b1, b2]
+    judged = dora.judge(h, linked, [], 10 * H)
+    assert set(judged.fixers) == {b1, b2}
+    assert judged.dep_failed == [True, False]
+    assert judged.dep_restore_hours[0] == 2.0
+    y = dora.figures(h, linked, judged, Window(0, 10 * H), org="y")
+    assert y["change_failure_rate"] == 1.0
+    assert m1 not in judged.fixers

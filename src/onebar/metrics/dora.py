@@ -108,7 +108,11 @@ def judge(
         if history.reverts[f] >= 0:
             targets.append(history.reverts[f])
         own = change_of.get(f)
+        expanded: list[int] = []
         for t in targets:
+            # Reverting a merge (GitHub's "Revert" on a merged pull request) reverts its branch.
+            expanded.extend(merged_changes(history, linked, t) if len(history.parents[t]) > 1 else (t,))
+        for t in expanded:
             rep = change_of.get(t)
             if rep is None or rep == own:
                 continue
@@ -164,6 +168,31 @@ def judge(
         if d >= 0 and live[d]:
             dep_failed[d] = True
     return Judged(as_of, fixers, dep_failed, dep_rework, restore, change_restore, rework, attributed)
+
+
+def merged_changes(history: History, linked: Linked, merge: int) -> list[int]:
+    """The commits a merge brought in that ship with it: reachable from its other parents, not its first.
+
+    Both walks stay inside the merge's own deployment, so each costs at most that deployment's size.
+    """
+    d = linked.deployment_of[merge]
+    if d == -1:
+        return []
+    owner, parents = linked.deployment_of, history.parents
+
+    def reach(starts: tuple[int, ...]) -> set[int]:
+        seen: set[int] = set()
+        stack = [c for c in starts if owner[c] == d]
+        while stack:
+            c = stack.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            stack.extend(p for p in parents[c] if owner[p] == d and p not in seen)
+        return seen
+
+    first = parents[merge][:1]
+    return sorted(reach(parents[merge][1:]) - reach(first))
 
 
 def _all_rework(linked: Linked, d: int, rework: set[int]) -> bool:
