@@ -180,6 +180,10 @@ def test_init_drafts_people_orgs_bots_agents_and_components(repo: GitRepo) -> No
     assert bob.timezone == "Asia/Kolkata"  # from the +05:30 commit offset
     assert charter.organisations["globex"].lead is not None
     assert any("src/shop/core/**" in c.paths for c in charter.components.values())
+    assert charter.done.tests.code == ["src/**"]  # the definition of done, paths guessed from the tree
+    assert "tests/**" in charter.done.tests.tests
+    assert "docs/**" in charter.done.docs.docs
+    assert "[done.coverage]" in (repo.path / "onebar.toml").read_text()  # every rule written out, on
     assert "Wrote" in result.stdout
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from onebar.charter.identity import kind_by_pattern
 from onebar.charter.model import Charter, Component, Organisation, Person
+from onebar.gate.draft import draft_done
 from onebar.mining.git import git
 
 # Addresses that say nothing about an employer: their owners are drafted as individual contractors.
@@ -306,6 +307,7 @@ def draft_charter(root: Path, internal_domains: Iterable[str] = ()) -> Charter:
                 for depth in range(1, min(len(parts), 5)):
                     authors_by_dir["/".join(parts[:depth])][pid] += 1
     charter.components = draft_components(paths, authors_by_dir, humans)
+    charter.done = draft_done(paths)
     return charter
 
 
@@ -314,6 +316,8 @@ def charter_to_toml(charter: Charter, header: str = "") -> str:
     import tomli_w
 
     data = charter.model_dump(mode="json", exclude_defaults=True, exclude_none=True)
+    # Every rule of the definition of done is written out, so the bar a team adopts is on the page.
+    data["done"] = charter.done.model_dump(mode="json", exclude_none=True)
     for pid, person in charter.people.items():
         entry = data.setdefault("people", {}).setdefault(pid, {})
         entry["timezone"] = person.timezone

@@ -22,6 +22,9 @@ COMMANDS: dict[str, str] = {
     "offboard": "onebar.cli.report_cmds:offboard",
     "overlap": "onebar.cli.report_cmds:overlap",
     "record": "onebar.cli.report_cmds:record",
+    "gate": "onebar.cli.gate_cmds:gate",
+    "adr": "onebar.cli.gate_cmds:adr",
+    "codeowners": "onebar.cli.gate_cmds:codeowners",
 }
 
 

@@ -1,0 +1,272 @@
+"""`onebar gate`, `onebar adr …` and `onebar codeowners`: thin commands over onebar.gate and onebar.adr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from onebar.errors import OnebarError, UsageError
+
+if TYPE_CHECKING:
+    from onebar.charter import Charter
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+_FORMATS = ("text", "md", "json", "sarif", "junit")
+
+
+def _parse_write(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    out = []
+    for v in values:
+        fmt, sep, file = v.partition(":")
+        if not sep or fmt not in _FORMATS or not file:
+            raise UsageError(f"--write {v!r}: expected FORMAT:FILE with FORMAT one of {', '.join(_FORMATS)}")
+        out.append((fmt, Path(file)))
+    return out
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--base", help="Base ref of the change (default: merge base with the default branch).")
+@click.option("--head", help="Head ref of the change (default: HEAD).")
+@click.option("--staged", is_flag=True, help="Judge the staged changes against HEAD (for pre-commit).")
+@click.option(
+    "--mode",
+    type=click.Choice(["enforce", "evaluate"]),
+    default="enforce",
+    show_default=True,
+    help="`evaluate` reports failures without failing (exit 0), for rolling a rule out.",
+)
+@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True)
+@click.option(
+    "--write",
+    "writes",
+    multiple=True,
+    metavar="FORMAT:FILE",
+    help="Also write the verdict in FORMAT to FILE (repeatable), e.g. sarif:onebar.sarif.",
+)
+@click.option("--coverage", type=_FILE, help="Coverage report: Cobertura XML, LCOV or JaCoCo XML.")
+@click.option("--sarif", type=_FILE, multiple=True, help="SARIF 2.1.0 from a linter or scanner (repeatable).")
+@click.option("--sbom", type=_FILE, help="CycloneDX JSON SBOM, for the licence rule.")
+@click.option("--licenses", type=_FILE, help="pip-licenses --format=json output, for the licence rule.")
+@click.option("--reviews", type=_FILE, help="GitHub list-reviews JSON or GitLab approvals JSON.")
+@click.option("--pr-event", type=_FILE, help="GitHub pull_request event payload ($GITHUB_EVENT_PATH).")
+def gate(
+    path: Path,
+    base: str | None,
+    head: str | None,
+    staged: bool,
+    mode: str,
+    fmt: str,
+    writes: tuple[str, ...],
+    coverage: Path | None,
+    sarif: tuple[Path, ...],
+    sbom: Path | None,
+    licenses: Path | None,
+    reviews: Path | None,
+    pr_event: Path | None,
+) -> None:
+    """Judge one change against the charter's definition of done (read at the base).
+
+    Exit 0 when every evaluated rule passes, 1 when one fails, 2 when an input is unusable.
+    """
+    from onebar.gate import GateRequest, evaluate
+    from onebar.gate.render import print_text, render
+
+    if staged and head:
+        raise UsageError("--staged judges the index; it cannot be combined with --head")
+    extra = _parse_write(writes)
+    request = GateRequest(path, base, head, staged, mode, coverage, list(sarif), sbom, licenses, reviews, pr_event)
+    try:
+        verdict = evaluate(request)
+    except OnebarError as exc:
+        if fmt == "json":  # a machine reading stdout gets the one JSON error shape; stderr gets the message
+            click.echo(json.dumps(exc.to_dict(), indent=2))
+        raise
+    rendered = [(render(verdict, f), target) for f, target in extra]  # render all before writing any
+    for text, target in rendered:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    if fmt == "text":
+        from rich.console import Console
+
+        # CI logs are not terminals; 80 columns would wrap every row of the table.
+        width = None if sys.stdout.isatty() else 120
+        print_text(verdict, Console(highlight=False, width=width))
+    else:
+        click.echo(render(verdict, fmt), nl=False)
+    sys.exit(verdict.exit_code)
+
+
+@click.group()
+def adr() -> None:
+    """Architecture decision records (MADR) under docs/adr, with sign-offs."""
+
+
+_dir_option = click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="ADR directory (default: [done.adr] directory of the charter, else docs/adr).",
+)
+_repo_option = click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    show_default=True,
+    help="Repository root holding onebar.toml.",
+)
+
+
+def _charter(repo: Path) -> Charter | None:
+    """The charter when there is one; ADRs can be managed without it (sign-offs cannot)."""
+    from onebar.charter import find_charter, load_charter
+
+    found = find_charter(repo)
+    return load_charter(found) if found is not None else None
+
+
+def _adr_dir(repo: Path, directory: Path | None, charter: Charter | None) -> Path:
+    if directory is not None:
+        return directory
+    from onebar.adr import DEFAULT_DIR
+
+    return repo / (charter.done.adr.directory if charter is not None else DEFAULT_DIR)
+
+
+@adr.command("new")
+@click.argument("title")
+@click.option("--decider", "deciders", multiple=True, help="Person id of a decision-maker (repeatable).")
+@click.option("--supersedes", multiple=True, type=int, help="Number of an ADR this one supersedes (repeatable).")
+@_dir_option
+@_repo_option
+def adr_new(
+    title: str, deciders: tuple[str, ...], supersedes: tuple[int, ...], directory: Path | None, repo: Path
+) -> None:
+    """Write a new proposed ADR, numbered after the last one."""
+    from onebar.adr import new
+
+    charter = _charter(repo)
+    record = new(
+        _adr_dir(repo, directory, charter),
+        title,
+        date.today(),
+        deciders=list(deciders),
+        supersedes=list(supersedes),
+        charter=charter,
+    )
+    click.echo(f"{record.ref} {record.title} -> {_adr_dir(repo, directory, charter) / record.filename}")
+
+
+@adr.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_dir_option
+@_repo_option
+def adr_list(fmt: str, directory: Path | None, repo: Path) -> None:
+    """List the ADRs with status, date and sign-offs."""
+    import json
+
+    from onebar.adr import load_all
+
+    records = load_all(_adr_dir(repo, directory, _charter(repo)))
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "number": a.number,
+                        "file": a.filename,
+                        "title": a.title,
+                        "status": a.status,
+                        "date": a.date.isoformat() if a.date else None,
+                        "deciders": a.deciders,
+                        "supersedes": a.supersedes,
+                        "superseded_by": a.superseded_by,
+                        "signoffs": [
+                            {"person": s.person, "organisation": s.organisation, "date": s.date.isoformat()}
+                            for s in a.signoffs
+                        ],
+                    }
+                    for a in records
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not records:
+        click.echo("no ADRs yet; write one with `onebar adr new TITLE`")
+    for a in records:
+        signed = ", ".join(s.person for s in a.signoffs) or "-"
+        status = a.status + (f" by ADR-{a.superseded_by:04d}" if a.superseded_by else "")
+        when = a.date.isoformat() if a.date else "-"
+        click.echo(f"{a.ref}  {status:<22}  {when:<10}  {a.title}  [signed: {signed}]")
+
+
+@adr.command("accept")
+@click.argument("number", type=int)
+@_dir_option
+@_repo_option
+def adr_accept(number: int, directory: Path | None, repo: Path) -> None:
+    """Mark an ADR accepted (dated today)."""
+    from onebar.adr import accept
+
+    record = accept(_adr_dir(repo, directory, _charter(repo)), number, date.today())
+    click.echo(f"{record.ref} accepted")
+
+
+@adr.command("supersede")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@_dir_option
+@_repo_option
+def adr_supersede(old: int, new: int, directory: Path | None, repo: Path) -> None:
+    """Mark ADR OLD superseded by ADR NEW, linking both files."""
+    from onebar.adr import supersede
+
+    o, n = supersede(_adr_dir(repo, directory, _charter(repo)), old, new, date.today())
+    click.echo(f"{o.ref} superseded by {n.ref}")
+
+
+@adr.command("sign")
+@click.argument("number", type=int)
+@click.option("--person", required=True, help="Person id from the charter who signs off.")
+@_dir_option
+@_repo_option
+def adr_sign(number: int, person: str, directory: Path | None, repo: Path) -> None:
+    """Record a person's sign-off (with their organisation and today's date)."""
+    from onebar.adr import sign
+    from onebar.charter import load_charter
+
+    charter = load_charter(repo)  # signing needs the charter: who the person is and their organisation
+    record = sign(_adr_dir(repo, directory, charter), number, person, charter, date.today())
+    click.echo(f"{record.ref} signed by {person} ({charter.people[person].org})")
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--output", type=_FILE, help="Where to write (default: the existing CODEOWNERS, else .github/).")
+@click.option("--check", is_flag=True, help="Verify the file matches the charter; exit 1 with a diff if not.")
+def codeowners(path: Path, output: Path | None, check: bool) -> None:
+    """Write (or --check) a CODEOWNERS file from the charter's components."""
+    from onebar.charter import load_charter
+    from onebar.gate.codeowners import LOCATIONS, check_codeowners, write_codeowners
+
+    charter = load_charter(path)
+    target = output or next((path / p for p in LOCATIONS if (path / p).is_file()), path / LOCATIONS[0])
+    if check:
+        result = check_codeowners(charter, target)
+        if result.up_to_date:
+            click.echo(f"{target} matches the charter")
+            return
+        click.echo(result.diff or f"{target} is missing", nl=False)
+        click.echo(f"\n{target} is out of date; run `onebar codeowners` to rewrite it", err=True)
+        sys.exit(1)
+    write_codeowners(charter, target)
+    click.echo(f"wrote {target} ({len(charter.components)} component(s))")
