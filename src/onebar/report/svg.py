@@ -59,7 +59,7 @@ def line_chart(
         return top + ph - ph * v / vmax
 
     out = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'<svg class="chart line" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
         f'<text x="{left}" y="16" class="ctitle">{escape(title)}</text>',
     ]
