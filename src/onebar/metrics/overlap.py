@@ -135,10 +135,11 @@ def overlap(schedules: list[Schedule], reference: date, minimum: float = 4.0) ->
 
 
 def handoffs(schedules: list[Schedule], day: date) -> list[dict[str, Any]]:
-    """Follow-the-sun on a typical day: organisations in order of their UTC start, and each hand-off.
+    """Follow-the-sun on a typical day: organisations in order of their start, and each hand-off.
 
-    `gap_hours` is the time from one organisation's end of day to the next one's start; a negative
-    gap is an overlap, in which the hand-off can happen live.
+    An organisation's day runs from its earliest person's start to its latest person's end on that
+    (local) weekday. `gap_hours` is the time from one organisation's end of day to the next one's
+    start; a negative gap is an overlap, in which the hand-off can happen live.
     """
     spans: dict[str, tuple[int, int]] = {}
     for s in schedules:
@@ -150,26 +151,24 @@ def handoffs(schedules: list[Schedule], day: date) -> list[dict[str, Any]]:
         lo, hi = spans.get(s.org, (a, b))
         spans[s.org] = (min(lo, a), max(hi, b))
     # Organisations on the same shift hand off together: one entry per distinct shift.
-    shifts_: dict[tuple[int, int], list[str]] = {}
-    for org, (a, b) in spans.items():
-        shifts_.setdefault((_utc_minutes(a), _utc_minutes(b)), []).append(org)
-    order = sorted(shifts_)
+    same: dict[tuple[int, int], list[str]] = {}
+    for org, span in spans.items():
+        same.setdefault(span, []).append(org)
+    order = sorted(same)
     if len(order) < 2:
         return []
     out = []
-    for i, shift in enumerate(order):
+    for i, (_start, end) in enumerate(order):
+        # The next shift to start; after the last one, the first one again the next day.
         nxt = order[(i + 1) % len(order)]
-        end, start = shift[1], nxt[0]
-        gap = (start - end) % 1440
-        if gap > 720:  # the next team started before this one ended: an overlap
-            gap -= 1440
+        next_start = nxt[0] + (86400 if i + 1 == len(order) else 0)
         out.append(
             {
-                "from": ", ".join(sorted(shifts_[shift])),
-                "to": ", ".join(sorted(shifts_[nxt])),
-                "at_utc": f"{end // 60:02d}:{end % 60:02d}",
-                "next_start_utc": f"{start // 60:02d}:{start % 60:02d}",
-                "gap_hours": round(gap / 60, 2),
+                "from": ", ".join(sorted(same[order[i]])),
+                "to": ", ".join(sorted(same[nxt])),
+                "at_utc": _hhmm(end),
+                "next_start_utc": _hhmm(next_start),
+                "gap_hours": round((next_start - end) / 3600, 2),
             }
         )
     return out
@@ -179,5 +178,6 @@ def _on(iv: Interval, day: date, tz: str) -> bool:
     return datetime.fromtimestamp(iv[0], ZoneInfo(tz)).date() == day
 
 
-def _utc_minutes(ts: int) -> int:
-    return (ts % 86400) // 60
+def _hhmm(ts: int) -> str:
+    minutes = (ts % 86400) // 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
