@@ -178,3 +178,15 @@ def test_record_with_the_same_id_twice_is_stored_once(project: tuple[GitRepo, st
     assert first.exit_code == 0, first.output
     assert first.stdout.startswith("recorded deployment #1")
     assert second.stdout.startswith("already recorded deployment #1")
+
+
+def test_head_is_the_checked_out_branch_not_the_newest_commit(repo: GitRepo, tmp_path: Path) -> None:
+    repo.write({"onebar.toml": CHARTER})
+    main = repo.commit("Add core", {"src/core/a.py": "a\n"}, author=ALICE, at=day(1))
+    repo.git("checkout", "-q", "-b", "spike")
+    repo.commit("Spike", {"src/spike.py": "s\n"}, author=BOB, at=day(2))
+    repo.git("checkout", "-q", "main")
+    result = run_cli("report", str(repo.path), "--db", f"sqlite:///{tmp_path / 'h.db'}", "--format", "json")
+    data = json.loads(result.stdout)
+    assert data["repository"]["head"] == main
+    assert data["knowledge"]["files"] == 2  # onebar.toml and src/core/a.py; not the spike's file

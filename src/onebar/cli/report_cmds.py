@@ -69,15 +69,18 @@ def _draft(root: Path) -> Any:
     return draft_charter(root)
 
 
-def _head_files(info: Any) -> set[str] | None:
+def _head(info: Any) -> tuple[str | None, set[str] | None]:
+    """HEAD's commit and the paths in its tree; (None, None) for an empty repository."""
     from onebar.mining.git import git
 
     try:
+        sha = git(info.root, "rev-parse", "--verify", "HEAD^{commit}")
         out = git(info.root, "ls-tree", "-r", "-z", "--name-only", "HEAD")
-    except Exception:  # an empty repository has no HEAD tree
-        return None
+    except Exception:  # an empty repository has no HEAD
+        return None, None
+    sha_text = sha if isinstance(sha, str) else sha.decode()
     text = out if isinstance(out, str) else out.decode("utf-8", "surrogateescape")
-    return {p for p in text.split("\0") if p}
+    return sha_text.strip(), {p for p in text.split("\0") if p}
 
 
 def _build(
@@ -86,9 +89,17 @@ def _build(
     from onebar.report.build import build_report
 
     info, charter, store, repo_id = _prepare(path, db, charter_file)
+    head_sha, head_files = _head(info)
     try:
         return build_report(
-            store, repo_id, charter, since=since, until=until, tiers=tiers, head_files=_head_files(info)
+            store,
+            repo_id,
+            charter,
+            since=since,
+            until=until,
+            tiers=tiers,
+            head_sha=head_sha,
+            head_files=head_files,
         )
     finally:
         store.close()

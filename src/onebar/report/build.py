@@ -91,11 +91,13 @@ def build_report(
     until: str | None = None,
     tiers: int | None = None,
     head_files: set[str] | None = None,
+    head_sha: str | None = None,
     now: int | None = None,
 ) -> Report:
     """The whole report for one repository over a window (see docs/report.md).
 
-    `head_files` are the paths at HEAD (from `git ls-tree`); `now` ends the default window of a
+    `head_sha` and `head_files` are the repository's HEAD commit and paths (from git; without
+    them the default branch is guessed from the stored refs); `now` ends the default window of a
     repository with no history yet (default: the clock).
     """
     year = tiers or charter.delivery.tiers
@@ -110,7 +112,8 @@ def build_report(
     else:
         first = last = now if now is not None else int(datetime.now(UTC).timestamp())
     window = resolve_window(since, until, first, last)
-    head = _head(loaded, charter)
+    head = loaded.index.get(head_sha) if head_sha else None
+    head = head if head is not None else _head(loaded, charter)
 
     incs = [Incident(r["title"], r["started_at"], r["resolved_at"], r["deployment_ref"]) for r in loaded.incidents]
     linked = dora.link(h, deps)
