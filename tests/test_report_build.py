@@ -248,3 +248,10 @@ def test_merge_by_another_org_is_a_review_and_no_change(repo: GitRepo, store: St
     assert r["review"]["signals"]["merge"] == 2
     assert r["dora"]["overall"]["changes"] == 3
     assert r["dora"]["by_org"]["agency"]["lead_time_hours"]["median"] == 60.0  # days 2 and 3 -> day 5
+
+
+def test_knowledge_already_lost_with_ended_contracts(repo: GitRepo, store: Store, charter: Charter) -> None:
+    story(repo)
+    a = build(repo, store, charter).data["offboarding"]["already_lost"]
+    assert a["people"] == ["bob"]  # contract ended on day 5
+    assert a["files"] == ["src/ui/b.py"]

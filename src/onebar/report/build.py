@@ -409,7 +409,10 @@ def _offboarding(
             "ended": person.contract_end < until_day,
             **summary(by_person_files.get(pid, [])),
         }
-    return {"by_org": by_org, "by_person": by_person}, simulate
+    # Knowledge already gone: every person whose contract ended before the window's end, together.
+    departed = sorted(pid for pid, v in by_person.items() if v["ended"])
+    already = {"people": departed, **simulate(set(departed))}
+    return {"by_org": by_org, "by_person": by_person, "already_lost": already}, simulate
 
 
 def offboard(report: Report, who: str) -> dict[str, Any]:

@@ -72,6 +72,7 @@ def to_html(report: Report) -> str:
         review_orgs=r.review_orgs(report, r.ROWS),
         dora_table=r.dora_table(report),
         trend_note=r.TREND_NOTE,
+        already_lost=r.already_lost(report),
         headers=r.DORA_HEADERS,
         notes=r.reasons_of(report),
         key_labels=r.KEY_LABELS,

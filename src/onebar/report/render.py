@@ -94,6 +94,16 @@ def review_orgs(report: Report, limit: int = 10) -> list[str]:
     return sorted(by, key=lambda o: (-by[o]["changes"], o))[:limit]
 
 
+def already_lost(report: Report) -> str:
+    a = report.data["offboarding"]["already_lost"]
+    if not a["people"]:
+        return "Already lost: no contract has ended."
+    return (
+        f"Already lost: {a['files_lost']} files ({pct(a['files_lost_share'])}) have no author left under contract "
+        f"({', '.join(a['people'])} gone)."
+    )
+
+
 def offboarding_rows(report: Report, limit: int = ROWS) -> list[tuple[str, dict[str, Any]]]:
     off = report.data["offboarding"]
     orgs = sorted(off["by_org"].items(), key=lambda kv: (-kv[1]["files_lost"], kv[0]))[:limit]
@@ -203,6 +213,7 @@ def to_text(report: Report, width: int | None = None) -> str:
     for label, v in offboarding_rows(report):
         ot.add_row(label, str(v["files_lost"]), pct(v["files_lost_share"]), hit(v["components"]))
     con.print(ot)
+    con.print(already_lost(report))
 
     cs = d["contributors"]
     con.print(
@@ -290,6 +301,7 @@ def to_markdown(report: Report) -> str:
         for label, v in offboarding_rows(report)
     ]
     parts += ["", "### Off-boarding", "", _md_table(["Leaving", "Files lost", "Share", "Components hit"], rows)]
+    parts += ["", already_lost(report)]
     for label, v in offboarding_rows(report, 5):
         if v["files"]:
             listed = "".join(f"<li><code>{html.escape(f)}</code></li>" for f in v["files"][:10])
