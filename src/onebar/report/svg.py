@@ -102,7 +102,7 @@ def legend(names: list[str]) -> Markup:
 def heat_grid(title: str, rows: list[str], cols: list[str], value: Any, note: Any, *, cell: int = 56) -> Markup:
     """A grid of shares 0..1 (darker = higher); `value(r, c)` gives the share, `note(r, c)` the tooltip."""
     left, top = 150, 70
-    width, height = left + cell * len(cols) + 10, top + 28 * len(rows) + 10
+    width, height = left + cell * len(cols) + 50, top + 28 * len(rows) + 10  # room for slanted labels
     out = [
         f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>',
