@@ -142,9 +142,12 @@ def test_interrupted_ingest_resumes_without_loss_or_doubles(
 def test_kill_9_then_rerun_stores_exactly_the_history(tmp_path: Path) -> None:
     src = fast_import_history(tmp_path / "big", 6000)
     db = tmp_path / "kill.db"
+    # The child writes small batches and pauses after each, so the kill lands mid-ingest however
+    # fast or loaded the machine is.
     code = (
-        "import sys; from pathlib import Path; from onebar.mining import ingest as m;"
-        "from onebar.store import open_store; m.BATCH = 50;"
+        "import sys, time; from pathlib import Path; from onebar.mining import ingest as m;"
+        "from onebar.store import open_store; m.BATCH = 50; w = m._write_batch;"
+        "m._write_batch = lambda *a, **k: (time.sleep(0.01), w(*a, **k))[1];"
         "m.ingest_repository(Path(sys.argv[1]), open_store(sys.argv[2]), jobs=1)"
     )
     proc = subprocess.Popen(

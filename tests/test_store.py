@@ -49,3 +49,17 @@ def test_default_sqlite_location_is_created(tmp_path: Path, monkeypatch) -> None
     store = open_store()
     assert (tmp_path / "data" / "onebar" / "onebar.db").is_file()
     store.close()
+
+
+def test_a_reader_does_not_block_a_writer(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rw.db'}"
+    reader, writer = open_store(url), open_store(url)
+    with reader.read() as rconn:
+        assert rconn.execute(select(identities)).all() == []  # a read transaction is open
+        with writer.write() as wconn:  # would wait for the reader if reads took the write lock
+            wconn.execute(insert(identities).values(name="a", email="a@x"))
+        assert rconn.execute(select(identities)).all() == []  # the reader keeps its snapshot
+    with reader.read() as rconn:
+        assert len(rconn.execute(select(identities)).all()) == 1
+    reader.close()
+    writer.close()

@@ -195,7 +195,9 @@ def draft_from_identities(
         offset = Counter[int]()
         for e in emails:
             offset.update((offsets or {}).get(e, Counter()))
-        people[pid] = Person(
+        # Built from values made here (lower-cased addresses, zones from our own table): skip
+        # re-validation, which would dominate inference for histories with thousands of people.
+        people[pid] = Person.model_construct(
             name=top_name,
             org=oid,
             emails=emails,

@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "gate": "onebar.cli.gate_cmds:gate",
     "adr": "onebar.cli.gate_cmds:adr",
     "codeowners": "onebar.cli.gate_cmds:codeowners",
+    "demo": "onebar.cli.demo_cmd:demo",
 }
 
 

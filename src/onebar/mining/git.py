@@ -38,9 +38,16 @@ def git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True) -
     return proc.stdout
 
 
-# A long `git log` maps pack files as it goes; capping the mapped windows keeps each process's memory
-# bounded on any history length, at no measurable cost in speed (docs/benchmarks.md).
-_STREAM_LIMITS = ["-c", "core.packedGitLimit=128m", "-c", "core.packedGitWindowSize=16m"]
+# A long `git log` maps pack files and caches delta bases as it goes; capping both keeps each
+# process's memory bounded on any history length at little cost in speed (docs/benchmarks.md).
+_STREAM_LIMITS = [
+    "-c",
+    "core.packedGitLimit=128m",
+    "-c",
+    "core.packedGitWindowSize=16m",
+    "-c",
+    "core.deltaBaseCacheLimit=48m",
+]
 
 
 def popen_git(cwd: Path, *args: str) -> subprocess.Popen[bytes]:

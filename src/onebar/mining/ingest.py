@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import queue
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,10 +31,20 @@ from onebar.mining.git import RepoInfo, open_repository, popen_git
 from onebar.mining.parse import LOG_FORMAT, MinedCommit, iter_records
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.store.db import Store
-from onebar.store.schema import commits, file_changes, identities, refs, repositories, tags, trailers
+from onebar.store.schema import (
+    commits,
+    file_changes,
+    identities,
+    refs,
+    repo_identities,
+    repositories,
+    tags,
+    trailers,
+)
 
 BATCH = 2000  # commits per transaction: big enough to amortise, small enough to lose little
 BLOCK = 256  # consecutive commits per block handed to one git process (keeps its caches warm)
+SLICE = 20_000  # revisions per git process: git holds every revision it is fed, so this caps its memory
 READ_SIZE = 1 << 20
 
 Progress = Callable[[int, int | None], None]  # (done, total or None while unknown)
@@ -115,94 +126,104 @@ def _mine_new(
     with store.read() as conn:
         have = set(conn.execute(select(commits.c.sha).where(commits.c.repo_id == repo_id)).scalars())
     exclude = existing_objects(info.root, sorted(set(stored.values()))) if have else []
-    total: int | None
-    if lines:
-        # Diffs dominate: list the new commits once, then split them across one git process per core.
-        todo = [sha for sha in rev_list(info.root, now.commits, exclude) if sha not in have]
-        total = len(todo)
-        workers = jobs or max(1, min(os.cpu_count() or 1, -(-len(todo) // 4000)))
-        parts: list[list[str]] = [[] for _ in range(workers)]
-        for i in range(0, len(todo), BLOCK):
-            parts[(i // BLOCK) % workers].extend(todo[i : i + BLOCK])
-        stream = _mine_parallel(info.root, parts, lines=True, walk=False) if todo else iter(())
-    else:
-        # File lists are cheap for git: one walking process beats a listing pass plus a split.
-        total = None
-        spec = [*sorted(now.commits), *(f"^{sha}" for sha in exclude)]
-        stream = _mine_parallel(info.root, [spec], lines=False, walk=True)
+    todo = [sha for sha in rev_list(info.root, now.commits, exclude) if sha not in have]
+    del have
     if progress:
-        progress(0, total)
-
-    ids = _IdentityCache(store)
+        progress(0, len(todo))
+    if not todo:
+        return 0
+    workers = jobs or max(1, min(os.cpu_count() or 1, -(-len(todo) // 4000)))
+    ids = _IdentityCache(store, repo_id)
     done = 0
-    for mined in stream:
-        batch = [c for c in mined if c.sha not in have] if have else mined
-        if not batch:
-            continue
+    for batch in _mine_parallel(info.root, todo, workers, lines=lines):
         with store.write() as conn:
-            new_ids = _write_batch(conn, repo_id, batch, ids, lines)
-        ids.commit(new_ids)
+            new_ids, linked = _write_batch(conn, repo_id, batch, ids, lines)
+        ids.commit(new_ids, linked)
         done += len(batch)
         if progress:
-            progress(done, total)
+            progress(done, len(todo))
     return done
 
 
 _DONE = object()
 
 
-def _mine_parallel(root: Path, parts: list[list[str]], *, lines: bool, walk: bool) -> Iterator[list[MinedCommit]]:
-    """Run one `git log --stdin` per part (revisions to show, or with `walk` tips to walk from);
-    yield batches of parsed commits as they arrive."""
-    args = ["log", "--stdin", "-z", "--raw", "--no-renames", "--no-color", f"--format={LOG_FORMAT}"]
-    if lines:
-        args.append("--numstat")
-    if not walk:
-        args.append("--no-walk=unsorted")
+def _mine_parallel(root: Path, todo: list[str], workers: int, *, lines: bool) -> Iterator[list[MinedCommit]]:
+    """Mine `todo` with `workers` threads, each running git over its share of interleaved blocks,
+    SLICE revisions per git process; yield batches of parsed commits as they arrive."""
+    args = ["log", "--stdin", "--no-walk=unsorted", "-z", "--no-renames", "--no-color", f"--format={LOG_FORMAT}"]
+    args += ["--raw", "--numstat"] if lines else ["--name-status"]
     out: queue.Queue[object] = queue.Queue(maxsize=8)
-    procs = [popen_git(root, *args) for _ in parts]
+    stop = threading.Event()
+    live: set[subprocess.Popen[bytes]] = set()
     errors: list[str] = []
+
+    def put(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def feed(proc: Any, revs: list[str]) -> None:
         try:
             proc.stdin.write(("\n".join(revs) + "\n").encode())
             proc.stdin.close()
-        except BrokenPipeError:
-            pass
+        except (BrokenPipeError, ValueError):
+            pass  # git died or was killed: the reader reports it
 
-    def read(proc: Any) -> None:
+    def one_git(revs: list[str]) -> bool:
+        proc = popen_git(root, *args)
+        live.add(proc)
+        threading.Thread(target=feed, args=(proc, revs), daemon=True).start()
+        batch: list[MinedCommit] = []
+        for commit in iter_records(iter(lambda: proc.stdout.read1(READ_SIZE), b""), name_status=not lines):  # type: ignore[union-attr]
+            batch.append(commit)
+            if len(batch) >= BATCH:
+                if not put(batch):
+                    return False
+                batch = []
+        if batch and not put(batch):
+            return False
+        if proc.wait() != 0 and not stop.is_set():
+            errors.append(proc.stderr.read().decode("utf-8", "replace").strip())  # type: ignore[union-attr]
+            return False
+        live.discard(proc)
+        return True
+
+    def work(worker: int) -> None:
         try:
-            batch: list[MinedCommit] = []
-            chunks = iter(lambda: proc.stdout.read1(READ_SIZE), b"")
-            for commit in iter_records(chunks):
-                batch.append(commit)
-                if len(batch) >= BATCH:
-                    out.put(batch)
-                    batch = []
-            if batch:
-                out.put(batch)
-            if proc.wait() != 0:
-                errors.append(proc.stderr.read().decode("utf-8", "replace").strip())
+            revs: list[str] = []
+            for start in range(worker * BLOCK, len(todo), workers * BLOCK):
+                revs.extend(todo[start : start + BLOCK])
+                if len(revs) >= SLICE:
+                    if not one_git(revs):
+                        return
+                    revs = []
+            if revs:
+                one_git(revs)
         finally:
-            out.put(_DONE)
+            put(_DONE)
 
-    threads = [threading.Thread(target=feed, args=(p, revs), daemon=True) for p, revs in zip(procs, parts, strict=True)]
-    threads += [threading.Thread(target=read, args=(p,), daemon=True) for p in procs]
+    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in range(workers)]
     for t in threads:
         t.start()
     try:
         finished = 0
-        while finished < len(procs):
+        while finished < workers:
             item = out.get()
             if item is _DONE:
                 finished += 1
                 continue
             yield item  # type: ignore[misc]
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-            p.wait()
+        stop.set()
+        for proc in list(live):
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
     if errors:
         raise GitError(f"git log failed in {root}: {errors[0]}")
 
@@ -211,11 +232,13 @@ class _IdentityCache:
     """(name, email) -> id. Ids are allocated in bulk under the store's write lock; new ones become
     visible to later batches only once their transaction commits."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, repo_id: int):
         self.ids: dict[tuple[str, str], int] = {}
         self.seen_max = 0
         with store.read() as conn:
             self._refresh(conn)
+            rows = conn.execute(select(repo_identities.c.identity_id).where(repo_identities.c.repo_id == repo_id))
+            self.in_repo: set[int] = set(rows.scalars())
 
     def _refresh(self, conn: Connection) -> None:
         rows = conn.execute(
@@ -237,16 +260,21 @@ class _IdentityCache:
         _bulk(conn, identities.name, ["id", "name", "email"], [(i, n, e) for (n, e), i in new.items()])
         return new
 
-    def commit(self, new: dict[tuple[str, str], int]) -> None:
+    def commit(self, new: dict[tuple[str, str], int], linked: set[int]) -> None:
+        self.in_repo |= linked
         self.ids.update(new)
         self.seen_max = max([self.seen_max, *new.values()])
 
 
 def _write_batch(
     conn: Connection, repo_id: int, batch: list[MinedCommit], ids: _IdentityCache, lines: bool
-) -> dict[tuple[str, str], int]:
-    new_ids = ids.assign(conn, {c.author for c in batch} | {c.committer for c in batch})
+) -> tuple[dict[tuple[str, str], int], set[int]]:
+    """Store one batch; returns the identities it created and those it newly linked to the repository."""
+    people = {c.author for c in batch} | {c.committer for c in batch}
+    new_ids = ids.assign(conn, people)
     known = ids.ids | new_ids if new_ids else ids.ids
+    linked = {known[p] for p in people} - ids.in_repo
+    _bulk(conn, repo_identities.name, ["repo_id", "identity_id"], [(repo_id, i) for i in sorted(linked)])
     next_id = int(conn.execute(select(func.coalesce(func.max(commits.c.id), 0))).scalar_one()) + 1
     commit_rows: list[tuple[Any, ...]] = []
     trailer_rows: list[tuple[Any, ...]] = []
@@ -283,7 +311,7 @@ def _write_batch(
     _bulk(conn, commits.name, [col.name for col in commits.columns], commit_rows)
     _bulk(conn, trailers.name, ["commit_id", "key", "value"], trailer_rows)
     _bulk(conn, file_changes.name, ["commit_id", "path", "status", "added", "deleted", "binary"], file_rows)
-    return new_ids
+    return new_ids, linked
 
 
 def _bulk(conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
@@ -363,9 +391,10 @@ def _summarise(
     with store.read() as conn:
         total = conn.execute(select(func.count()).select_from(commits).where(commits.c.repo_id == repo_id)).scalar()
         n_tags = conn.execute(select(func.count()).select_from(tags).where(tags.c.repo_id == repo_id)).scalar()
-        ident_ids = select(commits.c.author_id).where(commits.c.repo_id == repo_id).distinct()
         people_rows = conn.execute(
-            select(identities.c.name, identities.c.email).where(identities.c.id.in_(ident_ids))
+            select(identities.c.name, identities.c.email)
+            .join(repo_identities, repo_identities.c.identity_id == identities.c.id)
+            .where(repo_identities.c.repo_id == repo_id)
         ).all()
     if charter is None:
         from onebar.charter.draft import draft_from_identities

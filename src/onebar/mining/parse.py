@@ -1,8 +1,8 @@
 """Parsing the miner's `git log` stream: pure functions from bytes to commit records.
 
 One record per commit, started by RS (0x1e); header fields separated by US (0x1f); then, with
-`-z --raw [--numstat]`, NUL-separated raw entries (":modes shas STATUS", path) and numstat entries
-("added<TAB>deleted<TAB>path"; "-" for binary files).
+`-z --raw --numstat`, NUL-separated raw entries (":modes shas STATUS", path) and numstat entries
+("added<TAB>deleted<TAB>path"; "-" for binary files), or with `-z --name-status` (status, path) pairs.
 """
 
 from __future__ import annotations
@@ -75,8 +75,10 @@ def parse_trailers(block: bytes) -> list[tuple[str, str]]:
     return out
 
 
-def parse_record(record: bytes) -> MinedCommit | None:
-    """One commit record (without its leading RS); None for a fragment that is not a commit."""
+def parse_record(record: bytes, name_status: bool = False) -> MinedCommit | None:
+    """One commit record (without its leading RS); None for a fragment that is not a commit.
+
+    The file section is `--raw [--numstat]` output, or with `name_status` `--name-status` output."""
     parts = record.split(US, _FIELDS)
     if len(parts) < _FIELDS or len(parts[0]) < 40:
         return None
@@ -96,7 +98,8 @@ def parse_record(record: bytes) -> MinedCommit | None:
         revert_of=revert.group(1).decode("ascii").lower() if revert else None,
     )
     if len(parts) > _FIELDS:
-        commit.files = parse_changes(parts[_FIELDS])
+        section = parts[_FIELDS]
+        commit.files = parse_name_status(section) if name_status else parse_changes(section)
     return commit
 
 
@@ -125,17 +128,23 @@ def parse_changes(section: bytes) -> list[FileChange]:
     return list(changes.values())
 
 
-def iter_records(chunks: Iterable[bytes]) -> Iterator[MinedCommit]:
+def parse_name_status(section: bytes) -> list[FileChange]:
+    """The NUL-separated `--name-status -z` section: status, path, status, path..."""
+    tokens = section.lstrip(b"\0\n").split(b"\0")
+    return [FileChange(_text(tokens[i + 1]), chr(tokens[i][0])) for i in range(0, len(tokens) - 1, 2) if tokens[i]]
+
+
+def iter_records(chunks: Iterable[bytes], name_status: bool = False) -> Iterator[MinedCommit]:
     """Split a stream of byte chunks into commits, holding at most one partial record in memory."""
     rest = b""
     for chunk in chunks:
         pieces = (rest + chunk).split(RS)
         rest = pieces.pop()
         for piece in pieces:
-            commit = parse_record(piece)
+            commit = parse_record(piece, name_status)
             if commit is not None:
                 yield commit
     if rest:
-        commit = parse_record(rest)
+        commit = parse_record(rest, name_status)
         if commit is not None:
             yield commit

@@ -31,12 +31,12 @@ class Store:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction, stored whole or not at all; writers are serialised."""
-        with self.engine.begin() as conn:
-            if self.dialect == "sqlite":
-                conn.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE issued by the connect hook
-            elif self.dialect == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(7242)"))
-            yield conn
+        with self.engine.connect() as conn:
+            conn.execution_options(onebar_write=True)  # SQLite: BEGIN IMMEDIATE (see _sqlite_engine)
+            with conn.begin():
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(7242)"))
+                yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -60,14 +60,16 @@ def _sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=60000")
-        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: random-order index inserts (shas) stay in memory
+        cur.execute("PRAGMA cache_size=-32768")  # 32 MiB: random-order index inserts (shas) stay in memory
         cur.close()
 
     # pysqlite's own transaction handling is off (isolation_level=None); begin explicitly so a
-    # write transaction takes the lock up front instead of failing half-way on SQLITE_BUSY.
+    # write transaction takes the lock up front instead of failing half-way on SQLITE_BUSY, while
+    # reads stay deferred and never block a writer (WAL).
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        write = conn.get_execution_options().get("onebar_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; a test keeps it equal to the migrations' head.
-SCHEMA_REVISION = "0001"
+SCHEMA_REVISION = "0002"
 
 metadata = MetaData()
 
@@ -54,6 +54,15 @@ identities = Table(
     Column("name", Text, nullable=False),
     Column("email", Text, nullable=False),
     UniqueConstraint("name", "email", name="uq_identity"),
+)
+
+# Which identities appear (as author or committer) in which repository: keeps per-repository
+# people counts constant-time instead of a scan of every commit.
+repo_identities = Table(
+    "repo_identities",
+    metadata,
+    Column("repo_id", Integer, ForeignKey("repositories.id", ondelete="CASCADE"), primary_key=True),
+    Column("identity_id", Integer, ForeignKey("identities.id"), primary_key=True),
 )
 
 commits = Table(
