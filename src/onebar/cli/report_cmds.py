@@ -1,0 +1,315 @@
+"""`onebar report`, `onebar offboard`, `onebar overlap` and `onebar record deploy|incident`.
+
+Thin: parse, call the report library, render. Every command ingests what is new first, so the
+figures always describe the repository as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from onebar.cli.options import db_option
+
+FORMATS = ("text", "json", "md", "html")
+path_argument = click.argument("path", default=".", type=click.Path(path_type=Path))
+charter_option = click.option(
+    "--charter",
+    "charter_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Charter file to use instead of PATH/onebar.toml (e.g. for a bare mirror).",
+)
+window_options = [
+    click.option(
+        "--since",
+        metavar="DATE",
+        help="Start of the window (YYYY-MM-DD or ISO time), or 'all'. [default: 90 days before --until]",
+    ),
+    click.option(
+        "--until",
+        metavar="DATE",
+        help="End of the window, inclusive of that day. [default: the last commit or deployment]",
+    ),
+]
+
+
+def _window(f: Any) -> Any:
+    for option in reversed(window_options):
+        f = option(f)
+    return f
+
+
+def _prepare(path: Path, db: str | None, charter_file: Path | None = None) -> tuple[Any, Any, Any, int]:
+    """Open the repository, its charter (drafted when absent), the store; ingest what is new."""
+    from onebar.charter import find_charter, load_charter
+    from onebar.mining.git import open_repository
+    from onebar.mining.ingest import ingest_repository
+    from onebar.store import open_store
+
+    info = open_repository(path)
+    found = charter_file or (find_charter(info.root) if not info.bare else None)
+    charter = load_charter(found) if found else _draft(info.root)
+    store = open_store(db)
+    summary = ingest_repository(path, store, charter=charter if found else None)
+    return info, charter, store, summary.repo_id
+
+
+def _draft(root: Path) -> Any:
+    """No onebar.toml: infer organisations and people from the history, as `onebar init` would."""
+    from onebar.charter import Charter
+
+    try:
+        from onebar.charter.draft import draft_charter
+    except ImportError:
+        return Charter()
+    return draft_charter(root)
+
+
+def _head(info: Any) -> tuple[str | None, set[str] | None]:
+    """HEAD's commit and the paths in its tree; (None, None) for an empty repository."""
+    from onebar.mining.git import git
+
+    try:
+        sha = git(info.root, "rev-parse", "--verify", "HEAD^{commit}")
+        out = git(info.root, "ls-tree", "-r", "-z", "--name-only", "HEAD")
+    except Exception:  # an empty repository has no HEAD
+        return None, None
+    sha_text = sha if isinstance(sha, str) else sha.decode()
+    text = out if isinstance(out, str) else out.decode("utf-8", "surrogateescape")
+    return sha_text.strip(), {p for p in text.split("\0") if p}
+
+
+def _build(
+    path: Path, db: str | None, since: str | None, until: str | None, tiers: int | None, charter_file: Path | None
+) -> Any:
+    from onebar.report.build import build_report
+
+    info, charter, store, repo_id = _prepare(path, db, charter_file)
+    head_sha, head_files = _head(info)
+    try:
+        return build_report(
+            store,
+            repo_id,
+            charter,
+            since=since,
+            until=until,
+            tiers=tiers,
+            head_sha=head_sha,
+            head_files=head_files,
+        )
+    finally:
+        store.close()
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}", err=True)
+
+
+@click.command()
+@path_argument
+@_window
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout."
+)
+@click.option(
+    "--tiers",
+    type=click.Choice(["2023", "2024"]),
+    default=None,
+    help="DORA report year of the tiers. [default: charter, else 2023]",
+)
+@charter_option
+@db_option
+def report(
+    path: Path,
+    since: str | None,
+    until: str | None,
+    fmt: str,
+    output: Path | None,
+    tiers: str | None,
+    charter_file: Path | None,
+    db: str | None,
+) -> None:
+    """Delivery report: DORA keys per organisation, review across organisations, knowledge risk, overlap.
+
+    Ingests what is new in the repository at PATH first. Each change counts for its own author's
+    organisation; definitions in docs/metrics.md, the JSON contract in docs/report.schema.json.
+    """
+    from onebar.report.render import render
+
+    built = _build(path, db, since, until, int(tiers) if tiers else None, charter_file)
+    _emit(render(built, fmt), output)
+
+
+@click.command()
+@click.argument("who")
+@path_argument
+@_window
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@charter_option
+@db_option
+def offboard(
+    who: str, path: Path, since: str | None, until: str | None, fmt: str, charter_file: Path | None, db: str | None
+) -> None:
+    """Simulate PERSON or ORG leaving: files and components left with no author."""
+    from onebar.report.build import offboard as simulate
+
+    built = _build(path, db, since, until, None, charter_file)
+    result = simulate(built, who)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+        return
+    from onebar.report.render import pct
+
+    click.echo(
+        f"If {result['kind']} {result['name']} leaves: {result['files_lost']} of "
+        f"{built.data['knowledge']['files']} files ({pct(result['files_lost_share'])}) keep no author."
+    )
+    for comp, v in result["components"].items():
+        click.echo(f"  component {comp}: {v['files_lost']} files ({pct(v['files_lost_share'])})")
+    for f in result["files"]:
+        click.echo(f"  {f}")
+    if result["files_lost"] > len(result["files"]):
+        click.echo(f"  ... and {result['files_lost'] - len(result['files'])} more (--format json lists them all)")
+
+
+@click.command()
+@path_argument
+@click.option("--date", "on", metavar="DATE", help="A day in the week to lay the hours on. [default: today]")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def overlap(path: Path, on: str | None, fmt: str) -> None:
+    """Shared working hours between organisations (time zones, daylight saving) and hand-offs."""
+    from onebar.charter import load_charter
+    from onebar.report.build import overlap_for
+    from onebar.report.render import dur, num
+
+    result = overlap_for(load_charter(path), on)
+    if fmt == "json":
+        click.echo(json.dumps(result, indent=2))
+        return
+    click.echo(f"Week of {result['week_of']}, minimum {num(result['minimum_hours'])} h a day")
+    for p in result["pairs"]:
+        mark = "ok " if p["meets_minimum"] else "LOW"
+        click.echo(
+            f"  {mark} {' <-> '.join(p['orgs'])}: {dur(p['daily_window_hours'])} a day, "
+            f"{num(p['hours_per_week'])} h a week (over the year {num(p['daily_window_range_hours'][0])}"
+            f"-{num(p['daily_window_range_hours'][1])} h)"
+        )
+    if result["team"]:
+        click.echo(f"  whole team: {num(result['team']['hours_per_week'])} h a week")
+    for h in result["handoffs"]:
+        click.echo(f"  hand-off {h['from']} -> {h['to']} at {h['at_utc']} UTC, gap {num(h['gap_hours'])} h")
+    for r in result["reasons"].values():
+        click.echo(f"  {r}")
+
+
+@click.group()
+def record() -> None:
+    """Record deployment and incident events for the delivery report."""
+
+
+@record.command("deploy")
+@path_argument
+@click.option("--at", "at", required=True, metavar="TIME", help="When it was deployed (ISO 8601, or 'now').")
+@click.option("--ref", required=True, help="The deployed tag, branch or commit.")
+@click.option("--env", "env", default=None, help="Environment. [default: the charter's, else production]")
+@click.option("--status", default="success", type=click.Choice(["success", "failure"]), show_default=True)
+@click.option(
+    "--id", "external_id", default=None, help="An id from the deploying system (makes re-recording idempotent)."
+)
+@db_option
+def record_deploy(
+    path: Path, at: str, ref: str, env: str | None, status: str, external_id: str | None, db: str | None
+) -> None:
+    """Record a deployment of REF at TIME."""
+    from onebar.report.record import record_deployment
+
+    info, charter, store, repo_id = _prepare(path, db)
+    try:
+        sha = _rev_parse(info, ref)
+        done = record_deployment(
+            store,
+            repo_id,
+            ref=ref,
+            sha=sha,
+            at=_time(at, "--at"),
+            now=int(time.time()),
+            environment=env or charter.delivery.environment,
+            status=status,
+            external_id=external_id,
+        )
+    finally:
+        store.close()
+    what = "recorded" if done.created else "already recorded"
+    click.echo(f"{what} deployment #{done.id}: {ref} ({sha[:12]}) to {done.row['environment']}")
+
+
+@record.command("incident")
+@path_argument
+@click.option("--started", required=True, metavar="TIME", help="When the incident started (ISO 8601, or 'now').")
+@click.option("--resolved", default=None, metavar="TIME", help="When service was restored.")
+@click.option("--title", default="", help="What happened.")
+@click.option(
+    "--deployment",
+    "deployment_ref",
+    default=None,
+    metavar="REF",
+    help="The deployment (tag or ref) it is attributed to.",
+)
+@click.option("--id", "external_id", default=None, help="An id from the incident system.")
+@db_option
+def record_incident(
+    path: Path,
+    started: str,
+    resolved: str | None,
+    title: str,
+    deployment_ref: str | None,
+    external_id: str | None,
+    db: str | None,
+) -> None:
+    """Record an incident (and its resolution) for time to restore and change failure rate."""
+    from onebar.report.record import record_incident as record_it
+
+    _info, _charter, store, repo_id = _prepare(path, db)
+    try:
+        done = record_it(
+            store,
+            repo_id,
+            started=_time(started, "--started"),
+            resolved=_time(resolved, "--resolved") if resolved else None,
+            now=int(time.time()),
+            title=title,
+            deployment_ref=deployment_ref,
+            external_id=external_id,
+        )
+    finally:
+        store.close()
+    click.echo(f"{'recorded' if done.created else 'already recorded'} incident #{done.id}")
+
+
+def _time(value: str, flag: str) -> int:
+    from onebar.report.build import parse_time
+
+    return int(time.time()) if value.strip().lower() == "now" else parse_time(value, flag)
+
+
+def _rev_parse(info: Any, ref: str) -> str:
+    from onebar.errors import GitError, UsageError
+    from onebar.mining.git import git
+
+    try:
+        out = git(info.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except GitError:
+        raise UsageError(f"--ref: {ref!r} is not a commit, tag or branch of {info.root}") from None
+    sha = (out if isinstance(out, str) else out.decode()).strip()
+    if not sha:
+        raise UsageError(f"--ref: {ref!r} is not a commit, tag or branch of {info.root}")
+    return sha

@@ -1,0 +1,157 @@
+"""Knowledge risk: degree of authorship (DOA) and truck factor after Avelino et al. (ICPC 2016).
+
+Follows the reference tool (aserg-ufmg/Truck-Factor) as it is implemented:
+
+    DOA = 3.293 + 1.098·FA + 0.164·DL − 0.321·ln(1 + AC)
+
+FA is 1 for the file's first adder and for a different developer who adds it again later (the
+tool's "secondary author"); DL counts the developer's modifications; AC counts everyone else's.
+A developer authors a file when DOA / max DOA > 0.75 and (DOA ≥ 3.293 or FA). The truck factor
+greedily removes the author of most files until fewer than half of the files keep an author.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+NORMALIZED = 0.75
+ABSOLUTE = 3.293
+COVERAGE = 0.5
+PRUNE_SHARE = 0.1
+
+# One change of a file: (author, status), status 'A' added, 'M' modified, 'D' deleted, 'T' type change.
+Touch = tuple[str, str]
+
+
+def doa_scores(touches: Iterable[Touch]) -> dict[str, float]:
+    """Each developer's DOA on one file, from its changes in history order."""
+    first: str | None = None
+    fa: set[str] = set()
+    deliveries: dict[str, int] = {}
+    total = 0
+    for author, status in touches:
+        if status == "D":
+            continue  # deletions add no authorship: the reference tool drops them from its log
+        deliveries.setdefault(author, 0)
+        if status == "A":
+            if first is None:
+                first = author
+                fa.add(author)
+            elif author not in fa:
+                fa.add(author)  # a later add by another developer: the tool's secondary author
+        else:  # M, and T (a type change), count as deliveries
+            deliveries[author] += 1
+            total += 1
+    return {
+        dev: 3.293 + 1.098 * (dev in fa) + 0.164 * dl - 0.321 * math.log(1 + total - dl)
+        for dev, dl in deliveries.items()
+    }
+
+
+def file_authors(touches: Iterable[Touch]) -> frozenset[str]:
+    """The authors of one file under the DOA thresholds."""
+    touches = list(touches)
+    scores = doa_scores(touches)
+    if not scores:
+        return frozenset()
+    best = max(scores.values())
+    fa = {a for a, s in touches if s == "A"}
+    return frozenset(dev for dev, doa in scores.items() if doa / best > NORMALIZED and (doa >= ABSOLUTE or dev in fa))
+
+
+def alive_files(changes: Iterable[tuple[str, str]]) -> set[str]:
+    """Paths present after replaying (path, status) changes in history order."""
+    alive: set[str] = set()
+    for path, status in changes:
+        if status == "D":
+            alive.discard(path)
+        else:
+            alive.add(path)
+    return alive
+
+
+def authorship(history: dict[str, list[Touch]], files: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Authors of each of `files` (those present at HEAD); files with no known change are left out."""
+    return {f: file_authors(history[f]) for f in files if f in history}
+
+
+@dataclass(frozen=True)
+class TruckFactor:
+    value: int
+    people: tuple[str, ...]  # in the order the greedy algorithm removed them
+    files: int
+    orphans_at_start: int  # files with no author even before anyone leaves
+
+
+def truck_factor(authors: dict[str, frozenset[str]], *, prune: bool = False) -> TruckFactor:
+    """Greedy truck factor: remove the author of most files while at least half keep an author.
+
+    Ties go to the alphabetically first person so that results are reproducible. With `prune`,
+    people with fewer than 10% of the top author's files are dropped from the set afterwards (the
+    tool's 2018 variant; the ICPC 2016 paper has no pruning).
+    """
+    total = len(authors)
+    if total == 0:
+        return TruckFactor(0, (), 0, 0)
+    by_person: dict[str, set[str]] = {}
+    remaining = {f: len(a) for f, a in authors.items()}
+    for f, people in authors.items():
+        for p in people:
+            by_person.setdefault(p, set()).add(f)
+    covered = sum(1 for n in remaining.values() if n)
+    orphans = total - covered
+    counts = {p: len(fs) for p, fs in by_person.items()}
+    removed: list[str] = []
+    while by_person and covered / total >= COVERAGE:
+        top = min(by_person, key=lambda p: (-len(by_person[p]), p))
+        removed.append(top)
+        for f in by_person.pop(top):
+            remaining[f] -= 1
+            if remaining[f] == 0:
+                covered -= 1
+    if prune and removed:
+        top_count = counts[removed[0]]
+        removed = [p for p in removed if counts[p] >= PRUNE_SHARE * top_count]
+    return TruckFactor(len(removed), tuple(removed), total, orphans)
+
+
+def files_lost(authors: dict[str, frozenset[str]], leaving: set[str]) -> list[str]:
+    """Files that had an author and have none once `leaving` go."""
+    return sorted(f for f, people in authors.items() if people and people <= leaving)
+
+
+def sole_owners(authors: dict[str, frozenset[str]], group_of: Callable[[str], str]) -> dict[str, list[str]]:
+    """Files each group would lose alone: those whose authors all belong to that one group.
+
+    One pass over the files answers "what if group G leaves?" for every group at once.
+    """
+    out: dict[str, list[str]] = {}
+    for f, people in authors.items():
+        groups = {group_of(p) for p in people}
+        if len(groups) == 1:
+            out.setdefault(groups.pop(), []).append(f)
+    for files in out.values():
+        files.sort()
+    return out
+
+
+def group(authors: dict[str, frozenset[str]], component_of: Callable[[str], str | None]) -> dict[str, dict]:
+    """Split file authorship by component (files in no component are left out)."""
+    out: dict[str, dict[str, frozenset[str]]] = {}
+    for f, people in authors.items():
+        comp = component_of(f)
+        if comp is not None:
+            out.setdefault(comp, {})[f] = people
+    return out
+
+
+def orgs_of(authors: dict[str, frozenset[str]], org_of: Callable[[str], str]) -> set[str]:
+    return {org_of(p) for people in authors.values() for p in people}
+
+
+def loss_share(authors: dict[str, frozenset[str]], leaving: set[str]) -> tuple[int, float | None]:
+    """(files lost, share of all files lost); share None when there are no files."""
+    lost = sum(1 for people in authors.values() if people and people <= leaving)
+    return lost, (lost / len(authors) if authors else None)

@@ -1,0 +1,96 @@
+"""Cross-organisation review: who else looked at each merged change before it landed.
+
+Signals, all from git: Reviewed-by / Acked-by / Tested-by trailers, a committer other than the
+author (a patch applied by someone else), and the committer of the merge that brought the change
+into the mainline. A bot that commits or merges is no reviewer. Only people of a known
+organisation and of human kind count for the cross-organisation share; AI agents and unknown
+identities show in the matrix but never make a change "reviewed across organisations".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from onebar.metrics.model import BOT, HUMAN, UNKNOWN_ORG, History, Window
+
+
+def mainline(history: History, head: int) -> list[int]:
+    """The first-parent chain from `head` back to the root, oldest first."""
+    chain = []
+    c: int | None = head
+    seen: set[int] = set()
+    while c is not None and c not in seen:
+        seen.add(c)
+        chain.append(c)
+        ps = history.parents[c]
+        c = ps[0] if ps else None
+    chain.reverse()
+    return chain
+
+
+def introduced_by(history: History, head: int) -> dict[int, int]:
+    """For each commit reachable from `head`, the mainline commit that brought it in (itself if on it).
+
+    Mainline commits are processed oldest first and each commit is visited once, so a commit
+    reachable through several merges belongs to the earliest.
+    """
+    owner: dict[int, int] = {}
+    parents = history.parents
+    for m in mainline(history, head):
+        owner.setdefault(m, m)
+        stack = list(parents[m][1:])
+        while stack:
+            c = stack.pop()
+            if c in owner:
+                continue
+            owner[c] = m
+            stack.extend(p for p in parents[c] if p not in owner)
+    return owner
+
+
+def review_matrix(history: History, window: Window, head: int | None) -> dict[str, Any]:
+    """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share."""
+    owner = introduced_by(history, head) if head is not None else {c: c for c in range(len(history))}
+    matrix: dict[str, dict[str, int]] = {}
+    by_org: dict[str, dict[str, Any]] = {}
+    signals = {"trailer": 0, "committer": 0, "merge": 0}
+    total = crossed = 0
+    for c, m in owner.items():
+        if history.is_merge(c) or history.committed_at[c] not in window:
+            continue
+        author, org = history.author[c], history.org[c]
+        seen: dict[str, tuple[str, str]] = {}  # reviewer person -> (org, kind)
+        for person, rorg, kind in history.reviewers.get(c, ()):
+            if person != author:
+                seen.setdefault(person, (rorg, kind))
+                signals["trailer"] += 1
+        # A bot that applies or merges (GitHub's web-flow, a merge queue) reviewed nothing.
+        if history.committer[c] != author and history.committer_kind[c] != BOT:
+            seen.setdefault(history.committer[c], (history.committer_org[c], history.committer_kind[c]))
+            signals["committer"] += 1
+        if m != c and history.committer[m] != author and history.committer_kind[m] != BOT:
+            seen.setdefault(history.committer[m], (history.committer_org[m], history.committer_kind[m]))
+            signals["merge"] += 1
+        total += 1
+        row = matrix.setdefault(org, {})
+        stats = by_org.setdefault(org, {"changes": 0, "cross_org_reviewed": 0, "unreviewed": 0})
+        stats["changes"] += 1
+        if not seen:
+            stats["unreviewed"] += 1
+        for rorg in {o for o, _ in seen.values()}:
+            row[rorg] = row.get(rorg, 0) + 1
+        if any(o != org and o != UNKNOWN_ORG and k == HUMAN for o, k in seen.values()):
+            crossed += 1
+            stats["cross_org_reviewed"] += 1
+    for stats in by_org.values():
+        stats["cross_org_share"] = round(stats["cross_org_reviewed"] / stats["changes"], 4)
+    out: dict[str, Any] = {
+        "changes": total,
+        "cross_org_reviewed": crossed,
+        "cross_org_share": round(crossed / total, 4) if total else None,
+        "matrix": {o: dict(sorted(r.items())) for o, r in sorted(matrix.items())},
+        "by_org": dict(sorted(by_org.items())),
+        "signals": signals,
+        "reasons": {} if total else {"cross_org_share": "no merged change in the window"},
+    }
+    return out

@@ -1,0 +1,106 @@
+"""Recording deployment and incident events in the store (`onebar record`, later the API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, insert, select
+
+from onebar.errors import UsageError
+from onebar.store import Store
+from onebar.store.schema import deployments, incidents
+
+FUTURE_SLACK = 3600  # clocks disagree a little; an hour ahead is still "now"
+STATUSES = ("success", "failure")
+
+
+@dataclass(frozen=True)
+class Recorded:
+    table: str
+    id: int
+    row: dict[str, Any]
+    created: bool = True
+
+
+def record_deployment(
+    store: Store,
+    repo_id: int,
+    *,
+    ref: str,
+    sha: str | None,
+    at: int,
+    now: int,
+    environment: str = "production",
+    status: str = "success",
+    source: str = "cli",
+    external_id: str | None = None,
+) -> Recorded:
+    """Store one deployment event in one transaction; times are validated against `now`."""
+    if not ref.strip():
+        raise UsageError("--ref: name the deployed ref (a tag, branch or commit)")
+    if at > now + FUTURE_SLACK:
+        raise UsageError("--at: the deployment time is in the future")
+    if status not in STATUSES:
+        raise UsageError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
+    if not environment.strip():
+        raise UsageError("--env: the environment name is empty")
+    row = {
+        "repo_id": repo_id,
+        "ref": ref,
+        "sha": sha,
+        "environment": environment,
+        "deployed_at": at,
+        "status": status,
+        "source": source,
+        "external_id": external_id,
+    }
+    return _insert_once(store, deployments, row)
+
+
+def record_incident(
+    store: Store,
+    repo_id: int,
+    *,
+    started: int,
+    resolved: int | None,
+    now: int,
+    title: str = "",
+    deployment_ref: str | None = None,
+    source: str = "cli",
+    external_id: str | None = None,
+) -> Recorded:
+    if started > now + FUTURE_SLACK:
+        raise UsageError("--started: the incident start is in the future")
+    if resolved is not None:
+        if resolved < started:
+            raise UsageError("--resolved: the incident is resolved before it started")
+        if resolved > now + FUTURE_SLACK:
+            raise UsageError("--resolved: the resolution time is in the future")
+    row = {
+        "repo_id": repo_id,
+        "title": title,
+        "started_at": started,
+        "resolved_at": resolved,
+        "deployment_ref": deployment_ref,
+        "source": source,
+        "external_id": external_id,
+    }
+    return _insert_once(store, incidents, row)
+
+
+def _insert_once(store: Store, table: Table, row: dict[str, Any]) -> Recorded:
+    """Insert in one transaction; an event already recorded with the same source and id is kept as is."""
+    with store.write() as conn:
+        if row["external_id"] is not None:
+            found = conn.execute(
+                select(table.c.id).where(
+                    table.c.repo_id == row["repo_id"],
+                    table.c.source == row["source"],
+                    table.c.external_id == row["external_id"],
+                )
+            ).scalar()
+            if found is not None:
+                return Recorded(table.name, int(found), row, created=False)
+        new_id = conn.execute(insert(table).values(**row)).inserted_primary_key[0]  # type: ignore[index]
+    return Recorded(table.name, int(new_id), row)

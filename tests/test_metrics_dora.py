@@ -1,0 +1,252 @@
+"""DORA keys over hand-built histories with answers computed by hand."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from onebar.metrics import dora
+from onebar.metrics.model import Deployment, History, Incident, Window, quantile
+from onebar.metrics.tiers import overall_tier, tier_of
+
+H = 3600
+
+
+def _story() -> tuple[History, list[Deployment]]:
+    """c0 acme, c1 partner -> v1.0; c2 fixes c1 -> v1.1; c3 partner -> v1.2."""
+    h = History()
+    c0 = h.add("c0", author="alice", org="acme", at=0)
+    c1 = h.add("c1", (c0,), author="bob", org="partner", at=10 * H)
+    c2 = h.add("c2", (c1,), author="alice", org="acme", at=30 * H, subject="fix crash")
+    h.fixes[c2] = (c1,)
+    c3 = h.add("c3", (c2,), author="bob", org="partner", at=60 * H)
+    deps = [
+        Deployment("v1.0", c1, 20 * H),
+        Deployment("v1.1", c2, 50 * H),
+        Deployment("v1.2", c3, 70 * H),
+    ]
+    return h, deps
+
+
+def _figures(h: History, deps: list[Deployment], org: str | None = None, **kw: object) -> dict:
+    window = Window(0, 100 * H)
+    linked = dora.link(h, deps)
+    judged = dora.judge(h, linked, list(kw.get("incidents", [])), window.until)  # type: ignore[arg-type]
+    return dora.figures(h, linked, judged, window, org=org)
+
+
+def test_overall_keys_by_hand() -> None:
+    h, deps = _story()
+    f = _figures(h, deps)
+    assert f["deployments"] == 3
+    assert f["lead_time_hours"] == {"median": 15.0, "p90": 20.0, "changes": 4}
+    assert f["failed_deployments"] == 1
+    assert f["change_failure_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    assert f["time_to_restore_hours"]["median"] == 30.0  # v1.0 at 20h, its fix shipped in v1.1 at 50h
+    assert f["time_to_restore_hours"]["source"] == "git"
+    assert f["deployment_rework_rate"] == pytest.approx(1 / 3, abs=1e-4)  # v1.1 ships only the fix
+    assert f["median_interval_hours"] == 25.0
+
+
+def test_each_change_counts_for_its_own_authors_org() -> None:
+    h, deps = _story()
+    partner = _figures(h, deps, org="partner")
+    assert partner["deployments"] == 2  # v1.0 and v1.2 ship partner changes
+    assert partner["change_failure_rate"] == 0.5  # c1 was fixed, c3 was not
+    assert partner["lead_time_hours"]["median"] == 10.0
+    assert partner["time_to_restore_hours"]["median"] == 30.0
+    acme = _figures(h, deps, org="acme")
+    assert acme["deployments"] == 2
+    assert acme["change_failure_rate"] == 0.0
+    assert acme["lead_time_hours"]["median"] == 20.0
+
+
+def test_change_belongs_to_earliest_deployment_even_on_a_release_branch() -> None:
+    h = History()
+    c0 = h.add("c0", author="a", org="x", at=0)
+    r1 = h.add("r1", (c0,), author="a", org="x", at=1 * H)  # release-branch commit
+    m1 = h.add("m1", (c0,), author="b", org="y", at=2 * H)  # mainline
+    m2 = h.add("m2", (m1, r1), author="b", org="y", at=5 * H)  # merge back
+    linked = dora.link(h, [Deployment("v2.0", m2, 6 * H), Deployment("v1.0.1", r1, 3 * H)])
+    names = [d.name for d in linked.deployments]
+    assert names == ["v1.0.1", "v2.0"]
+    assert linked.deployment_of[c0] == 0
+    assert linked.deployment_of[r1] == 0
+    assert linked.deployment_of[m1] == 1
+    assert sorted(linked.shipped[1]) == [m1]  # the merge itself is not a change
+
+
+def test_cherry_pick_counts_once_with_its_earliest_copy() -> None:
+    h = History()
+    c0 = h.add("c0", author="a", org="x", at=0)
+    fix = h.add("fix", (c0,), author="a", org="x", at=1 * H, patch_id=100)
+    pick = h.add("pick", (c0,), author="a", org="x", at=1 * H, committed_at=2 * H, patch_id=100)
+    linked = dora.link(h, [Deployment("v1.0.1", pick, 3 * H), Deployment("v1.1", fix, 10 * H)])
+    assert linked.change_of[pick] == fix
+    assert linked.change_deployment[fix] == 0
+    shipped = [c for d in linked.shipped for c in d]
+    assert shipped.count(fix) == 1
+    assert pick not in shipped
+
+
+def test_revert_shipped_with_its_change_is_no_failure() -> None:
+    h = History()
+    c0 = h.add("c0", author="a", org="x", at=0)
+    c1 = h.add("c1", (c0,), author="a", org="x", at=H, reverts=c0)
+    f = _figures(h, [Deployment("v1", c1, 2 * H)])
+    assert f["change_failure_rate"] == 0.0
+    assert f["time_to_restore_hours"]["median"] is None
+    assert "time_to_restore_hours" in f["reasons"]
+
+
+def test_hotfix_deployment_fails_the_one_before() -> None:
+    h = History()
+    c0 = h.add("c0", author="a", org="x", at=0)
+    c1 = h.add("c1", (c0,), author="a", org="x", at=2 * H, subject="hotfix: login")
+    linked = dora.link(h, [Deployment("v1", c0, H), Deployment("v1.0.1", c1, 5 * H)])
+    judged = dora.judge(h, linked, [], 10 * H, re.compile("(?i)hotfix"))
+    assert judged.dep_failed == [True, False]
+    assert judged.dep_restore_hours[0] == 4.0
+    assert judged.dep_rework == [False, True]
+
+
+def test_incidents_give_time_to_restore_and_fail_their_deployment() -> None:
+    h, deps = _story()
+    incidents = [Incident("outage", 71 * H, 73 * H, "v1.2"), Incident("slow", 75 * H, None)]
+    f = _figures(h, deps, incidents=incidents)
+    assert f["time_to_restore_hours"] == {"median": 2.0, "restored": 1, "open": 1, "source": "incidents"}
+    assert f["failed_deployments"] == 2  # v1.0 (fixed) and v1.2 (both incidents)
+
+
+def test_no_deployments_is_null_with_reasons_not_zero() -> None:
+    h = History()
+    h.add("c0", author="a", org="x", at=0)
+    f = _figures(h, [])
+    assert f["deployment_frequency_per_week"] is None
+    assert f["lead_time_hours"]["median"] is None
+    assert f["change_failure_rate"] is None
+    assert f["tier"] is None
+    assert {"deployment_frequency_per_week", "lead_time_hours", "change_failure_rate", "tier"} <= set(f["reasons"])
+
+
+def test_fix_not_yet_deployed_leaves_failure_open() -> None:
+    h = History()
+    c0 = h.add("c0", author="a", org="x", at=0)
+    c1 = h.add("c1", (c0,), author="a", org="x", at=2 * H, reverts=c0)
+    f = _figures(h, [Deployment("v1", c0, H)])
+    assert f["change_failure_rate"] == 1.0
+    assert f["time_to_restore_hours"]["open"] == 1
+    assert f["time_to_restore_hours"]["median"] is None
+    assert h.committed_at[c1] > 0
+
+
+def test_trend_buckets_and_direction() -> None:
+    h = History()
+    prev: tuple[int, ...] = ()
+    deps = []
+    for week in range(8):  # deploys get faster: lead time shrinks from 70h to 0h
+        c = h.add(f"c{week}", prev, author="a", org="x", at=week * 168 * H)
+        prev = (c,)
+        deps.append(Deployment(f"v{week}", c, week * 168 * H + (70 - 10 * week) * H))
+    window = Window(0, 8 * 168 * H)
+    linked = dora.link(h, deps)
+    judged = dora.judge(h, linked, [], window.until)
+    t = dora.trend(h, linked, judged, window)
+    assert len(t["series"]) == 8
+    assert t["direction"]["lead_time_hours"] == "improving"
+    assert t["direction"]["deployment_frequency_per_week"] == "steady"
+
+
+def test_tiers_as_data_2023_and_2024() -> None:
+    assert tier_of("lead_time_hours", 23.9) == "elite"
+    assert tier_of("lead_time_hours", 24) == "high"
+    assert tier_of("deployment_frequency_per_week", 0.5) == "medium"
+    assert tier_of("change_failure_rate", 0.15, 2023) == "medium"
+    assert tier_of("change_failure_rate", 0.15, 2024) == "high"  # 2024's high/medium inversion
+    assert tier_of("time_to_restore_hours", 48, 2023) == "medium"
+    assert tier_of("time_to_restore_hours", 48, 2024) == "low"
+    assert overall_tier({"a": "elite", "b": "medium", "c": None}) == "medium"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=40), st.floats(0, 1))
+def test_quantile_within_range_and_monotone(values: list[float], q: float) -> None:
+    v = quantile(values, q)
+    assert v is not None
+    assert min(values) <= v <= max(values)
+    assert quantile(values, 0.5) <= quantile(values, 0.9)  # type: ignore[operator]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 1000)), max_size=12), st.integers(1, 30))
+def test_every_commit_belongs_to_at_most_the_earliest_deployment_reaching_it(
+    tags: list[tuple[int, int]], n: int
+) -> None:
+    h = History()
+    for i in range(n):  # a chain with a side branch every third commit
+        parents = (i - 1,) if i else ()
+        if i >= 3 and i % 3 == 0:
+            parents = (i - 1, i - 3)
+        h.add(f"c{i}", parents, author="a", org="x", at=i)
+    deps = [Deployment(f"t{k}", c % n, at) for k, (c, at) in enumerate(tags)]
+    linked = dora.link(h, deps)
+
+    def reach(c: int) -> set[int]:
+        seen, stack = set(), [c]
+        while stack:
+            x = stack.pop()
+            if x not in seen:
+                seen.add(x)
+                stack.extend(h.parents[x])
+        return seen
+
+    for c in range(n):
+        containing = [d for d, dep in enumerate(linked.deployments) if c in reach(dep.commit)]
+        assert linked.deployment_of[c] == (containing[0] if containing else -1)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["x", "y", "z"]), st.integers(-1, 40)), min_size=1, max_size=40),
+    st.lists(st.integers(0, 39), max_size=8),
+)
+def test_per_org_figures_add_up_to_the_whole(commits: list[tuple[str, int]], tags: list[int]) -> None:
+    h = History()
+    for i, (org, revert) in enumerate(commits):
+        h.add(f"c{i}", (i - 1,) if i else (), author=org, org=org, at=i * H, reverts=revert if 0 <= revert < i else -1)
+    n = len(commits)
+    deps = [Deployment(f"v{k}", c % n, (c % n) * H + H // 2) for k, c in enumerate(tags)]
+    window = Window(0, (n + 1) * H)
+    linked = dora.link(h, deps)
+    judged = dora.judge(h, linked, [], window.until)
+    overall = dora.figures(h, linked, judged, window)
+    orgs = [dora.figures(h, linked, judged, window, org=o) for o in ("x", "y", "z")]
+    assert sum(f["changes"] for f in orgs) == overall["changes"]
+    assert all(f["deployments"] <= overall["deployments"] for f in orgs)
+    for f in [overall, *orgs]:
+        for key in ("change_failure_rate", "deployment_rework_rate"):
+            assert f[key] is None or 0 <= f[key] <= 1
+        if f[key] is None:
+            assert f["reasons"]
+
+
+def test_reverting_a_merge_fails_the_changes_it_brought_in() -> None:
+    h = History()
+    m0 = h.add("m0", author="a", org="x", at=0)
+    m1 = h.add("m1", (m0,), author="a", org="x", at=H)  # mainline, same release
+    b1 = h.add("b1", (m0,), author="b", org="y", at=2 * H)
+    b2 = h.add("b2", (b1,), author="b", org="y", at=3 * H)
+    pr = h.add("pr", (m1, b2), author="a", org="x", at=4 * H)
+    rv = h.add("rv", (pr,), author="a", org="x", at=6 * H, reverts=pr)
+    linked = dora.link(h, [Deployment("v1", pr, 5 * H), Deployment("v2", rv, 7 * H)])
+    assert dora.merged_changes(h, linked, pr) == [b1, b2]
+    judged = dora.judge(h, linked, [], 10 * H)
+    assert set(judged.fixers) == {b1, b2}
+    assert judged.dep_failed == [True, False]
+    assert judged.dep_restore_hours[0] == 2.0
+    y = dora.figures(h, linked, judged, Window(0, 10 * H), org="y")
+    assert y["change_failure_rate"] == 1.0
+    assert m1 not in judged.fixers

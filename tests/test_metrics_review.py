@@ -1,0 +1,66 @@
+"""Cross-organisation review and contributor seams over hand-built histories."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from onebar.metrics.model import AGENT, BOT, UNKNOWN_ORG, History, Window
+from onebar.metrics.review import introduced_by, review_matrix
+from onebar.metrics.seams import Contract, contributors
+
+W = Window(0, 1000)
+
+
+def _merged_history() -> History:
+    """m0 - m1 ------ M (merged by carol, other org)
+    \\- b1 - b2 (bob, partner)"""
+    h = History()
+    m0 = h.add("m0", author="alice", org="acme", at=1)
+    m1 = h.add("m1", (m0,), author="alice", org="acme", at=2)
+    b1 = h.add("b1", (m0,), author="bob", org="agency", at=3)
+    b2 = h.add("b2", (b1,), author="bob", org="agency", at=4)
+    h.add("M", (m1, b2), author="carol", org="acme", at=5)
+    return h
+
+
+def test_commits_belong_to_the_merge_that_brought_them_in() -> None:
+    h = _merged_history()
+    owner = introduced_by(h, 4)
+    assert owner == {0: 0, 1: 1, 2: 4, 3: 4, 4: 4}
+
+
+def test_merge_by_another_org_and_trailers_count_as_review() -> None:
+    h = _merged_history()
+    h.reviewers[1] = (("dave", "agency", "human"),)  # m1 reviewed by the agency
+    out = review_matrix(h, W, head=4)
+    assert out["changes"] == 4  # the merge itself is not a change
+    assert out["matrix"]["agency"] == {"acme": 2}  # b1, b2 merged by carol
+    assert out["matrix"]["acme"] == {"agency": 1}
+    assert out["cross_org_share"] == 0.75
+    assert out["by_org"]["acme"]["unreviewed"] == 1
+    assert out["signals"] == {"trailer": 1, "committer": 0, "merge": 2}
+
+
+def test_bots_and_unknown_reviewers_do_not_make_a_change_cross_reviewed() -> None:
+    h = History()
+    h.add("c", author="alice", org="acme", at=1, committer="web-flow", committer_org=UNKNOWN_ORG, committer_kind=BOT)
+    h.reviewers[0] = (("x@y", UNKNOWN_ORG, "unknown"),)
+    out = review_matrix(h, W, head=0)
+    assert out["cross_org_share"] == 0.0
+    assert out["matrix"]["acme"] == {UNKNOWN_ORG: 1}
+
+
+def test_contributor_seams() -> None:
+    h = History()
+    h.add("a", author="eve@x", org=UNKNOWN_ORG, at=10, kind="unknown")
+    h.add("b", author="bob", org="agency", at=86400 * 40)  # 1970-02-10, after bob's contract
+    h.add("c", author="dependabot", org="bots", at=20, kind=BOT)
+    c = h.add("d", author="alice", org="acme", at=30)
+    h.coauthors[c] = (("claude", "agents", AGENT),)
+    out = contributors(h, Window(0, 86400 * 100), contracts={"bob": Contract(None, date(1970, 1, 31))})
+    assert [u["identity"] for u in out["unknown"]] == ["eve@x"]
+    assert [(x["person"], x["commits"]) for x in out["outside_contract"]] == [("bob", 1)]
+    assert out["by_kind"] == {"bot": 1, "human": 2, "unknown": 1}
+    assert out["bots"] == ["dependabot"]
+    assert out["agents"] == ["claude"]
+    assert out["ai_coauthored_commits"] == 1
