@@ -50,7 +50,7 @@ def test_raw_and_numstat_are_joined_by_path() -> None:
 
 
 def test_raw_only_has_no_line_counts() -> None:
-    changes = parse_changes(b"\0\n:100644 100644 abc def M\0tab\there.py\0")
+    changes = parse_changes("\0\n:100644 100644 abc def M\0tab\there.py\0")
     assert [(f.path, f.status, f.added) for f in changes] == [("tab\there.py", "M", None)]
 
 
@@ -67,7 +67,7 @@ def test_trailers_and_revert() -> None:
 
 
 def test_trailer_lines_without_a_key_are_ignored() -> None:
-    assert parse_trailers(b"just text\nFixes: abc123\n") == [("fixes", "abc123")]
+    assert parse_trailers("just text\nFixes: abc123\n") == [("fixes", "abc123")]
 
 
 def test_non_utf8_bytes_are_replaced_not_fatal() -> None:

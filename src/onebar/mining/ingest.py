@@ -38,7 +38,7 @@ from onebar.store.schema import (
     trailers,
 )
 
-BATCH = 2000  # commits per transaction: big enough to amortise, small enough to lose little
+BATCH = 5000  # commits per transaction: big enough to amortise, small enough to lose little
 
 Progress = Callable[[int, int | None], None]  # (done, total or None while unknown)
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 RS, US = b"\x1e", b"\x1f"
+_US = "\x1f"
 
 # The fields asked of git, in order; %aN/%aE apply .mailmap.
 LOG_FORMAT = (
@@ -23,7 +25,7 @@ LOG_FORMAT = (
 )
 _FIELDS = 13
 
-_REVERT = re.compile(rb"This reverts commit ([0-9a-fA-F]{7,64})")
+_REVERT = re.compile(r"This reverts commit ([0-9a-fA-F]{7,64})")
 
 
 @dataclass(slots=True)
@@ -51,51 +53,51 @@ class MinedCommit:
     files: list[FileChange] = field(default_factory=list)
 
 
-def _text(b: bytes) -> str:
-    return b.decode("utf-8", "replace")
-
-
-def _tz_minutes(iso: bytes) -> int:
-    """'2005-04-07 15:13:13 -0700' -> -420."""
-    off = iso[-5:]
+@lru_cache(maxsize=512)
+def _offset(off: str) -> int:
     try:
-        sign = -1 if off[:1] == b"-" else 1
+        sign = -1 if off[:1] == "-" else 1
         return sign * (int(off[1:3]) * 60 + int(off[3:5]))
     except ValueError:
         return 0
 
 
-def parse_trailers(block: bytes) -> list[tuple[str, str]]:
+def _tz_minutes(iso: str) -> int:
+    """'2005-04-07 15:13:13 -0700' -> -420 (few distinct offsets, so cached)."""
+    return _offset(iso[-5:])
+
+
+_TRAILER = re.compile(r"^[ \t]*([^\s:]+)[ \t]*:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
+
+
+def parse_trailers(block: str) -> list[tuple[str, str]]:
     """Git's own trailer block (one 'Key: value' per line, already unfolded) as (lower key, value)."""
-    out: list[tuple[str, str]] = []
-    for line in block.split(b"\n"):
-        key, sep, value = line.partition(b":")
-        if sep and key and b" " not in key.strip():
-            out.append((_text(key.strip()).lower(), _text(value.strip())))
-    return out
+    return [(key.lower(), value) for key, value in _TRAILER.findall(block)]
 
 
 def parse_record(record: bytes, name_status: bool = False) -> MinedCommit | None:
     """One commit record (without its leading RS); None for a fragment that is not a commit.
 
-    The file section is `--raw [--numstat]` output, or with `name_status` `--name-status` output."""
-    parts = record.split(US, _FIELDS)
+    The file section is `--raw --numstat` output, or with `name_status` `--name-status` output.
+    Bytes that are not UTF-8 (old names, messages, paths) become U+FFFD rather than an error."""
+    # One decode per record: the separators are ASCII, so no character can straddle two fields.
+    parts = record.decode("utf-8", "replace").split(_US, _FIELDS)
     if len(parts) < _FIELDS or len(parts[0]) < 40:
         return None
     sha, parents, an, ae, at, ai, cn, ce, ct, ci, subject, trailers, body = parts[:_FIELDS]
-    revert = _REVERT.search(body)
+    revert = _REVERT.search(body) if "reverts commit" in body else None
     commit = MinedCommit(
-        sha=sha.decode("ascii"),
-        parents=parents.decode("ascii").split(),
-        author=(_text(an), _text(ae).lower()),
+        sha=sha,
+        parents=parents.split(),
+        author=(an, ae.lower()),
         authored_at=int(at or 0),
         author_tz=_tz_minutes(ai),
-        committer=(_text(cn), _text(ce).lower()),
+        committer=(cn, ce.lower()),
         committed_at=int(ct or 0),
         committer_tz=_tz_minutes(ci),
-        subject=_text(subject),
+        subject=subject,
         trailers=parse_trailers(trailers) if trailers else [],
-        revert_of=revert.group(1).decode("ascii").lower() if revert else None,
+        revert_of=revert.group(1).lower() if revert else None,
     )
     if len(parts) > _FIELDS:
         section = parts[_FIELDS]
@@ -103,24 +105,24 @@ def parse_record(record: bytes, name_status: bool = False) -> MinedCommit | None
     return commit
 
 
-def parse_changes(section: bytes) -> list[FileChange]:
+def parse_changes(section: str) -> list[FileChange]:
     """The NUL-separated raw (+ numstat) section of one commit."""
-    tokens = section.lstrip(b"\0\n").split(b"\0")
+    tokens = section.lstrip("\0\n").split("\0")
     changes: dict[str, FileChange] = {}
     i, n = 0, len(tokens)
     while i < n:
         tok = tokens[i]
-        if tok[:1] == b":":
-            path = _text(tokens[i + 1]) if i + 1 < n else ""
-            changes[path] = FileChange(path, chr(tok[-1]))
+        if tok[:1] == ":":
+            path = tokens[i + 1] if i + 1 < n else ""
+            changes[path] = FileChange(path, tok[-1])
             i += 2
             continue
-        fields = tok.split(b"\t", 2)
+        fields = tok.split("\t", 2)
         if len(fields) == 3:
-            added, deleted, path_b = fields
-            fc = changes.get(_text(path_b))
+            added, deleted, path = fields
+            fc = changes.get(path)
             if fc is not None:
-                if added == b"-":
+                if added == "-":
                     fc.binary = True
                 else:
                     fc.added, fc.deleted = int(added), int(deleted)
@@ -128,10 +130,10 @@ def parse_changes(section: bytes) -> list[FileChange]:
     return list(changes.values())
 
 
-def parse_name_status(section: bytes) -> list[FileChange]:
+def parse_name_status(section: str) -> list[FileChange]:
     """The NUL-separated `--name-status -z` section: status, path, status, path..."""
-    tokens = section.lstrip(b"\0\n").split(b"\0")
-    return [FileChange(_text(tokens[i + 1]), chr(tokens[i][0])) for i in range(0, len(tokens) - 1, 2) if tokens[i]]
+    tokens = section.lstrip("\0\n").split("\0")
+    return [FileChange(tokens[i + 1], tokens[i][0]) for i in range(0, len(tokens) - 1, 2) if tokens[i]]
 
 
 def iter_records(chunks: Iterable[bytes], name_status: bool = False) -> Iterator[MinedCommit]:
