@@ -50,4 +50,4 @@ def demo(directory: Path, commits: int, seed: int, force: bool, fmt: str) -> Non
     for key, value in rows:
         table.add_row(key, value)
     Console().print(table)
-    click.echo(f"Next: cd {summary.path} && onebar check && onebar ingest")
+    click.echo(f"Next: onebar report {summary.path}   (or: onebar check {summary.path})")
