@@ -139,6 +139,37 @@ def test_interrupted_ingest_resumes_without_loss_or_doubles(
         assert conn.execute(select(func.count()).select_from(file_changes)).scalar() == 1200
 
 
+def test_interrupted_incremental_run_resumes_exactly(
+    repo: GitRepo, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(50):
+        repo.commit(f"old {i}", {"a.txt": str(i)}, step=60)
+    ingest_repository(repo.path, store)
+    for i in range(350):
+        repo.commit(f"new {i}", {f"n/{i % 7}.txt": str(i)}, step=60)
+    monkeypatch.setattr(ingest_mod, "BATCH", 100)
+    real = ingest_mod._write_batch
+    calls = {"n": 0}
+
+    def crash_on_third(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_mod, "_write_batch", crash_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_repository(repo.path, store, jobs=1)  # one git process: batches of exactly 100
+    assert _count(store, commits) == 250  # the old 50 and two whole batches of new ones
+
+    monkeypatch.setattr(ingest_mod, "_write_batch", real)
+    resumed = ingest_repository(repo.path, store)
+    assert (resumed.commits_new, resumed.commits_total) == (150, 400)
+    with store.read() as conn:
+        assert conn.execute(select(func.count(func.distinct(commits.c.sha)))).scalar() == 400
+        assert conn.execute(select(func.count()).select_from(file_changes)).scalar() == 400
+
+
 def test_kill_9_then_rerun_stores_exactly_the_history(tmp_path: Path) -> None:
     src = fast_import_history(tmp_path / "big", 6000)
     db = tmp_path / "kill.db"

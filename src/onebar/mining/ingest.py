@@ -116,24 +116,45 @@ def _mine_new(
     progress: Progress | None,
     jobs: int | None,
 ) -> int:
+    # Commits already stored but not yet covered by recorded tips come from an interrupted run.
+    # After an interrupted first run (no tips at all) skip them while listing, saving git the work;
+    # otherwise the tips exclude nearly everything and each batch is checked against the store.
     with store.read() as conn:
-        have = set(conn.execute(select(commits.c.sha).where(commits.c.repo_id == repo_id)).scalars())
-    exclude = existing_objects(info.root, sorted(set(stored.values()))) if have else []
+        any_stored = conn.execute(select(commits.c.id).where(commits.c.repo_id == repo_id).limit(1)).first()
+        skip = (
+            set(conn.execute(select(commits.c.sha).where(commits.c.repo_id == repo_id)).scalars())
+            if (any_stored and not stored)
+            else set()
+        )
+    exclude = existing_objects(info.root, sorted(set(stored.values()))) if stored else []
     miner = Miner(
-        info.root, now.commits, exclude, skip=have, workers=jobs or os.cpu_count() or 1, lines=lines, batch=BATCH
+        info.root, now.commits, exclude, skip=skip, workers=jobs or os.cpu_count() or 1, lines=lines, batch=BATCH
     )
     if progress:
         progress(0, None)
     ids = _IdentityCache(store, repo_id)
     done = 0
-    for batch in miner:
+    for mined in miner:
         with store.write() as conn:
+            batch = _unstored(conn, repo_id, mined) if any_stored else mined
+            if not batch:
+                continue
             new_ids, linked = _write_batch(conn, repo_id, batch, ids, lines)
         ids.commit(new_ids, linked)
         done += len(batch)
         if progress:
             progress(done, miner.total)
     return done
+
+
+def _unstored(conn: Connection, repo_id: int, batch: list[MinedCommit]) -> list[MinedCommit]:
+    """The commits of `batch` not yet in the store."""
+    shas = [c.sha for c in batch]
+    stored: set[str] = set()
+    for i in range(0, len(shas), 500):
+        q = select(commits.c.sha).where(commits.c.repo_id == repo_id, commits.c.sha.in_(shas[i : i + 500]))
+        stored.update(conn.execute(q).scalars())
+    return [c for c in batch if c.sha not in stored] if stored else batch
 
 
 class _IdentityCache:
