@@ -108,6 +108,8 @@ class FastImport:
         self._answers.close()
         if code != 0:
             self._fail()
+        if self.proc.stderr:
+            self.proc.stderr.close()
 
     def abort(self) -> None:
         if self.proc.poll() is None:
