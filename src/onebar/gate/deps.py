@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from onebar.errors import EvidenceError, Location
-from onebar.gate.evidence import read_text
+from onebar.gate.evidence import load_json
 from onebar.gate.model import Dependency
-
-
-def _load_json(path: Path, kind: str) -> Any:
-    text = read_text(path, kind)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EvidenceError(f"{kind} is not valid JSON: {exc.msg}", location=Location(str(path), exc.lineno)) from None
 
 
 def parse_sbom(path: Path) -> list[Dependency]:
     """Components of a CycloneDX JSON SBOM (nested components included) with their declared licences."""
-    doc = _load_json(path, "SBOM")
+    doc = load_json(path, "SBOM")
     loc = str(path)
     if not isinstance(doc, dict) or doc.get("bomFormat") != "CycloneDX":
         raise EvidenceError(
@@ -75,7 +66,7 @@ def _licences(entries: Any, loc: str, field: str) -> tuple[str, ...]:
 
 def parse_pip_licenses(path: Path) -> list[Dependency]:
     """`pip-licenses --format=json`: [{"Name", "Version", "License"}]; '; ' separates several licences."""
-    doc = _load_json(path, "pip-licenses JSON")
+    doc = load_json(path, "pip-licenses JSON")
     loc = str(path)
     if not isinstance(doc, list):
         raise EvidenceError(

@@ -33,6 +33,15 @@ def read_text(path: Path, kind: str) -> str:
         raise EvidenceError(f"{kind} file is not UTF-8 text (byte {exc.start})", location=Location(str(path))) from None
 
 
+def load_json(path: Path, kind: str) -> Any:
+    """The JSON document in an evidence file; EvidenceError names the file and line when it is not JSON."""
+    text = read_text(path, kind)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise EvidenceError(f"{kind} is not valid JSON: {exc.msg}", location=Location(str(path), exc.lineno)) from None
+
+
 @lru_cache(maxsize=8)
 def _bases(root: Path) -> tuple[str, ...]:
     return tuple(dict.fromkeys([root.as_posix(), root.resolve().as_posix()]))
@@ -184,11 +193,7 @@ def _lcov(text: str, path: Path, root: Path) -> Coverage:
 
 def parse_sarif(path: Path, root: Path) -> list[Finding]:
     """Results of every run of a SARIF 2.1.0 log, with level resolved (result, then rule default, then warning)."""
-    text = read_text(path, "SARIF")
-    try:
-        log = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise EvidenceError(f"SARIF is not valid JSON: {exc.msg}", location=Location(str(path), exc.lineno)) from None
+    log = load_json(path, "SARIF")
     loc = str(path)
     if not isinstance(log, dict):
         raise EvidenceError("SARIF must be a JSON object", location=Location(loc, 1))

@@ -6,14 +6,13 @@ data (`FileChange`); a ref that does not exist raises GitError (exit 2) naming i
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from onebar.errors import GitError, NotARepositoryError
 from onebar.gate.model import FileChange
+from onebar.mining.git import git
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 INDEX = ":"  # the staged tree, as the head of a pre-commit change
@@ -45,52 +44,31 @@ class GitSource:
         return self._run_bytes(*args, check=check).decode("utf-8", "replace")
 
     def _run_bytes(self, *args: str, check: bool = True) -> bytes:
-        env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
-        proc = subprocess.run(
-            ["git", "-c", "core.quotePath=false", *args], cwd=self.root, capture_output=True, env=env, check=False
-        )
-        if check and proc.returncode != 0:
-            msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise GitError(f"git {args[0]} failed: {msg[-1] if msg else 'exit ' + str(proc.returncode)}")
-        return proc.stdout
+        return git(self.root, *args, check=check)
+
+    def _commit(self, ref: str) -> str | None:
+        """The commit sha `ref` names, None when it names none."""
+        return self._run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip() or None
 
     def resolve(self, ref: str, what: str = "ref") -> str:
         """The commit sha `ref` names; GitError names the ref when it does not exist."""
-        proc = subprocess.run(
-            ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
-            cwd=self.root,
-            capture_output=True,
-            check=False,
-        )
-        if proc.returncode != 0:
+        sha = self._commit(ref)
+        if sha is None:
             raise GitError(
                 f"{what} {ref!r} does not exist in {self.root}",
                 hint="fetch it (in CI, clone the full history: fetch-depth 0), or pass an existing ref",
             )
-        return proc.stdout.decode().strip()
+        return sha
 
     def has_head(self) -> bool:
-        return (
-            subprocess.run(
-                ["git", "rev-parse", "--verify", "--quiet", "HEAD"], cwd=self.root, capture_output=True
-            ).returncode
-            == 0
-        )
+        return self._commit("HEAD") is not None
 
     def default_branch(self) -> str | None:
         """origin's HEAD if known, else the first of origin/main, origin/master, main, master that exists."""
         sym = self._run("symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD", check=False).strip()
         candidates = [sym] if sym else []
         candidates += ["origin/main", "origin/master", "main", "master"]
-        for ref in candidates:
-            if (
-                subprocess.run(
-                    ["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=self.root, capture_output=True
-                ).returncode
-                == 0
-            ):
-                return ref
-        return None
+        return next((ref for ref in candidates if self._commit(ref) is not None), None)
 
     def range(self, base: str | None, head: str | None, staged: bool = False) -> Range:
         """Resolve the change: `base..head`, or HEAD..index when `staged`; base defaults to the merge base."""
@@ -148,11 +126,12 @@ class GitSource:
 
     def show(self, ref: str, path: str) -> bytes | None:
         """A file's bytes at `ref` (INDEX for the staged tree), None when it does not exist there."""
-        spec = f":{path}" if ref == INDEX else f"{ref}:{path}"
         if ref == EMPTY_TREE:
             return None
-        proc = subprocess.run(["git", "show", spec], cwd=self.root, capture_output=True, check=False)
-        return proc.stdout if proc.returncode == 0 else None
+        try:
+            return self._run_bytes("show", f":{path}" if ref == INDEX else f"{ref}:{path}")
+        except GitError:
+            return None
 
     def list_files(self, ref: str, under: str | None = None) -> list[str]:
         if ref == EMPTY_TREE:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 import pathspec
@@ -16,13 +16,6 @@ def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
 def matches(patterns: Sequence[str], path: str) -> bool:
     """True when `path` (repository-relative, POSIX) matches any of `patterns`."""
     return bool(patterns) and _spec(tuple(patterns)).match_file(path)
-
-
-def matching(patterns: Sequence[str], paths: Iterable[str]) -> list[str]:
-    if not patterns:
-        return []
-    spec = _spec(tuple(patterns))
-    return [p for p in paths if spec.match_file(p)]
 
 
 def last_match(rules: Sequence[tuple[str, str]], path: str) -> str | None:

@@ -94,10 +94,6 @@ class Coverage:
     source: str
     files: tuple[FileCoverage, ...]
 
-    def totals(self) -> tuple[int, int]:
-        covered = sum(1 for f in self.files for h in f.lines.values() if h > 0)
-        return covered, sum(len(f.lines) for f in self.files)
-
 
 @dataclass(frozen=True)
 class Finding:

@@ -12,7 +12,7 @@ from typing import Any
 
 from onebar.charter import Charter
 from onebar.errors import EvidenceError, Location
-from onebar.gate.deps import _load_json
+from onebar.gate.evidence import load_json
 from onebar.gate.model import Identity, Review
 
 _GITHUB_STATES = {"APPROVED": "approved", "CHANGES_REQUESTED": "changes_requested", "DISMISSED": "dismissed"}
@@ -44,7 +44,7 @@ def identify(
 
 def parse_reviews(path: Path, charter: Charter) -> list[Review]:
     """Each reviewer's latest decision, from GitHub's list-reviews array or GitLab's approvals object."""
-    doc = _load_json(path, "reviews")
+    doc = load_json(path, "reviews")
     loc = str(path)
     if isinstance(doc, dict) and "approved_by" in doc:
         approved = doc["approved_by"]
@@ -94,7 +94,7 @@ class PullRequest:
 
 def parse_pr_event(path: Path) -> PullRequest:
     """The parts of a GitHub pull_request (or pull_request_target) event payload the gate uses."""
-    doc = _load_json(path, "pull_request event")
+    doc = load_json(path, "pull_request event")
     pr = doc.get("pull_request") if isinstance(doc, dict) else None
     if not isinstance(pr, dict):
         raise EvidenceError(

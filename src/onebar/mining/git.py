@@ -9,8 +9,10 @@ from pathlib import Path
 
 from onebar.errors import GitError, NotARepositoryError
 
-# Isolate from the user's and system's git configuration (pagers, colour, replace refs).
+# Isolate from the user's and system's git configuration (pagers, colour, replace refs), and take no
+# optional locks (no index refresh), so that reading never writes to the repository.
 _ENV = {
+    "GIT_OPTIONAL_LOCKS": "0",
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_PAGER": "cat",
     "GIT_TERMINAL_PROMPT": "0",

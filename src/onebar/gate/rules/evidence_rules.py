@@ -34,10 +34,6 @@ class ReportIndex:
         return self.by_suffix.get(path)  # the report names a longer path ending in this one
 
 
-def find_report_file(path: str, files: tuple[FileCoverage, ...]) -> FileCoverage | None:
-    return ReportIndex(files).find(path)
-
-
 def _ranges(numbers: list[int]) -> str:
     parts: list[str] = []
     start = prev = numbers[0]
