@@ -77,6 +77,10 @@ class Resolver:
             self._orgs_of_kind.setdefault(org.kind, oid)
         self._cache: dict[tuple[str, str], Match] = {}
 
+    def person_by_login(self, login: str) -> str | None:
+        """The person whose declared GitHub login this is."""
+        return self._by_login.get(login.lower())
+
     def resolve(self, name: str, email: str) -> Match:
         key = (name, email.lower())
         hit = self._cache.get(key)

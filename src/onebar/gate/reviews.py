@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from onebar.charter import Charter
+from onebar.charter.identity import Resolver
 from onebar.errors import EvidenceError, Location
 from onebar.gate.evidence import load_json
 from onebar.gate.model import Identity, Review
@@ -21,24 +22,27 @@ _GITHUB_STATES = {"APPROVED": "approved", "CHANGES_REQUESTED": "changes_requeste
 def identify(
     charter: Charter, *, login: str | None = None, email: str | None = None, name: str | None = None
 ) -> Identity:
-    """Who this is in the charter's terms; unknown people keep their login/e-mail for the record."""
+    """Who this is in the charter's terms; unknown people keep their login/e-mail for the record.
+
+    A code-host login matches a person's `github` login or person id; an e-mail resolves exactly as
+    everywhere else in onebar (`charter.identity.Resolver`: listed e-mails, GitHub noreply logins,
+    bots and agents, organisation domains and their sub-domains)."""
+    resolver = Resolver(charter)
     person_id: str | None = None
-    if login:
-        low = login.lower()
-        person_id = next((pid for pid, p in charter.people.items() if p.github and p.github.lower() == low), None)
-        if person_id is None and login in charter.people:
-            person_id = login
-    if person_id is None and email:
-        low = email.lower()
-        person_id = next((pid for pid, p in charter.people.items() if low in p.emails), None)
     org: str | None = None
+    kind: str | None = None
+    if login:
+        person_id = resolver.person_by_login(login) or (login if login in charter.people else None)
     if person_id is not None:
         org = charter.people[person_id].org
+    elif email:
+        match = resolver.resolve(name or "", email)
+        person_id, org = match.person, match.org
+        kind = None if match.kind == "unknown" else match.kind
+    if person_id is not None:
         name = name or charter.people[person_id].name
-    elif email and "@" in email:
-        domain = email.rsplit("@", 1)[1].lower()
-        org = next((oid for oid, o in charter.organisations.items() if domain in o.domains), None)
-    kind = charter.organisations[org].kind if org and org in charter.organisations else None
+    if org is not None and org in charter.organisations:
+        kind = charter.organisations[org].kind
     return Identity(login=login, email=email, name=name, person=person_id, org=org, org_kind=kind)
 
 
