@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -147,9 +148,9 @@ def build_report(
     }
     data["dora"] = _dora(h, linked, judged, window, orgs, year, bool(incs))
     data["review"] = review.review_matrix(h, window, head)
-    know, authors, component_of = _knowledge(store, loaded, charter, window, head, head_files)
+    know, authors, component = _knowledge(store, loaded, charter, window, head, head_files)
     data["knowledge"] = know
-    data["offboarding"], simulate = _offboarding(loaded, charter, window, authors, component_of)
+    data["offboarding"], simulate = _offboarding(loaded, charter, window, authors, component)
     data["contributors"] = _contributors(loaded, charter, window)
     data["overlap"] = _overlap(charter, datetime.fromtimestamp(window.until - 1, UTC).date(), orgs[:MAX_ORGS])
     if len(orgs) > MAX_ORGS:
@@ -255,7 +256,7 @@ def _dora(
 
 def _knowledge(
     store: Store, loaded: Loaded, charter: Charter, window: Window, head: int | None, head_files: set[str] | None
-) -> tuple[dict[str, Any], dict[str, frozenset[str]], Any]:
+) -> tuple[dict[str, Any], dict[str, frozenset[str]], dict[str, str]]:
     h = loaded.history
     changes = load_file_changes(store, loaded, window.until)
     ancestors = _ancestors(h, _head_at(h, head, window.until))
@@ -276,16 +277,9 @@ def _knowledge(
     tf = knowledge.truck_factor(authors)
     org_of = {k: w.org for k, w in loaded.who.items()}
     label = {k: w.label for k, w in loaded.who.items()}
-    spec = {cid: pathspec.GitIgnoreSpec.from_lines(c.paths) for cid, c in charter.components.items()}
-
-    def component_of(path: str) -> str | None:
-        for cid, s in spec.items():
-            if s.match_file(path):
-                return cid
-        return None
-
+    component = _components(charter, files)
     comps: dict[str, Any] = {}
-    for cid, cauthors in sorted(knowledge.group(authors, component_of).items()):
+    for cid, cauthors in sorted(knowledge.group(authors, component.get).items()):
         ctf = knowledge.truck_factor(cauthors)
         corgs = sorted(knowledge.orgs_of(cauthors, lambda p: org_of.get(p, UNKNOWN_ORG)))
         per_org: dict[str, int] = {}
@@ -327,7 +321,27 @@ def _knowledge(
         "single_org_components": [c for c, v in comps.items() if v["single_org"]],
         "reasons": reasons,
     }
-    return out, authors, component_of
+    return out, authors, component
+
+
+def _components(charter: Charter, files: list[str]) -> dict[str, str]:
+    """Each file's component (the first whose paths match it); files in no component are left out."""
+    specs = [(cid, pathspec.GitIgnoreSpec.from_lines(c.paths)) for cid, c in charter.components.items()]
+    out: dict[str, str] = {}
+    for f in files:
+        cid = next((cid for cid, spec in specs if spec.match_file(f)), None)
+        if cid is not None:
+            out[f] = cid
+    return out
+
+
+def _count_by_component(files: Iterable[str], component: dict[str, str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for f in files:
+        c = component.get(f)
+        if c is not None:
+            out[c] = out.get(c, 0) + 1
+    return out
 
 
 def _person(p: str, org_of: dict[str, str], label: dict[str, str]) -> dict[str, str]:
@@ -356,23 +370,15 @@ def _ancestors(h: History, head: int | None) -> set[int]:
 
 
 def _offboarding(
-    loaded: Loaded, charter: Charter, window: Window, authors: dict[str, frozenset[str]], component_of: Any
+    loaded: Loaded, charter: Charter, window: Window, authors: dict[str, frozenset[str]], component: dict[str, str]
 ) -> tuple[dict[str, Any], Any]:
     org_of = {k: w.org for k, w in loaded.who.items()}
     everyone = {p for people in authors.values() for p in people}
-    comp_files: dict[str, int] = {}
-    for f in authors:
-        c = component_of(f)
-        if c is not None:
-            comp_files[c] = comp_files.get(c, 0) + 1
+    comp_files = _count_by_component(authors, component)
     total = len(authors)
 
     def summary(lost: list[str]) -> dict[str, Any]:
-        comps: dict[str, int] = {}
-        for f in lost:
-            c = component_of(f)
-            if c is not None:
-                comps[c] = comps.get(c, 0) + 1
+        comps = _count_by_component(lost, component)
         return {
             "files_lost": len(lost),
             "files_lost_share": round(len(lost) / total, 4) if total else None,
