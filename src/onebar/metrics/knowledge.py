@@ -147,10 +147,6 @@ def group(authors: dict[str, frozenset[str]], component_of: Callable[[str], str 
     return out
 
 
-def orgs_of(authors: dict[str, frozenset[str]], org_of: Callable[[str], str]) -> set[str]:
-    return {org_of(p) for people in authors.values() for p in people}
-
-
 def loss_share(authors: dict[str, frozenset[str]], leaving: set[str]) -> tuple[int, float | None]:
     """(files lost, share of all files lost); share None when there are no files."""
     lost = sum(1 for people in authors.values() if people and people <= leaving)

@@ -281,17 +281,14 @@ def _knowledge(
     comps: dict[str, Any] = {}
     for cid, cauthors in sorted(knowledge.group(authors, component.get).items()):
         ctf = knowledge.truck_factor(cauthors)
-        corgs = sorted(knowledge.orgs_of(cauthors, lambda p: org_of.get(p, UNKNOWN_ORG)))
-        per_org: dict[str, int] = {}
-        for people in cauthors.values():
-            for o in {org_of.get(p, UNKNOWN_ORG) for p in people}:
-                per_org[o] = per_org.get(o, 0) + 1
+        per_org = _files_by_org(cauthors, org_of)
+        corgs = sorted(per_org)
         comps[cid] = {
             "files": len(cauthors),
             "truck_factor": ctf.value,
             "truck_factor_people": [_person(p, org_of, label) for p in ctf.people],
             "orgs": corgs,
-            "files_by_org": dict(sorted(per_org.items())),
+            "files_by_org": per_org,
             "single_org": len(corgs) == 1,
             "orphan_files": ctf.orphans_at_start,
         }
@@ -304,10 +301,6 @@ def _knowledge(
     for people in authors.values():
         for p in people:
             by_author[p] = by_author.get(p, 0) + 1
-    files_by_org: dict[str, int] = {}
-    for people in authors.values():
-        for o in {org_of.get(p, UNKNOWN_ORG) for p in people}:
-            files_by_org[o] = files_by_org.get(o, 0) + 1
     top = sorted(by_author.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
     out = {
         "model": "doa-avelino-2016",
@@ -316,7 +309,7 @@ def _knowledge(
         "truck_factor": tf.value if files else None,
         "truck_factor_people": [_person(p, org_of, label) for p in tf.people],
         "top_authors": [{**_person(p, org_of, label), "files": n} for p, n in top],
-        "files_by_org": dict(sorted(files_by_org.items())),
+        "files_by_org": _files_by_org(authors, org_of),
         "components": comps,
         "single_org_components": [c for c, v in comps.items() if v["single_org"]],
         "reasons": reasons,
@@ -342,6 +335,15 @@ def _count_by_component(files: Iterable[str], component: dict[str, str]) -> dict
         if c is not None:
             out[c] = out.get(c, 0) + 1
     return out
+
+
+def _files_by_org(authors: dict[str, frozenset[str]], org_of: dict[str, str]) -> dict[str, int]:
+    """How many files each organisation authors (a file with two authors of one organisation counts once)."""
+    out: dict[str, int] = {}
+    for people in authors.values():
+        for o in {org_of.get(p, UNKNOWN_ORG) for p in people}:
+            out[o] = out.get(o, 0) + 1
+    return dict(sorted(out.items()))
 
 
 def _person(p: str, org_of: dict[str, str], label: dict[str, str]) -> dict[str, str]:
