@@ -60,14 +60,6 @@ class Loaded:
         return self.index[hits[0]] if len(hits) == 1 else -1
 
 
-def find_repository(store: Store, path: str) -> tuple[int, str]:
-    with store.read() as conn:
-        row = conn.execute(select(repositories.c.id, repositories.c.name).where(repositories.c.path == path)).first()
-    if row is None:
-        raise NotFoundError(f"repository {path} is not in the store; run `onebar ingest {path}` first")
-    return int(row.id), str(row.name)
-
-
 def load(store: Store, repo_id: int, resolve: Resolve) -> Loaded:
     with store.read() as conn:
         repo = conn.execute(select(repositories).where(repositories.c.id == repo_id)).first()
