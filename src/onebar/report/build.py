@@ -119,11 +119,14 @@ def build_report(
     incs = [Incident(r["title"], r["started_at"], r["resolved_at"], r["deployment_ref"]) for r in loaded.incidents]
     linked = dora.link(h, deps)
     judged = dora.judge(h, linked, incs, window.until, re.compile(charter.delivery.hotfix_pattern))
-    # Organisations with changes in the window, most active first.
+    # Organisations with changes in the window, most active first; `committed` counts merges too.
     activity: dict[str, int] = {}
+    committed: set[str] = set()
     for c in range(len(h)):
-        if h.authored_at[c] in window and not h.is_merge(c):
-            activity[h.org[c]] = activity.get(h.org[c], 0) + 1
+        if h.authored_at[c] in window:
+            committed.add(h.org[c])
+            if not h.is_merge(c):
+                activity[h.org[c]] = activity.get(h.org[c], 0) + 1
     for d in range(len(linked.deployments)):
         if linked.at[d] in window:
             for o in linked.shipped_by_org[d]:
@@ -150,7 +153,7 @@ def build_report(
     data["review"] = review.review_matrix(h, window, head)
     know, authors, component = _knowledge(store, loaded, charter, window, head, head_files)
     data["knowledge"] = know
-    data["offboarding"], simulate = _offboarding(loaded, charter, window, authors, component)
+    data["offboarding"], simulate = _offboarding(loaded, charter, window, authors, component, committed)
     data["contributors"] = _contributors(loaded, charter, window)
     data["overlap"] = _overlap(charter, datetime.fromtimestamp(window.until - 1, UTC).date(), orgs[:MAX_ORGS])
     if len(orgs) > MAX_ORGS:
@@ -372,7 +375,12 @@ def _ancestors(h: History, head: int | None) -> set[int]:
 
 
 def _offboarding(
-    loaded: Loaded, charter: Charter, window: Window, authors: dict[str, frozenset[str]], component: dict[str, str]
+    loaded: Loaded,
+    charter: Charter,
+    window: Window,
+    authors: dict[str, frozenset[str]],
+    component: dict[str, str],
+    committed: set[str],
 ) -> tuple[dict[str, Any], Any]:
     org_of = {k: w.org for k, w in loaded.who.items()}
     everyone = {p for people in authors.values() for p in people}
@@ -396,14 +404,12 @@ def _offboarding(
     by_org_files = knowledge.sole_owners(authors, lambda p: org_of.get(p, UNKNOWN_ORG))
     # Every organisation that authors a file or committed in the window (a drafted charter can
     # hold hundreds of organisations that touched nothing still alive).
-    h = loaded.history
-    active = {h.org[c] for c in range(len(h)) if h.authored_at[c] in window}
     people_of: dict[str, list[str]] = {}
     for p in sorted(everyone):
         people_of.setdefault(org_of.get(p, UNKNOWN_ORG), []).append(p)
     by_org = {
         org: {"people": people_of.get(org, []), **summary(by_org_files.get(org, []))}
-        for org in sorted(set(people_of) | active)
+        for org in sorted(set(people_of) | committed)
     }
     by_person_files = knowledge.sole_owners(authors, lambda p: p)
     by_person = {}
