@@ -9,8 +9,8 @@ import jsonschema
 import pytest
 
 from helpers import run_cli
+from onebar import demo
 
-demo = pytest.importorskip("onebar.demo", reason="onebar demo has not landed on this branch yet")
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "report.schema.json").read_text())
 
 

@@ -46,41 +46,31 @@ def _window(f: Any) -> Any:
 def _prepare(path: Path, db: str | None, charter_file: Path | None = None) -> tuple[Any, Any, Any, int]:
     """Open the repository, its charter (drafted when absent), the store; ingest what is new."""
     from onebar.charter import find_charter, load_charter
+    from onebar.charter.draft import draft_charter
     from onebar.mining.git import open_repository
     from onebar.mining.ingest import ingest_repository
     from onebar.store import open_store
 
     info = open_repository(path)
     found = charter_file or (find_charter(info.root) if not info.bare else None)
-    charter = load_charter(found) if found else _draft(info.root)
+    # No onebar.toml: infer organisations and people from the history, as `onebar init` would.
+    charter = load_charter(found) if found else draft_charter(info.root)
     store = open_store(db)
     summary = ingest_repository(path, store, charter=charter if found else None)
     return info, charter, store, summary.repo_id
 
 
-def _draft(root: Path) -> Any:
-    """No onebar.toml: infer organisations and people from the history, as `onebar init` would."""
-    from onebar.charter import Charter
-
-    try:
-        from onebar.charter.draft import draft_charter
-    except ImportError:
-        return Charter()
-    return draft_charter(root)
-
-
 def _head(info: Any) -> tuple[str | None, set[str] | None]:
     """HEAD's commit and the paths in its tree; (None, None) for an empty repository."""
+    from onebar.errors import GitError
     from onebar.mining.git import git
 
     try:
-        sha = git(info.root, "rev-parse", "--verify", "HEAD^{commit}")
+        sha = git(info.root, "rev-parse", "--verify", "HEAD^{commit}").decode().strip()
         out = git(info.root, "ls-tree", "-r", "-z", "--name-only", "HEAD")
-    except Exception:  # an empty repository has no HEAD
+    except GitError:  # an empty repository has no HEAD
         return None, None
-    sha_text = sha if isinstance(sha, str) else sha.decode()
-    text = out if isinstance(out, str) else out.decode("utf-8", "surrogateescape")
-    return sha_text.strip(), {p for p in text.split("\0") if p}
+    return sha, {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
 def _build(
@@ -309,7 +299,7 @@ def _rev_parse(info: Any, ref: str) -> str:
         out = git(info.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     except GitError:
         raise UsageError(f"--ref: {ref!r} is not a commit, tag or branch of {info.root}") from None
-    sha = (out if isinstance(out, str) else out.decode()).strip()
+    sha = out.decode().strip()
     if not sha:
         raise UsageError(f"--ref: {ref!r} is not a commit, tag or branch of {info.root}")
     return sha

@@ -346,13 +346,10 @@ TREND_KEYS = {  # key -> +1 when higher is better, -1 when lower is better
 }
 
 
-def buckets(window: Window, count: int | None = None) -> list[Window]:
+def buckets(window: Window) -> list[Window]:
     """Split the window into weeks (up to 4 months), months (up to 3 years) or quarters."""
     days = (window.until - window.since) / 86400
-    step_days: float = 7 if days <= 120 else 30 if days <= 1100 else 91
-    if count is not None:
-        step_days = max(days / count, 1)
-    step = int(step_days * 86400)
+    step = (7 if days <= 120 else 30 if days <= 1100 else 91) * 86400
     out = []
     t = window.since
     while t < window.until:
@@ -362,7 +359,12 @@ def buckets(window: Window, count: int | None = None) -> list[Window]:
 
 
 def trend(
-    history: History, linked: Linked, judged: Judged, window: Window, org: str | None = None, year: int = 2023
+    history: History,
+    linked: Linked,
+    judged: Judged,
+    window: Window,
+    org: str | None = None,
+    year: int = tiers_mod.DEFAULT_YEAR,
 ) -> dict[str, Any]:
     """Per bucket figures plus, per key, whether the window's second half beats its first."""
     series = []

@@ -72,11 +72,6 @@ def alive_files(changes: Iterable[tuple[str, str]]) -> set[str]:
     return alive
 
 
-def authorship(history: dict[str, list[Touch]], files: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Authors of each of `files` (those present at HEAD); files with no known change are left out."""
-    return {f: file_authors(history[f]) for f in files if f in history}
-
-
 @dataclass(frozen=True)
 class TruckFactor:
     value: int
@@ -147,11 +142,7 @@ def group(authors: dict[str, frozenset[str]], component_of: Callable[[str], str 
     return out
 
 
-def orgs_of(authors: dict[str, frozenset[str]], org_of: Callable[[str], str]) -> set[str]:
-    return {org_of(p) for people in authors.values() for p in people}
-
-
 def loss_share(authors: dict[str, frozenset[str]], leaving: set[str]) -> tuple[int, float | None]:
     """(files lost, share of all files lost); share None when there are no files."""
-    lost = sum(1 for people in authors.values() if people and people <= leaving)
+    lost = len(files_lost(authors, leaving))
     return lost, (lost / len(authors) if authors else None)

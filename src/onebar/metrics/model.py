@@ -114,13 +114,6 @@ class Window:
         return self.since <= t < self.until
 
 
-@dataclass(frozen=True)
-class Missing:
-    """A figure that cannot be computed, with the reason; rendered as null plus the reason."""
-
-    reason: str
-
-
 def median(values: list[float]) -> float | None:
     return quantile(values, 0.5)
 

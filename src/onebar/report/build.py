@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -118,11 +119,14 @@ def build_report(
     incs = [Incident(r["title"], r["started_at"], r["resolved_at"], r["deployment_ref"]) for r in loaded.incidents]
     linked = dora.link(h, deps)
     judged = dora.judge(h, linked, incs, window.until, re.compile(charter.delivery.hotfix_pattern))
-    # Organisations with changes in the window, most active first.
+    # Organisations with changes in the window, most active first; `committed` counts merges too.
     activity: dict[str, int] = {}
+    committed: set[str] = set()
     for c in range(len(h)):
-        if h.authored_at[c] in window and not h.is_merge(c):
-            activity[h.org[c]] = activity.get(h.org[c], 0) + 1
+        if h.authored_at[c] in window:
+            committed.add(h.org[c])
+            if not h.is_merge(c):
+                activity[h.org[c]] = activity.get(h.org[c], 0) + 1
     for d in range(len(linked.deployments)):
         if linked.at[d] in window:
             for o in linked.shipped_by_org[d]:
@@ -147,9 +151,9 @@ def build_report(
     }
     data["dora"] = _dora(h, linked, judged, window, orgs, year, bool(incs))
     data["review"] = review.review_matrix(h, window, head)
-    know, authors, component_of = _knowledge(store, loaded, charter, window, head, head_files)
+    know, authors, component = _knowledge(store, loaded, charter, window, head, head_files)
     data["knowledge"] = know
-    data["offboarding"], simulate = _offboarding(loaded, charter, window, authors, component_of)
+    data["offboarding"], simulate = _offboarding(loaded, charter, window, authors, component, committed)
     data["contributors"] = _contributors(loaded, charter, window)
     data["overlap"] = _overlap(charter, datetime.fromtimestamp(window.until - 1, UTC).date(), orgs[:MAX_ORGS])
     if len(orgs) > MAX_ORGS:
@@ -255,7 +259,7 @@ def _dora(
 
 def _knowledge(
     store: Store, loaded: Loaded, charter: Charter, window: Window, head: int | None, head_files: set[str] | None
-) -> tuple[dict[str, Any], dict[str, frozenset[str]], Any]:
+) -> tuple[dict[str, Any], dict[str, frozenset[str]], dict[str, str]]:
     h = loaded.history
     changes = load_file_changes(store, loaded, window.until)
     ancestors = _ancestors(h, _head_at(h, head, window.until))
@@ -276,28 +280,18 @@ def _knowledge(
     tf = knowledge.truck_factor(authors)
     org_of = {k: w.org for k, w in loaded.who.items()}
     label = {k: w.label for k, w in loaded.who.items()}
-    spec = {cid: pathspec.GitIgnoreSpec.from_lines(c.paths) for cid, c in charter.components.items()}
-
-    def component_of(path: str) -> str | None:
-        for cid, s in spec.items():
-            if s.match_file(path):
-                return cid
-        return None
-
+    component = _components(charter, files)
     comps: dict[str, Any] = {}
-    for cid, cauthors in sorted(knowledge.group(authors, component_of).items()):
+    for cid, cauthors in sorted(knowledge.group(authors, component.get).items()):
         ctf = knowledge.truck_factor(cauthors)
-        corgs = sorted(knowledge.orgs_of(cauthors, lambda p: org_of.get(p, UNKNOWN_ORG)))
-        per_org: dict[str, int] = {}
-        for people in cauthors.values():
-            for o in {org_of.get(p, UNKNOWN_ORG) for p in people}:
-                per_org[o] = per_org.get(o, 0) + 1
+        per_org = _files_by_org(cauthors, org_of)
+        corgs = sorted(per_org)
         comps[cid] = {
             "files": len(cauthors),
             "truck_factor": ctf.value,
             "truck_factor_people": [_person(p, org_of, label) for p in ctf.people],
             "orgs": corgs,
-            "files_by_org": dict(sorted(per_org.items())),
+            "files_by_org": per_org,
             "single_org": len(corgs) == 1,
             "orphan_files": ctf.orphans_at_start,
         }
@@ -310,10 +304,6 @@ def _knowledge(
     for people in authors.values():
         for p in people:
             by_author[p] = by_author.get(p, 0) + 1
-    files_by_org: dict[str, int] = {}
-    for people in authors.values():
-        for o in {org_of.get(p, UNKNOWN_ORG) for p in people}:
-            files_by_org[o] = files_by_org.get(o, 0) + 1
     top = sorted(by_author.items(), key=lambda kv: (-kv[1], kv[0]))[:15]
     out = {
         "model": "doa-avelino-2016",
@@ -322,12 +312,41 @@ def _knowledge(
         "truck_factor": tf.value if files else None,
         "truck_factor_people": [_person(p, org_of, label) for p in tf.people],
         "top_authors": [{**_person(p, org_of, label), "files": n} for p, n in top],
-        "files_by_org": dict(sorted(files_by_org.items())),
+        "files_by_org": _files_by_org(authors, org_of),
         "components": comps,
         "single_org_components": [c for c, v in comps.items() if v["single_org"]],
         "reasons": reasons,
     }
-    return out, authors, component_of
+    return out, authors, component
+
+
+def _components(charter: Charter, files: list[str]) -> dict[str, str]:
+    """Each file's component (the first whose paths match it); files in no component are left out."""
+    specs = [(cid, pathspec.GitIgnoreSpec.from_lines(c.paths)) for cid, c in charter.components.items()]
+    out: dict[str, str] = {}
+    for f in files:
+        cid = next((cid for cid, spec in specs if spec.match_file(f)), None)
+        if cid is not None:
+            out[f] = cid
+    return out
+
+
+def _count_by_component(files: Iterable[str], component: dict[str, str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for f in files:
+        c = component.get(f)
+        if c is not None:
+            out[c] = out.get(c, 0) + 1
+    return out
+
+
+def _files_by_org(authors: dict[str, frozenset[str]], org_of: dict[str, str]) -> dict[str, int]:
+    """How many files each organisation authors (a file with two authors of one organisation counts once)."""
+    out: dict[str, int] = {}
+    for people in authors.values():
+        for o in {org_of.get(p, UNKNOWN_ORG) for p in people}:
+            out[o] = out.get(o, 0) + 1
+    return dict(sorted(out.items()))
 
 
 def _person(p: str, org_of: dict[str, str], label: dict[str, str]) -> dict[str, str]:
@@ -356,23 +375,20 @@ def _ancestors(h: History, head: int | None) -> set[int]:
 
 
 def _offboarding(
-    loaded: Loaded, charter: Charter, window: Window, authors: dict[str, frozenset[str]], component_of: Any
+    loaded: Loaded,
+    charter: Charter,
+    window: Window,
+    authors: dict[str, frozenset[str]],
+    component: dict[str, str],
+    committed: set[str],
 ) -> tuple[dict[str, Any], Any]:
     org_of = {k: w.org for k, w in loaded.who.items()}
     everyone = {p for people in authors.values() for p in people}
-    comp_files: dict[str, int] = {}
-    for f in authors:
-        c = component_of(f)
-        if c is not None:
-            comp_files[c] = comp_files.get(c, 0) + 1
+    comp_files = _count_by_component(authors, component)
     total = len(authors)
 
     def summary(lost: list[str]) -> dict[str, Any]:
-        comps: dict[str, int] = {}
-        for f in lost:
-            c = component_of(f)
-            if c is not None:
-                comps[c] = comps.get(c, 0) + 1
+        comps = _count_by_component(lost, component)
         return {
             "files_lost": len(lost),
             "files_lost_share": round(len(lost) / total, 4) if total else None,
@@ -388,14 +404,12 @@ def _offboarding(
     by_org_files = knowledge.sole_owners(authors, lambda p: org_of.get(p, UNKNOWN_ORG))
     # Every organisation that authors a file or committed in the window (a drafted charter can
     # hold hundreds of organisations that touched nothing still alive).
-    h = loaded.history
-    active = {h.org[c] for c in range(len(h)) if h.authored_at[c] in window}
     people_of: dict[str, list[str]] = {}
     for p in sorted(everyone):
         people_of.setdefault(org_of.get(p, UNKNOWN_ORG), []).append(p)
     by_org = {
         org: {"people": people_of.get(org, []), **summary(by_org_files.get(org, []))}
-        for org in sorted(set(people_of) | active)
+        for org in sorted(set(people_of) | committed)
     }
     by_person_files = knowledge.sole_owners(authors, lambda p: p)
     by_person = {}

@@ -31,24 +31,14 @@ def resolver(charter: Charter) -> Resolve:
     inner = Resolver(charter)
     cache: dict[tuple[str, str], Who] = {}
 
-    def org_kind(org: str | None) -> str | None:
-        o = charter.organisations.get(org) if org else None
-        if o is None:
-            return None
-        return BOT if o.kind == "bot" else AGENT if o.kind == "agent" else HUMAN
-
     def resolve(name: str, email: str) -> Who:
         hit = cache.get((name, email))
         if hit is not None:
             return hit
+        # The match's kind is its organisation's, or bot/agent by pattern (which wins over a domain).
         m = inner.resolve(name, email)
         person, org = m.person, m.org
-        if person is not None and org is None:
-            org = charter.org_of(person)
-        # The resolver's pattern kinds win: an agent's e-mail at a human organisation is still an agent.
-        kind = BOT if m.kind == "bot" else AGENT if m.kind == "agent" else org_kind(org)
-        if kind is None:
-            kind = HUMAN if org is not None else UNKNOWN
+        kind = BOT if m.kind == "bot" else AGENT if m.kind == "agent" else HUMAN if org is not None else UNKNOWN
         key = person or email.lower() or name
         label = charter.people[person].name if person in charter.people else f"{name} <{email}>"
         who = cache[(name, email)] = Who(key, org or UNKNOWN_ORG, kind, label)

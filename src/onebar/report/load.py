@@ -34,7 +34,7 @@ class Loaded:
     path: str
     history: History
     who: dict[str, Who]  # person key -> who (org, kind, label)
-    commit_ids: list[int]  # store id of each history index
+    position: dict[int, int]  # store id of a commit -> its history index
     refs: dict[str, str]
     tags: list[dict[str, Any]]
     deployments: list[dict[str, Any]]
@@ -58,14 +58,6 @@ class Loaded:
             hits.append(self._sorted[i])
             i += 1
         return self.index[hits[0]] if len(hits) == 1 else -1
-
-
-def find_repository(store: Store, path: str) -> tuple[int, str]:
-    with store.read() as conn:
-        row = conn.execute(select(repositories.c.id, repositories.c.name).where(repositories.c.path == path)).first()
-    if row is None:
-        raise NotFoundError(f"repository {path} is not in the store; run `onebar ingest {path}` first")
-    return int(row.id), str(row.name)
 
 
 def load(store: Store, repo_id: int, resolve: Resolve) -> Loaded:
@@ -119,7 +111,6 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
         name, email = people.get(ident, ("", ""))
         aliases.setdefault(email.lower(), w.key)
         aliases.setdefault(name.lower(), w.key)
-    ids = [r[0] for r in rows]
     h.sha = [r[1] for r in rows]
     h.parents = [tuple(index[p] for p in r[2].split() if p in index) if r[2] else () for r in rows]
     authors = [who_of_id[r[3]] for r in rows]
@@ -138,11 +129,11 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
     # A cherry-pick keeps its author, author date and subject: the same change, counted once.
     h.patch_id = [patch.setdefault((r[3], r[4], r[8]), i) for i, r in enumerate(rows)]
     reverts_raw = [(i, r[9]) for i, r in enumerate(rows) if r[9]]
-    loaded = Loaded(rid, repo.name, repo.path, h, whos, ids, {}, [], [], [], index, aliases)
+    pos = {r[0]: i for i, r in enumerate(rows)}
+    loaded = Loaded(rid, repo.name, repo.path, h, whos, pos, {}, [], [], [], index, aliases)
     for i, sha in reverts_raw:
         h.reverts[i] = loaded.find(sha)
 
-    pos = {cid: i for i, cid in enumerate(ids)}
     t = trailers_t
     trailer_rows = conn.execute(
         select(t.c.commit_id, t.c.key, t.c.value)
@@ -181,7 +172,7 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
 
 def load_file_changes(store: Store, loaded: Loaded, until: int) -> list[tuple[int, str, str]]:
     """(history index, path, status) of every file change committed before `until`, in history order."""
-    pos = {cid: i for i, cid in enumerate(loaded.commit_ids)}
+    pos = loaded.position
     fc = file_changes
     with store.read() as conn:
         rows = fetch(
