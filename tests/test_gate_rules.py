@@ -184,6 +184,12 @@ def test_charter_change_needs_the_leads() -> None:
     assert charter_done(ch, evidence(), C).status == "not_evaluated"
     assert charter_done(ch, evidence(reviews=(review(C, "alice"),)), C).status == "fail"
     assert charter_done(ch, evidence(reviews=(review(C, "alice"), review(C, "pat"))), C).status == "pass"
+    # when reviews are required evidence, a changed definition of done without them fails
+    strict = charter('\n[done]\nrequired_evidence = ["reviews"]\n')
+    results = {r.id: r for r in run_rules(ch, evidence(), strict, NOBODY)}
+    assert results["charter.done"].status == "fail"
+    unchanged = {r.id: r for r in run_rules(change(), evidence(), strict, NOBODY)}
+    assert unchanged["charter.done"].status == "pass"
 
 
 def test_disabled_evaluate_and_required_evidence() -> None:

@@ -116,7 +116,7 @@ def secrets(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
     )
 
 
-@rule("charter.done", "Changes to the definition of done are approved by the leads", "charter")
+@rule("charter.done", "Changes to the definition of done are approved by the leads", "charter", evidence="reviews")
 def charter_done(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
     rid, title = "charter.done", "Changes to the definition of done are approved by the leads"
     s = charter.done.charter
