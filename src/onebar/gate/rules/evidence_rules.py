@@ -128,7 +128,6 @@ def findings(change: Change, evidence: Evidence, charter: Charter) -> RuleResult
     floor = LEVELS.index(s.level)
     added = {f.path: f.added for f in change.files if not f.deleted}
     hits: list[Violation] = []
-    considered = 0
     for fd in evidence.findings:
         if LEVELS.index(fd.level) < floor:
             continue
@@ -139,10 +138,9 @@ def findings(change: Change, evidence: Evidence, charter: Charter) -> RuleResult
                 continue
             if s.scope == "changed_lines" and (fd.line is None or fd.line not in added[fd.path]):
                 continue
-        considered += 1
         hits.append(Violation(f"{fd.tool} {fd.rule_id} ({fd.level}): {fd.message}", fd.path, fd.line))
     where = {"changed_lines": "on changed lines", "changed_files": "in changed files", "anywhere": "anywhere"}[s.scope]
-    saw = f"{len(evidence.findings)} finding(s) in total; {considered} at level {s.level} or above {where}"
+    saw = f"{len(evidence.findings)} finding(s) in total; {len(hits)} at level {s.level} or above {where}"
     if not hits:
         return RuleResult(rid, title, "pass", saw)
     return RuleResult(
