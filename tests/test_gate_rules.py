@@ -293,3 +293,16 @@ def test_a_typo_in_the_definition_of_done_is_a_charter_error() -> None:
     assert "unknown field" in str(err.value)
     with pytest.raises(CharterError, match=r"done\.findings\.level"):
         charter('\n[done.findings]\nlevel = "critical"\n')
+
+
+def test_every_rule_reports_under_its_registered_id_and_title() -> None:
+    # Each rule names itself in its decorator and again in its results; they must never drift apart.
+    from onebar.gate.rules.base import RULES
+
+    for spec in RULES:
+        if spec.author_fn is not None:
+            result = spec.author_fn(change(fc("src/a.py", {1: "x"})), evidence(), C, NOBODY)
+        else:
+            assert spec.fn is not None
+            result = spec.fn(change(fc("src/a.py", {1: "x"})), evidence(), C)
+        assert (result.id, result.title) == (spec.id, spec.title)
