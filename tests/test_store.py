@@ -63,3 +63,13 @@ def test_a_reader_does_not_block_a_writer(tmp_path: Path) -> None:
         assert len(rconn.execute(select(identities)).all()) == 1
     reader.close()
     writer.close()
+
+
+def test_a_url_that_is_no_database_is_a_usage_error() -> None:
+    import pytest
+
+    from onebar.errors import UsageError
+
+    with pytest.raises(UsageError, match="not a usable database URL") as info:
+        open_store("foo://bar")
+    assert info.value.exit_code == 2

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
-from onebar.errors import StoreError
+from onebar.errors import StoreError, UsageError
 from onebar.settings import database_url
 from onebar.store.schema import SCHEMA_REVISION
 
@@ -83,6 +83,11 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
         store = Store(engine)
         if migrate and current_revision(store) != SCHEMA_REVISION:
             upgrade(store)
+    except ArgumentError as exc:  # not a URL SQLAlchemy can use: bad input, not an unavailable store
+        raise UsageError(
+            f"--db / ONEBAR_DATABASE_URL: {_safe(url)} is not a usable database URL ({exc})",
+            hint="give a SQLite file path, sqlite:///PATH or postgresql://user@host:5432/db",
+        ) from None
     except OperationalError as exc:
         raise StoreError(f"cannot open the store {_safe(url)}: {exc.orig}") from None
     except SQLAlchemyError as exc:
