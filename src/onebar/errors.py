@@ -40,14 +40,19 @@ class OnebarError(Exception):
     exit_code = 1
     http_status = 500
 
-    def __init__(self, message: str, *, location: Location | None = None, hint: str | None = None):
+    def __init__(
+        self, message: str, *, location: Location | None = None, hint: str | None = None, field: str | None = None
+    ):
         super().__init__(message)
         self.message = message
         self.location = location
         self.hint = hint
+        # The input field at fault (a parameter name such as "since"); each edge names it its own
+        # way: the CLI as its flag (--since), the HTTP API as the query or body field.
+        self.field = field if field is not None else (location.field if location else None)
 
     def __str__(self) -> str:
-        prefix = f"{self.location}: " if self.location else ""
+        prefix = f"{self.location}: " if self.location else (f"{self.field}: " if self.field else "")
         suffix = f" ({self.hint})" if self.hint else ""
         return f"{prefix}{self.message}{suffix}"
 
@@ -59,7 +64,7 @@ class OnebarError(Exception):
             "message": self.message,
             "file": loc.file if loc else None,
             "line": loc.line if loc else None,
-            "field": loc.field if loc else None,
+            "field": self.field,
             "hint": self.hint,
         }
 

@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from onebar.charter.done_draft import draft_done
 from onebar.charter.identity import kind_by_pattern
 from onebar.charter.model import Charter, Component, Organisation, Person
-from onebar.gate.draft import draft_done
-from onebar.mining.git import git
+from onebar.git import git
 
 # Addresses that say nothing about an employer: their owners are drafted as individual contractors.
 PUBLIC_DOMAINS = frozenset(

@@ -47,7 +47,7 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except OnebarError as exc:
-            report_error(exc)
+            report_error(exc, _flags(self, ctx))
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
@@ -69,8 +69,34 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="onebar")
 
 
-def report_error(exc: Exception) -> None:
-    """One line per problem on stderr, each naming its file, line and field where known."""
-    for line in str(exc).splitlines():
+def _flags(group: click.Group, ctx: click.Context) -> dict[str, str]:
+    """Parameter name -> its option as typed (since -> --since) for the invoked command and its subcommands."""
+    out: dict[str, str] = {}
+    name = ctx.invoked_subcommand
+    todo = [group.get_command(ctx, name)] if name else []
+    while todo:
+        cmd = todo.pop()
+        if cmd is None:
+            continue
+        for p in cmd.params:
+            if p.name and p.opts:
+                out.setdefault(p.name, max(p.opts, key=len) if isinstance(p, click.Option) else p.name.upper())
+        if isinstance(cmd, click.Group):
+            todo.extend(cmd.commands.values())
+    return out
+
+
+def report_error(exc: Exception, flags: dict[str, str] | None = None) -> None:
+    """One line per problem on stderr, each naming its file, line and field where known.
+
+    A library error names the field at fault (e.g. "since"); here it is shown as the flag (--since).
+    """
+    from onebar.errors import OnebarError
+
+    text = str(exc)
+    if isinstance(exc, OnebarError) and exc.field and exc.location is None:
+        shown = (flags or {}).get(exc.field, exc.field)
+        text = f"{shown}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+    for line in text.splitlines():
         click.secho("error: ", fg="red", bold=True, err=True, nl=False)
         click.echo(line, err=True)

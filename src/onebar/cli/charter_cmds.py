@@ -26,7 +26,7 @@ from onebar.errors import UsageError
 def init(path: Path, internal: tuple[str, ...], force: bool, to_stdout: bool) -> None:
     """Draft onebar.toml from the repository's history and tree."""
     from onebar.charter.draft import charter_to_toml, draft_charter
-    from onebar.mining.git import open_repository
+    from onebar.git import open_repository
 
     info = open_repository(path)
     target = info.root / CHARTER_FILE

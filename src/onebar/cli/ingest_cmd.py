@@ -50,7 +50,7 @@ def ingest(
             _print_summary(outcome.summary)
 
     if cluster is None and len(targets) == 1:
-        from onebar.mining.git import open_repository
+        from onebar.git import open_repository
 
         name = open_repository(Path(targets[0])).name
         with _progress(fmt == "text", name) as progress:

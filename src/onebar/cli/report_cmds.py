@@ -43,56 +43,24 @@ def _window(f: Any) -> Any:
     return f
 
 
-def _prepare(path: Path, db: str | None, charter_file: Path | None = None) -> tuple[Any, Any, Any, int]:
-    """Open the repository, its charter (drafted when absent), the store; ingest what is new."""
-    from onebar.charter import find_charter, load_charter
-    from onebar.charter.draft import draft_charter
-    from onebar.mining.git import open_repository
-    from onebar.mining.ingest import ingest_repository
-    from onebar.store import open_store
-
-    info = open_repository(path)
-    found = charter_file or (find_charter(info.root) if not info.bare else None)
-    # No onebar.toml: infer organisations and people from the history, as `onebar init` would.
-    charter = load_charter(found) if found else draft_charter(info.root)
-    store = open_store(db)
-    summary = ingest_repository(path, store, charter=charter if found else None)
-    return info, charter, store, summary.repo_id
-
-
-def _head(info: Any) -> tuple[str | None, set[str] | None]:
-    """HEAD's commit and the paths in its tree; (None, None) for an empty repository."""
-    from onebar.errors import GitError
-    from onebar.mining.git import git
-
-    try:
-        sha = git(info.root, "rev-parse", "--verify", "HEAD^{commit}").decode().strip()
-        out = git(info.root, "ls-tree", "-r", "-z", "--name-only", "HEAD")
-    except GitError:  # an empty repository has no HEAD
-        return None, None
-    return sha, {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
-
-
 def _build(
     path: Path, db: str | None, since: str | None, until: str | None, tiers: int | None, charter_file: Path | None
 ) -> Any:
     from onebar.report.build import build_report
+    from onebar.workspace import open_workspace
 
-    info, charter, store, repo_id = _prepare(path, db, charter_file)
-    head_sha, head_files = _head(info)
-    try:
+    with open_workspace(path, db=db, charter_file=charter_file) as ws:
+        head = ws.head()
         return build_report(
-            store,
-            repo_id,
-            charter,
+            ws.store,
+            ws.repo_id,
+            ws.charter,
             since=since,
             until=until,
             tiers=tiers,
-            head_sha=head_sha,
-            head_files=head_files,
+            head_sha=head.sha,
+            head_files=set(head.files) if head.files is not None else None,
         )
-    finally:
-        store.close()
 
 
 def _emit(text: str, output: Path | None) -> None:
@@ -221,23 +189,21 @@ def record_deploy(
 ) -> None:
     """Record a deployment of REF at TIME."""
     from onebar.report.record import record_deployment
+    from onebar.workspace import open_workspace
 
-    info, charter, store, repo_id = _prepare(path, db)
-    try:
-        sha = _rev_parse(info, ref)
+    with open_workspace(path, db=db) as ws:
+        sha = ws.rev_parse(ref, "ref")
         done = record_deployment(
-            store,
-            repo_id,
+            ws.store,
+            ws.repo_id,
             ref=ref,
             sha=sha,
             at=_time(at, "--at"),
             now=int(time.time()),
-            environment=env or charter.delivery.environment,
+            environment=env or ws.charter.delivery.environment,
             status=status,
             external_id=external_id,
         )
-    finally:
-        store.close()
     what = "recorded" if done.created else "already recorded"
     click.echo(f"{what} deployment #{done.id}: {ref} ({sha[:12]}) to {done.row['environment']}")
 
@@ -267,12 +233,12 @@ def record_incident(
 ) -> None:
     """Record an incident (and its resolution) for time to restore and change failure rate."""
     from onebar.report.record import record_incident as record_it
+    from onebar.workspace import open_workspace
 
-    _info, _charter, store, repo_id = _prepare(path, db)
-    try:
+    with open_workspace(path, db=db) as ws:
         done = record_it(
-            store,
-            repo_id,
+            ws.store,
+            ws.repo_id,
             started=_time(started, "--started"),
             resolved=_time(resolved, "--resolved") if resolved else None,
             now=int(time.time()),
@@ -280,8 +246,6 @@ def record_incident(
             deployment_ref=deployment_ref,
             external_id=external_id,
         )
-    finally:
-        store.close()
     click.echo(f"{'recorded' if done.created else 'already recorded'} incident #{done.id}")
 
 
@@ -289,17 +253,3 @@ def _time(value: str, flag: str) -> int:
     from onebar.report.build import parse_time
 
     return int(time.time()) if value.strip().lower() == "now" else parse_time(value, flag)
-
-
-def _rev_parse(info: Any, ref: str) -> str:
-    from onebar.errors import GitError, UsageError
-    from onebar.mining.git import git
-
-    try:
-        out = git(info.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    except GitError:
-        raise UsageError(f"--ref: {ref!r} is not a commit, tag or branch of {info.root}") from None
-    sha = out.decode().strip()
-    if not sha:
-        raise UsageError(f"--ref: {ref!r} is not a commit, tag or branch of {info.root}")
-    return sha

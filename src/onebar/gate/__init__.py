@@ -7,8 +7,7 @@ Rules (onebar.gate.rules) are pure functions over plain data (onebar.gate.model)
 and the charter are read at the edge (onebar.gate.git, .evidence, .deps, .reviews).
 """
 
-from onebar.gate.draft import draft_done
 from onebar.gate.evaluate import GateRequest, evaluate
 from onebar.gate.model import RuleResult, Verdict
 
-__all__ = ["GateRequest", "RuleResult", "Verdict", "draft_done", "evaluate"]
+__all__ = ["GateRequest", "RuleResult", "Verdict", "evaluate"]

@@ -13,9 +13,9 @@ from pathlib import Path
 from onebar import __version__
 from onebar.adr.records import FILENAME, AdrError, parse_adr
 from onebar.charter import CHARTER_FILE, Charter, parse_charter
+from onebar.charter.done_draft import draft_done
 from onebar.errors import CharterError, Problem, UsageError
 from onebar.gate.deps import parse_pip_licenses, parse_sbom
-from onebar.gate.draft import draft_done
 from onebar.gate.evidence import parse_coverage, parse_sarif
 from onebar.gate.git import GitSource, Range
 from onebar.gate.model import AdrRecord, Authorship, Change, Evidence, FileChange, Identity, Verdict

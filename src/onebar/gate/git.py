@@ -12,7 +12,7 @@ from pathlib import Path
 
 from onebar.errors import GitError, NotARepositoryError
 from onebar.gate.model import FileChange
-from onebar.mining.git import git
+from onebar.git import git
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 INDEX = ":"  # the staged tree, as the head of a pre-commit change

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from onebar.charter.identity import Resolver
 from onebar.charter.model import Charter
-from onebar.mining.git import RepoInfo, open_repository
+from onebar.git import RepoInfo, open_repository
 from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.mining.stream import Miner

@@ -29,7 +29,7 @@ def ingest_one(
 ) -> IngestSummary:
     """One repository, start to finish; the unit of work a Dask worker runs."""
     from onebar.charter import find_charter, load_charter
-    from onebar.mining.git import open_repository
+    from onebar.git import open_repository
     from onebar.store import open_store
 
     info = open_repository(Path(path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from onebar.mining.git import git
+from onebar.git import git
 
 # Which refs are history: branches, remote-tracking branches, tags and HEAD. Notes, stashes and
 # hosting refs (refs/pull/*) are left out on purpose: they are not shipped code.

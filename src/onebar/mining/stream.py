@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from onebar.errors import GitError
-from onebar.mining.git import popen_git
+from onebar.git import popen_git
 from onebar.mining.parse import LOG_FORMAT, MinedCommit, iter_records
 
 BATCH = 2000  # commits per batch handed back: one transaction each

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onebar.charter import Charter, parse_charter
 from onebar.charter.done import DefinitionOfDone
-from onebar.gate.draft import draft_done
+from onebar.charter.done_draft import draft_done
 
 
 def test_src_layout() -> None:

@@ -1,0 +1,133 @@
+"""A workspace: one repository with its charter and the store, brought up to date.
+
+Every face (the CLI, the HTTP service, the GitHub Action) starts a job the same way: open the
+repository, load its charter (or draft one in memory when it has none, as `onebar init` would),
+open the store and ingest what is new. `open_workspace` does exactly that once and returns a typed
+handle; the report, off-boarding, recording and service functions take it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from onebar.charter import find_charter, load_charter
+from onebar.charter.model import Charter
+from onebar.errors import GitError
+from onebar.git import RepoInfo, git, open_repository
+from onebar.mining.ingest import IngestSummary, ingest_repository
+from onebar.store import Store, open_store
+
+
+@dataclass(frozen=True)
+class Head:
+    """The repository's HEAD commit and the paths of its tree (both None for an empty repository)."""
+
+    sha: str | None
+    files: frozenset[str] | None
+
+
+@dataclass
+class Workspace:
+    """An opened repository, its charter and the store, with the repository's id in that store."""
+
+    repo: RepoInfo
+    charter: Charter
+    charter_file: Path | None  # None when the charter was drafted from history
+    store: Store
+    repo_id: int
+    ingest: IngestSummary | None = None
+    _head: Head | None = field(default=None, repr=False)
+
+    @property
+    def drafted(self) -> bool:
+        return self.charter_file is None
+
+    def head(self) -> Head:
+        """HEAD and its tree, read from git once."""
+        if self._head is None:
+            self._head = read_head(self.repo.root)
+        return self._head
+
+    def rev_parse(self, ref: str, field_name: str = "ref") -> str:
+        """The full sha of a commit, tag or branch; a UsageError naming `field_name` when it is none."""
+        from onebar.errors import UsageError
+
+        try:
+            sha = git(self.repo.root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+        except GitError:
+            sha = ""
+        if not sha:
+            raise UsageError(f"{ref!r} is not a commit, tag or branch of {self.repo.root}", field=field_name)
+        return sha
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def read_head(root: Path) -> Head:
+    try:
+        sha = git(root, "rev-parse", "--verify", "HEAD^{commit}").decode().strip()
+        out = git(root, "ls-tree", "-r", "-z", "--name-only", "HEAD")
+    except GitError:  # an empty repository has no HEAD
+        return Head(None, None)
+    return Head(sha, frozenset(p for p in out.decode("utf-8", "surrogateescape").split("\0") if p))
+
+
+def load_or_draft_charter(repo: RepoInfo, charter_file: Path | None = None) -> tuple[Charter, Path | None]:
+    """The charter given, else the repository's onebar.toml, else one drafted from history."""
+    found = charter_file or (find_charter(repo.root) if not repo.bare else None)
+    if found is not None:
+        return load_charter(found), found
+    from onebar.charter.draft import draft_charter
+
+    return draft_charter(repo.root), None
+
+
+def open_workspace(
+    path: Path,
+    *,
+    db: str | None = None,
+    charter_file: Path | None = None,
+    ingest: bool = True,
+    store: Store | None = None,
+) -> Workspace:
+    """Open the repository at `path`, its charter and the store; ingest what is new unless told not to.
+
+    `store` reuses an open store (the service keeps one); otherwise `db` (a URL, or the default) is
+    opened and closed with the workspace.
+    """
+    repo = open_repository(path)
+    charter, found = load_or_draft_charter(repo, charter_file)
+    own = store is None
+    st = open_store(db) if store is None else store
+    try:
+        summary = ingest_repository(path, st, charter=charter if found else None) if ingest else None
+        repo_id = summary.repo_id if summary is not None else _repo_id(st, repo)
+    except BaseException:
+        if own:
+            st.close()
+        raise
+    return Workspace(repo, charter, found, st, repo_id, summary)
+
+
+def _repo_id(store: Store, repo: RepoInfo) -> int:
+    from sqlalchemy import select
+
+    from onebar.errors import NotFoundError
+    from onebar.store.schema import repositories
+
+    with store.read() as conn:
+        rid = conn.execute(select(repositories.c.id).where(repositories.c.path == str(repo.git_dir))).scalar()
+    if rid is None:
+        raise NotFoundError(f"{repo.root} has not been ingested into the store", hint="run onebar ingest first")
+    return int(rid)
