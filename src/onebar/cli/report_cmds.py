@@ -46,21 +46,11 @@ def _window(f: Any) -> Any:
 def _build(
     path: Path, db: str | None, since: str | None, until: str | None, tiers: int | None, charter_file: Path | None
 ) -> Any:
-    from onebar.report.build import build_report
+    from onebar.report import report_for
     from onebar.workspace import open_workspace
 
     with open_workspace(path, db=db, charter_file=charter_file) as ws:
-        head = ws.head()
-        return build_report(
-            ws.store,
-            ws.repo_id,
-            ws.charter,
-            since=since,
-            until=until,
-            tiers=tiers,
-            head_sha=head.sha,
-            head_files=set(head.files) if head.files is not None else None,
-        )
+        return report_for(ws, since=since, until=until, tiers=tiers)
 
 
 def _emit(text: str, output: Path | None) -> None:

@@ -24,6 +24,7 @@ from onebar.metrics.model import AGENT, BOT, UNKNOWN_ORG, Deployment, History, I
 from onebar.report.identity import resolver
 from onebar.report.load import Loaded, load, load_file_changes
 from onebar.store import Store
+from onebar.workspace import Workspace
 
 SCHEMA_VERSION = "1.0"
 DEFAULT_DAYS = 90
@@ -44,6 +45,10 @@ class Report:
     simulate: Any = None
 
     def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON contract (docs/report.schema.json) as plain data."""
         return self.data
 
 
@@ -161,6 +166,23 @@ def build_report(
             f"only the {MAX_ORGS} most active of {len(orgs)} organisations in the window are compared"
         )
     return Report(data, authors, dict(loaded.who), loaded.aliases, simulate)
+
+
+def report_for(
+    ws: Workspace, *, since: str | None = None, until: str | None = None, tiers: int | None = None
+) -> Report:
+    """The report of an opened workspace: what `onebar report` and the service's report endpoint call."""
+    head = ws.head()
+    return build_report(
+        ws.store,
+        ws.repo_id,
+        ws.charter,
+        since=since,
+        until=until,
+        tiers=tiers,
+        head_sha=head.sha,
+        head_files=set(head.files) if head.files is not None else None,
+    )
 
 
 def _org_info(charter: Charter, org: str) -> dict[str, Any]:
