@@ -1,6 +1,6 @@
 """Plain data the gate's rules read and return: the change, the evidence, the verdict.
 
-Rules never see git, files or a clock; `onebar.gate.evaluate` gathers these values at the edge.
+Rules never see git, files or a clock; `onebar.gate.judge` gathers these values at the edge.
 The author sits apart from the change (`Authorship`) so that a rule can only read it when it is
 handed it explicitly (the cross-organisation review rule is the only one).
 """
