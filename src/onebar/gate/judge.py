@@ -18,7 +18,7 @@ from onebar.errors import CharterError, Problem, UsageError
 from onebar.gate.deps import parse_pip_licenses, parse_sbom
 from onebar.gate.evidence import parse_coverage, parse_sarif
 from onebar.gate.git import GitSource, Range
-from onebar.gate.model import AdrRecord, Authorship, Change, Evidence, FileChange, Identity, Verdict
+from onebar.gate.model import AdrRecord, Authorship, Change, Evidence, FileChange, Participant, Verdict
 from onebar.gate.reviews import PullRequest, identify, parse_pr_event, parse_reviews
 from onebar.gate.rules import run_rules
 
@@ -149,5 +149,5 @@ def _authorship(git: GitSource, rng: Range, charter: Charter, pr: PullRequest | 
     elif commits:
         author = commits[0]
     else:
-        author = Identity(name="unknown")
+        author = Participant(name="unknown")
     return Authorship(author, commits)
