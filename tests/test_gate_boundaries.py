@@ -90,7 +90,7 @@ def test_coverage_changed_threshold(measured: int, data: st.DataObject) -> None:
     c = charter(f"\n[done.coverage]\nmin_changed = {minimum}\nmin_changed_lines = {floor}\n")
     hits = {i: (1 if i <= covered else 0) for i in range(1, measured + 1)}
     hits[measured + 1] = 1  # measured, not changed: never counted
-    ch = change(fc("src/a.py", {i: "x" for i in range(1, measured + 1)} | {1000: "not measured"}))
+    ch = change(fc("src/a.py", dict.fromkeys(range(1, measured + 1), "x") | {1000: "not measured"}))
     result = coverage_changed(ch, evidence(coverage=Coverage("c.xml", (FileCoverage("src/a.py", hits),))), c)
     if measured < floor:
         assert result.status == "pass"

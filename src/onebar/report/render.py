@@ -168,9 +168,9 @@ def to_text(report: Report, width: int | None = None) -> str:
     # The terminal's width when there is one; 120 columns in a pipe or a file.
     width = width or max(100, shutil.get_terminal_size((120, 40)).columns)
     buf = io.StringIO()
-    con = Console(file=buf, width=width, force_terminal=False, color_system=None)
+    con = Console(file=buf, width=width, force_terminal=False, color_system=None, markup=False)  # names are text
     w = d["window"]
-    con.print(f"[bold]onebar report[/bold] — {d['repository']['name']}  {w['since'][:10]} → {w['until'][:10]}")
+    con.print(f"onebar report — {d['repository']['name']}  {w['since'][:10]} → {w['until'][:10]}")
     con.print(f"Tiers: {d['tiers']['report']}. Each change counts for its own author's organisation.\n")
 
     t = Table(title="Delivery (DORA)", title_justify="left")
@@ -183,7 +183,7 @@ def to_text(report: Report, width: int | None = None) -> str:
     con.print(more(len(d["dora"]["by_org"]), ROWS, "organisations"))
 
     r = d["review"]
-    con.print(f"\n[bold]Cross-organisation review[/bold]: {pct(r['cross_org_share'])} of {r['changes']} merged changes")
+    con.print(f"\nCross-organisation review: {pct(r['cross_org_share'])} of {r['changes']} merged changes")
     orgs = review_orgs(report)
     if r["matrix"]:
         m = Table(title="Changes by author org (rows) reviewed by org (columns)", title_justify="left")
@@ -198,7 +198,7 @@ def to_text(report: Report, width: int | None = None) -> str:
 
     k = d["knowledge"]
     people = ", ".join(f"{p['name']} ({p['org']})" for p in k["truck_factor_people"]) or "–"
-    con.print(f"\n[bold]Knowledge[/bold]: truck factor {num(k['truck_factor'], 0)} over {k['files']} files: {people}")
+    con.print(f"\nKnowledge: truck factor {num(k['truck_factor'], 0)} over {k['files']} files: {people}")
     if k["components"]:
         c = Table(title="Components", title_justify="left")
         for h in ("Component", "Files", "Truck factor", "Organisations", "One org only"):
@@ -217,7 +217,7 @@ def to_text(report: Report, width: int | None = None) -> str:
 
     cs = d["contributors"]
     con.print(
-        f"\n[bold]Contributors[/bold]: {len(cs['unknown'])} not in the charter, "
+        f"\nContributors: {len(cs['unknown'])} not in the charter, "
         f"{sum(x['commits'] for x in cs['outside_contract'])} commits outside a contract window; "
         f"commits by kind: {', '.join(f'{k} {v}' for k, v in cs['by_kind'].items()) or '–'}; "
         f"AI co-authored: {cs['ai_coauthored_commits']}"
@@ -248,7 +248,7 @@ def to_text(report: Report, width: int | None = None) -> str:
             con.print(f"  hand-off {hnd['from']} → {hnd['to']} at {hnd['at_utc']} UTC (gap {num(hnd['gap_hours'])} h)")
     notes = reasons_of(report)
     if notes:
-        con.print("\n[bold]Not computed[/bold]")
+        con.print("\nNot computed")
         for n in notes:
             con.print(f"  {n}")
     return buf.getvalue()
