@@ -185,7 +185,13 @@ def main() -> None:
             "print(process_pending(open_store(sys.argv[1])).processed)"
         )
         worker = subprocess.Popen([sys.executable, "-c", code, db], stdout=subprocess.PIPE)
-        time.sleep(1.0)
+        deadline = time.time() + 60
+        while time.time() < deadline:  # kill it once it is mid-batch: some processed, not all
+            with store.read() as conn:
+                done = conn.execute(select(func.count()).select_from(pull_requests)).scalar() or 0
+            if done > 0:
+                break
+            time.sleep(0.05)
         worker.send_signal(signal.SIGKILL)
         worker.wait()
         with store.read() as conn:

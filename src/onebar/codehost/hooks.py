@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -166,6 +167,9 @@ class Receiver:
     clock: Callable[[], float] = time.time
     box: MultiFernet | None = None
     rejected: int = 0
+    # One writer at a time in this process: SQLite's busy handler would otherwise sleep in steps of
+    # several milliseconds whenever two request threads collide on the write lock.
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _hooks: dict[str, list[_Hook]] = field(default_factory=dict)
     _loaded_at: float = 0.0
 
@@ -247,7 +251,7 @@ class Receiver:
 
     def _store(self, hook: _Hook, delivery_id: str, event: str, body: bytes) -> Receipt:
         d = deliveries
-        with self.store.write() as conn:
+        with self._write_lock, self.store.write() as conn:
             found = conn.execute(
                 select(d.c.id, d.c.event).where(d.c.hook_id == hook.id, d.c.delivery_id == delivery_id)
             ).first()
