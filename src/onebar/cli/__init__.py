@@ -34,6 +34,9 @@ COMMANDS: dict[str, str] = {
     "adr": "onebar.cli.gate_cmds:adr",
     "codeowners": "onebar.cli.gate_cmds:codeowners",
     "demo": "onebar.cli.demo_cmd:demo",
+    "import": "onebar.cli.codehost_cmds:import_",
+    "hook": "onebar.cli.codehost_cmds:hook",
+    "events": "onebar.cli.codehost_cmds:events",
 }
 
 
