@@ -22,7 +22,7 @@ def _sized(path: str, added: int, removed: int) -> FileChange:
     return FileChange(path, "M", None, {}, (), added, removed)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=8),
     st.integers(1, 300),
@@ -42,7 +42,7 @@ def test_size_passes_exactly_up_to_its_limits(
     assert result.saw == f"{len(lines)} file(s), {total} line(s) changed (limits {max_files} files, {max_lines} lines)"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.integers(1, 400), st.data())
 def test_coverage_total_threshold_and_the_lines_to_cover(total: int, data: st.DataObject) -> None:
     """Pass exactly when covered/total reaches the minimum; when it does not, covering the hinted number
@@ -81,7 +81,7 @@ def test_coverage_total_ignores_files_and_fails_an_empty_report() -> None:
     assert (empty.status, empty.saw) == ("fail", "the coverage report measures no line")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.integers(1, 60), st.data())
 def test_coverage_changed_threshold(measured: int, data: st.DataObject) -> None:
     covered = data.draw(st.integers(0, measured))
