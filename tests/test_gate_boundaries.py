@@ -24,18 +24,16 @@ def _sized(path: str, added: int, removed: int) -> FileChange:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=8),
-    st.integers(1, 300),
-    st.integers(1, 8),
-    st.integers(0, 3),
+    st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=8), st.integers(0, 3), st.data()
 )
-def test_size_passes_exactly_up_to_its_limits(
-    lines: list[tuple[int, int]], max_lines: int, max_files: int, locks: int
-) -> None:
+def test_size_passes_exactly_up_to_its_limits(lines: list[tuple[int, int]], locks: int, data: st.DataObject) -> None:
+    total = sum(a + r for a, r in lines)
+    # the limits at, just under and around what the change holds
+    max_lines = data.draw(st.sampled_from([max(1, total), max(1, total - 1), total + 1]) | st.integers(1, 300))
+    max_files = data.draw(st.sampled_from([len(lines), max(1, len(lines) - 1)]) | st.integers(1, 8))
     c = charter(f"\n[done.size]\nmax_lines = {max_lines}\nmax_files = {max_files}\n")
     files = [_sized(f"src/f{i}.py", a, r) for i, (a, r) in enumerate(lines)]
     files += [_sized(f"deps/{i}/poetry.lock", 500, 500) for i in range(locks)]  # excluded: never counted
-    total = sum(a + r for a, r in lines)
     result = size(change(*files), evidence(), c)
     expected = "pass" if total <= max_lines and len(lines) <= max_files else "fail"
     assert result.status == expected
