@@ -111,7 +111,12 @@ CHARTER_EXTRA_PERSON = (
         max_size=4,
     ),
     st.sampled_from(["src/x.py", "web/a/b.js", "#notes/n.md", "docs/index.md"])
-    | st.lists(st.text(st.sampled_from("abz09._-#! "), min_size=1, max_size=4), min_size=1, max_size=4).map("/".join),
+    | st.lists(
+        # no spaces: the parser matches pattern `0` against a file `0 0`, which git (and GitHub) do not
+        st.text(st.sampled_from("abz09._-#!"), min_size=1, max_size=4),
+        min_size=1,
+        max_size=4,
+    ).map("/".join),
 )
 def test_what_is_written_is_read_back_by_a_codeowners_parser(patterns: list[str], path: str) -> None:
     """Whatever the component paths, the file is either refused or parsed by a CODEOWNERS parser into
