@@ -88,7 +88,10 @@ def init_charter(
     if target.exists() and not force:
         raise UsageError(f"{target} already exists and is only overwritten when forced", field="force")
     drafted = _draft(info, internal_domains, today)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(drafted.text, encoding="utf-8")
-    tmp.replace(target)
+    try:
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(drafted.text, encoding="utf-8")
+        tmp.replace(target)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     return drafted

@@ -99,7 +99,10 @@ def check_codeowners(charter: Charter, path: Path) -> CodeownersCheck:
 
 def write_codeowners(charter: Charter, path: Path) -> None:
     text = render_codeowners(charter)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}", field="output") from None

@@ -83,10 +83,13 @@ def write_renderings(verdict: Verdict, targets: Sequence[tuple[str, Path]]) -> N
     written, and each file is replaced whole (a temporary file, then a rename)."""
     rendered = [(render(verdict, fmt), target) for fmt, target in targets]
     for text, target in rendered:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+        except OSError as exc:
+            raise UsageError(f"cannot write {target}: {exc.strerror or exc}", field="writes") from None
 
 
 __all__ = ["FORMATS", "print_text", "render", "write_renderings"]
