@@ -328,13 +328,15 @@ SCENARIOS = {
         ),
         charter('\n[done.coverage]\nignore = ["src/gen/**"]\n'),
     ),
-    "findings: below the level and ignored listed first": (
+    "findings: skipped ones listed first": (
         ev.findings,
         change(fc("src/a.py", {3: "x"}), fc("gen/b.py", {3: "x"})),
         evidence(
             findings=(
                 Finding("ruff", "E1", "note", "style", "src/a.py", 3),
                 Finding("ruff", "F2", "error", "gen", "gen/b.py", 3),
+                Finding("ruff", "F3", "error", "unchanged file", "src/other.py", 3),
+                Finding("ruff", "F4", "error", "unchanged line", "src/a.py", 30),
                 Finding("ruff", "F401", "error", "unused import", "src/a.py", 3),
             )
         ),
@@ -636,9 +638,9 @@ EXPECTED = {
         "",
         [],
     ),
-    "findings: below the level and ignored listed first": (
+    "findings: skipped ones listed first": (
         "fail",
-        "3 finding(s) in total; 1 at level warning or above on changed lines",
+        "5 finding(s) in total; 1 at level warning or above on changed lines",
         "fix the findings listed (or correct the tool's configuration)",
         [("ruff F401 (error): unused import", "src/a.py", 3)],
     ),
