@@ -38,13 +38,13 @@ def record_deployment(
 ) -> Recorded:
     """Store one deployment event in one transaction; times are validated against `now`."""
     if not ref.strip():
-        raise UsageError("--ref: name the deployed ref (a tag, branch or commit)")
+        raise UsageError("name the deployed ref (a tag, branch or commit)", field="ref")
     if at > now + FUTURE_SLACK:
-        raise UsageError("--at: the deployment time is in the future")
+        raise UsageError("the deployment time is in the future", field="at")
     if status not in STATUSES:
-        raise UsageError(f"--status: {status!r} is not one of {', '.join(STATUSES)}")
+        raise UsageError(f"{status!r} is not one of {', '.join(STATUSES)}", field="status")
     if not environment.strip():
-        raise UsageError("--env: the environment name is empty")
+        raise UsageError("the environment name is empty", field="environment")
     row = {
         "repo_id": repo_id,
         "ref": ref,
@@ -71,12 +71,12 @@ def record_incident(
     external_id: str | None = None,
 ) -> Recorded:
     if started > now + FUTURE_SLACK:
-        raise UsageError("--started: the incident start is in the future")
+        raise UsageError("the incident start is in the future", field="started")
     if resolved is not None:
         if resolved < started:
-            raise UsageError("--resolved: the incident is resolved before it started")
+            raise UsageError("the incident is resolved before it started", field="resolved")
         if resolved > now + FUTURE_SLACK:
-            raise UsageError("--resolved: the resolution time is in the future")
+            raise UsageError("the resolution time is in the future", field="resolved")
     row = {
         "repo_id": repo_id,
         "title": title,
