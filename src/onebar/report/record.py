@@ -10,6 +10,7 @@ from sqlalchemy import Table, insert, select
 from onebar.errors import UsageError
 from onebar.store import Store
 from onebar.store.schema import deployments, incidents
+from onebar.workspace import Workspace
 
 FUTURE_SLACK = 3600  # clocks disagree a little; an hour ahead is still "now"
 STATUSES = ("success", "failure")
@@ -104,3 +105,63 @@ def _insert_once(store: Store, table: Table, row: dict[str, Any]) -> Recorded:
                 return Recorded(table.name, int(found), row, created=False)
         new_id = conn.execute(insert(table).values(**row)).inserted_primary_key[0]  # type: ignore[index]
     return Recorded(table.name, int(new_id), row)
+
+
+def event_time(value: str, field: str, now: int) -> int:
+    """`now`, or an ISO 8601 date or time (naive means UTC), as Unix seconds; an error names `field`."""
+    from onebar.report.build import parse_time
+
+    if value.strip().lower() == "now":
+        return now
+    return parse_time(value, field)
+
+
+def record_deploy(
+    ws: Workspace,
+    *,
+    ref: str,
+    at: str,
+    now: int,
+    environment: str | None = None,
+    status: str = "success",
+    external_id: str | None = None,
+    source: str = "cli",
+) -> Recorded:
+    """Record that `ref` (resolved to its commit) was deployed at `at` to `environment` (default: the charter's)."""
+    return record_deployment(
+        ws.store,
+        ws.repo_id,
+        ref=ref,
+        sha=ws.rev_parse(ref, "ref"),
+        at=event_time(at, "at", now),
+        now=now,
+        environment=ws.charter.delivery.environment if environment is None else environment,
+        status=status,
+        source=source,
+        external_id=external_id,
+    )
+
+
+def record_outage(
+    ws: Workspace,
+    *,
+    started: str,
+    now: int,
+    resolved: str | None = None,
+    title: str = "",
+    deployment_ref: str | None = None,
+    external_id: str | None = None,
+    source: str = "cli",
+) -> Recorded:
+    """Record an incident that started at `started` (and was resolved at `resolved`, if it was)."""
+    return record_incident(
+        ws.store,
+        ws.repo_id,
+        started=event_time(started, "started", now),
+        resolved=event_time(resolved, "resolved", now) if resolved is not None else None,
+        now=now,
+        title=title,
+        deployment_ref=deployment_ref,
+        source=source,
+        external_id=external_id,
+    )

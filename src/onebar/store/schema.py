@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; a test keeps it equal to the migrations' head.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0006"
 
 metadata = MetaData()
 
@@ -148,3 +148,6 @@ incidents = Table(
     Column("external_id", Text),
     UniqueConstraint("repo_id", "source", "external_id", name="uq_incident_external"),
 )
+
+# Tables of other areas, on the same metadata (each module imports this one first).
+from onebar.store import schema_codehost as _schema_codehost  # noqa: E402, F401
