@@ -21,9 +21,16 @@ from onebar.errors import UsageError
     metavar="DOMAIN",
     help="E-mail domain of the home organisation (repeatable).",
 )
+@click.option(
+    "--org-domain",
+    "org_domains",
+    multiple=True,
+    metavar="DOMAIN",
+    help="E-mail domain that is an organisation even with one occasional committer (repeatable).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing onebar.toml.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the draft instead of writing it.")
-def init(path: Path, internal: tuple[str, ...], force: bool, to_stdout: bool) -> None:
+def init(path: Path, internal: tuple[str, ...], org_domains: tuple[str, ...], force: bool, to_stdout: bool) -> None:
     """Draft onebar.toml from the repository's history and tree."""
     from onebar.charter.draft import charter_to_toml, draft_charter
     from onebar.git import open_repository
@@ -32,10 +39,11 @@ def init(path: Path, internal: tuple[str, ...], force: bool, to_stdout: bool) ->
     target = info.root / CHARTER_FILE
     if target.exists() and not force and not to_stdout:
         raise UsageError(f"{target} already exists", hint="pass --force to overwrite it, or --stdout to print a draft")
-    charter = draft_charter(info.root, internal)
+    charter = draft_charter(info.root, internal, org_domains)
     header = (
         f"# onebar charter, drafted by `onebar init` on {date.today().isoformat()} from git history.\n"
-        "# Review it: organisations come from e-mail domains, time zones from commit offsets.\n"
+        "# Review it: organisations come from e-mail domains, time zones from commit offsets,\n"
+        "# robots from onebar's robot table (docs/charter.md, 'What onebar init infers').\n"
         "# Reference: docs/charter.md. Validate with `onebar check`.\n\n"
     )
     text = charter_to_toml(charter, header)
