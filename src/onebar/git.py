@@ -17,6 +17,7 @@ _ENV = {
     "GIT_PAGER": "cat",
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_NO_LAZY_FETCH": "1",  # a partial clone's missing objects are not fetched while reading (git >= 2.44)
     "LC_ALL": "C",
 }
 
