@@ -318,10 +318,9 @@ def draft_components(
 
 
 def _component_id(folder: str, taken: dict[str, Component]) -> str:
-    parts = [p for p in folder.removesuffix("/*").split("/") if p.lower() not in CONTAINERS] or [folder]
-    cid = slug(parts[-1])
-    if folder.endswith("/*"):
-        cid = slug(parts[-1]) + "-core" if slug(parts[-1]) in taken else slug(parts[-1])
+    """The folder's own name (`keystone/identity` -> identity); a package's own modules take its name."""
+    parts = [p for p in folder.removesuffix("/*").split("/") if p]
+    cid = slug(parts[-1]) if parts else "root"
     if cid in taken and len(parts) > 1:
         cid = slug("-".join(parts[-2:]))
     base, n = cid, 2
