@@ -23,6 +23,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from onebar.charter.identity import Resolver
 from onebar.charter.model import Charter
 from onebar.git import RepoInfo, open_repository
+from onebar.mining import missing
 from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.mining.stream import Miner
@@ -83,7 +84,7 @@ def ingest_repository(
 
     new = 0
     if stored != now.tips:
-        new = _mine_new(store, info, repo_id, now, stored, lines=lines, progress=progress, jobs=jobs)
+        new = _mine_new(store, info, repo_id, now, stored, lines=lines, progress=progress, jobs=jobs, warnings=warnings)
         _record_refs(store, info, repo_id, now, stored)
     elif progress:
         progress(0, 0)
@@ -115,6 +116,7 @@ def _mine_new(
     lines: bool,
     progress: Progress | None,
     jobs: int | None,
+    warnings: list[str] | None = None,
 ) -> int:
     # Commits already stored but not yet covered by recorded tips come from an interrupted run.
     # After an interrupted first run (no tips at all) skip them while listing, saving git the work;
@@ -144,6 +146,8 @@ def _mine_new(
         done += len(batch)
         if progress:
             progress(done, miner.total)
+    if miner.unreadable and warnings is not None:
+        warnings.append(missing.warning(sorted(miner.unreadable)))
     return done
 
 
@@ -212,7 +216,7 @@ def _write_batch(
         cid = next_id
         next_id += 1
         added = deleted = None
-        if lines:
+        if lines and not c.lines_unknown:
             added = sum(f.added or 0 for f in c.files)
             deleted = sum(f.deleted or 0 for f in c.files)
         commit_rows.append(
@@ -240,6 +244,8 @@ def _write_batch(
     _bulk(conn, commits.name, [col.name for col in commits.columns], commit_rows)
     _bulk(conn, trailers.name, ["commit_id", "key", "value"], trailer_rows)
     _bulk(conn, file_changes.name, ["commit_id", "path", "status", "added", "deleted", "binary"], file_rows)
+    unreadable = [(repo_id, c.sha) for c in batch if c.lines_unknown]  # onebar.mining.missing
+    _bulk(conn, "unreadable_commits", ["repo_id", "sha"], unreadable)
     return new_ids, linked
 
 
