@@ -258,6 +258,8 @@ def codeowners(path: Path, output: Path | None, check: bool) -> None:
     from onebar.charter import load_charter
     from onebar.gate.codeowners import LOCATIONS, check_codeowners, write_codeowners
 
+    if output is not None and output.name in ("", ".", ".."):
+        raise UsageError(f"{str(output)!r} is not a file name", field="output")
     charter = load_charter(path)
     target = output or next((path / p for p in LOCATIONS if (path / p).is_file()), path / LOCATIONS[0])
     if check:

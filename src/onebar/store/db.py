@@ -164,8 +164,14 @@ def _pg_connect_args(url: URL) -> dict[str, Any]:
 
 def _open_sqlite(url: URL, safe: str) -> Store:
     path = url.database or ""
-    if not path or path == ":memory:" or path.startswith("file:"):
-        return Store(_sqlite_engine(url, readonly=False), safe)
+    if not path or path == ":memory:" or path.startswith("file:"):  # in memory, or a URI the user spelt out
+        readonly = url.query.get("mode") == "ro" or url.query.get("immutable") == "1"
+        return Store(_sqlite_engine(url, readonly=False, pragmas=not readonly), safe, readonly=readonly)
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "backslashreplace").decode()
+        raise UsageError(f"{shown}: SQLite needs a store path that is UTF-8", field="db", hint=USABLE) from None
     file = Path(path)
     if file.is_dir():
         raise UsageError(f"{file} is a directory, not a SQLite database", field="db", hint=USABLE)
@@ -193,7 +199,7 @@ def _open_sqlite(url: URL, safe: str) -> Store:
     return store
 
 
-def _sqlite_engine(url: URL, *, readonly: bool, immutable: bool = False) -> Engine:
+def _sqlite_engine(url: URL, *, readonly: bool, immutable: bool = False, pragmas: bool = True) -> Engine:
     if readonly:
         mode = "mode=ro&immutable=1" if immutable else "mode=ro"
         url = url.set(database=f"file:{Path(url.database or '').resolve()}?{mode}", query={"uri": "true"})
@@ -203,7 +209,7 @@ def _sqlite_engine(url: URL, *, readonly: bool, immutable: bool = False) -> Engi
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout=60000")  # first: the pragmas below may wait for a lock
-        if not readonly:
+        if pragmas and not readonly:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA wal_autocheckpoint=20000")  # checkpoint every ~80 MB, not 4: bulk ingest writes less
@@ -272,7 +278,7 @@ def _bring_up(store: Store, migrate: bool) -> None:
         raise StoreError(
             f"the store {store.url} has schema revision {probe.revision}, newer than this onebar "
             f"knows (it reads up to revision {SCHEMA_REVISION}): a newer onebar wrote it",
-            hint="upgrade onebar (pip install --upgrade onebar) to read it",
+            hint="upgrade onebar to read it: pip install --upgrade onebar",
         )
     ours = sorted(set(probe.columns) & set(metadata.tables))
     if probe.revision is None and ours:
@@ -405,5 +411,6 @@ def _safe(url: str | URL) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+        if ":" in creds:
+            return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
     return url
