@@ -8,6 +8,7 @@
     ├── GitError                exit 2, HTTP 500   git failed (missing ref, corrupt repository)
     ├── StoreError              exit 1, HTTP 503   the database is unreachable or inconsistent
     │   └── ReadOnlyStoreError  exit 1, HTTP 503   a write to a store that can only be read
+    ├── RemoteError             exit 1, HTTP 502   a remote service (a code host's API) failed or refused
     └── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
 
 Errors become messages only at the edges (the CLI and the HTTP service).
@@ -130,6 +131,12 @@ class StoreError(OnebarError):
 
 class ReadOnlyStoreError(StoreError):
     """The store can only be read (a read-only file, mount, role or replica) and something tried to write."""
+
+
+class RemoteError(OnebarError):
+    """A remote service (a code host's API) failed, timed out or refused after the retries allowed."""
+
+    http_status = 502
 
 
 class NotFoundError(OnebarError):

@@ -1,12 +1,15 @@
 """The `onebar` command line: thin commands over the library, imported only when invoked.
 
-Each command parses its arguments, calls one library function and renders the result. Errors from
-the library (OnebarError) become one message on stderr and the error's exit code here, at the edge.
+Each command parses its arguments, calls library functions and renders the result. Errors are turned
+into output here, once for every command: an OnebarError (or a click usage error) becomes one message
+on stderr naming the flag at fault and the error's exit code, and, when the command was asked for
+`--format json`, the one JSON error shape (`OnebarError.to_dict()`) on stdout for the machine reading it.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +35,9 @@ COMMANDS: dict[str, str] = {
     "adr": "onebar.cli.gate_cmds:adr",
     "codeowners": "onebar.cli.gate_cmds:codeowners",
     "demo": "onebar.cli.demo_cmd:demo",
+    "import": "onebar.cli.codehost_cmds:import_",
+    "hook": "onebar.cli.codehost_cmds:hook",
+    "events": "onebar.cli.codehost_cmds:events",
 }
 
 
@@ -61,20 +67,29 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from onebar.errors import OnebarError
 
+        as_json = wants_json(ctx.meta.get(_ARGV, []))
         try:
             return super().invoke(ctx)
         except OnebarError as exc:
+            if as_json:
+                click.echo(json.dumps(exc.to_dict(), indent=2))
             report_error(exc, _flags(self, ctx))
             ctx.exit(exc.exit_code)
+        except click.ClickException as exc:  # a malformed command line: click prints it, we add the JSON shape
+            if as_json:
+                click.echo(json.dumps(_click_error(exc).to_dict(), indent=2))
+            raise
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
-            raise  # click's own: a usage error it prints, or an exit already decided
+        except (click.exceptions.Exit, click.Abort):
+            raise  # an exit already decided
         except Exception as exc:  # never a traceback: what the user can act on, or a bug said as one
             if os.environ.get("ONEBAR_DEBUG"):
                 raise
             error = unexpected_error(exc, ctx.meta.get(_ARGV, []))
+            if as_json:
+                click.echo(json.dumps(error.to_dict(), indent=2))
             report_error(error, _flags(self, ctx))
             ctx.exit(error.exit_code)
 
@@ -111,7 +126,7 @@ def unexpected_error(exc: Exception, argv: list[str] | None = None) -> OnebarErr
     A file that cannot be read or written, or a value that is not UTF-8 text, is bad input (exit 2);
     a database failure is a store error; anything else is a bug, said as one.
     """
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DataError, OperationalError
 
     from onebar.errors import OnebarError, StoreError, UsageError
 
@@ -122,6 +137,9 @@ def unexpected_error(exc: Exception, argv: list[str] | None = None) -> OnebarErr
             f"{flag + ': ' if flag else ''}{shown} is not UTF-8 text",
             hint="onebar keeps names and text as UTF-8: give this value in UTF-8",
         )
+    if isinstance(exc, OverflowError | DataError) and (big := _too_big(argv or [])):
+        flag, value = big
+        return UsageError(f"{flag + ': ' if flag else ''}{value} is too large a number")
     if isinstance(exc, OSError) and exc.filename is not None:
         flag = _flag_of(str(exc.filename), argv or [])
         return UsageError(f"{flag + ': ' if flag else ''}{exc.filename}: {exc.strerror or exc}")
@@ -153,6 +171,27 @@ def _flags(group: click.Group, ctx: click.Context) -> dict[str, str]:
         if isinstance(cmd, click.Group):
             todo.extend(cmd.commands.values())
     return out
+
+
+def wants_json(argv: list[str]) -> bool:
+    """Whether the command line asks for `--format json` (read from the raw arguments, so that it is
+    known even when parsing the rest of them fails)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--format=json" or (arg == "--format" and argv[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
+
+def _click_error(exc: click.ClickException) -> OnebarError:
+    """A click usage error as the library's UsageError, naming the parameter at fault as its field."""
+    from onebar.errors import OnebarError, UsageError
+
+    param = getattr(exc, "param", None)
+    if isinstance(exc, click.UsageError):
+        return UsageError(exc.format_message(), field=param.name if param is not None else None)
+    return OnebarError(exc.format_message())
 
 
 def report_error(exc: Exception, flags: dict[str, str] | None = None) -> None:
@@ -192,4 +231,15 @@ def _flag_of(value: str, argv: list[str]) -> str | None:
             return arg.partition("=")[0]
         if arg == value and i and argv[i - 1].startswith("-"):
             return argv[i - 1]
+    return None
+
+
+def _too_big(argv: list[str]) -> tuple[str | None, str] | None:
+    """The first whole number on the command line that no 64-bit database column can hold."""
+    for arg in argv:
+        value = arg.partition("=")[2] if arg.startswith("--") and "=" in arg else arg
+        digits = value.lstrip("+-")
+        if digits.isdigit() and (len(digits) > 19 or not -(2**63) <= int(value) < 2**63):
+            flag = arg.partition("=")[0] if value is not arg else _flag_of(value, argv)
+            return flag, value
     return None
