@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "adr": "onebar.cli.gate_cmds:adr",
     "codeowners": "onebar.cli.gate_cmds:codeowners",
     "demo": "onebar.cli.demo_cmd:demo",
+    "audit": "onebar.cli.audit_cmds:audit",
 }
 
 

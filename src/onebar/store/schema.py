@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; a test keeps it equal to the migrations' head.
-SCHEMA_REVISION = "0002"
+SCHEMA_REVISION = "0005"
 
 metadata = MetaData()
 
@@ -148,3 +148,6 @@ incidents = Table(
     Column("external_id", Text),
     UniqueConstraint("repo_id", "source", "external_id", name="uq_incident_external"),
 )
+
+# Tables of other areas live in their own modules on the same metadata.
+from onebar.store import schema_access as _schema_access  # noqa: E402, F401
