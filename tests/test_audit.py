@@ -442,6 +442,7 @@ def test_concurrent_appends_from_several_processes_form_one_chain(store: Store, 
     assert sorted(e.target for e in rows) == sorted(f"w{w}:{i}" for w in range(4) for i in range(40))
 
 
+@pytest.mark.slow
 def test_the_verifier_streams_large_logs_in_pages(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'big.db'}")
     events = [audit.Event(audit.Actor.system(), "x.y", f"t:{i}", {"i": i}) for i in range(5_500)]
