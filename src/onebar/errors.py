@@ -7,7 +7,8 @@
     │   └── NotARepositoryError exit 2, HTTP 404   a path that is not a git repository
     ├── GitError                exit 2, HTTP 500   git failed (missing ref, corrupt repository)
     ├── StoreError              exit 1, HTTP 503   the database is unreachable or inconsistent
-    └── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
+    ├── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
+    └── ForbiddenError          exit 2, HTTP 403   the actor may not do this (approve, sign off)
 
 Errors become messages only at the edges (the CLI and the HTTP service).
 """
@@ -125,3 +126,10 @@ class StoreError(OnebarError):
 class NotFoundError(OnebarError):
     exit_code = 2
     http_status = 404
+
+
+class ForbiddenError(OnebarError):
+    """The request is understood but this actor may not make it (e.g. approving without being the lead)."""
+
+    exit_code = 2
+    http_status = 403

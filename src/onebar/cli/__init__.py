@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "codeowners": "onebar.cli.gate_cmds:codeowners",
     "demo": "onebar.cli.demo_cmd:demo",
     "audit": "onebar.cli.audit_cmds:audit",
+    "access": "onebar.cli.access_cmds:access",
 }
 
 
