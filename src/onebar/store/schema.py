@@ -148,6 +148,3 @@ incidents = Table(
     Column("external_id", Text),
     UniqueConstraint("repo_id", "source", "external_id", name="uq_incident_external"),
 )
-
-# Tables of other areas live in their own modules on the same metadata.
-from onebar.store import schema_access as _schema_access  # noqa: E402, F401
