@@ -46,6 +46,19 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("gate",): (["{missing}"], "NotARepositoryError", None),
     ("adr", "list"): (["--repo", "{bad}"], "CharterError", "organisations.acme.kind"),
     ("demo",): (["{file}", "--commits", "100"], "UsageError", None),
+    ("audit", "verify"): (["--from", "{file}"], "UsageError", "from_file"),
+    ("audit", "list"): (["--since", "yesterday"], "UsageError", "since"),
+    ("access", "request"): (
+        ["bo", "{missing}", "--component", "api", "--until", "2030-01-01"],
+        "NotARepositoryError",
+        None,
+    ),
+    ("access", "approve"): (["1", "{missing}"], "NotARepositoryError", None),
+    ("access", "revoke"): (["1", "{missing}"], "NotARepositoryError", None),
+    ("access", "list"): (["{missing}"], "NotARepositoryError", None),
+    ("access", "plan"): (["{missing}", "--from", "{file}"], "UsageError", "from_file"),
+    ("access", "review"): (["{missing}"], "NotARepositoryError", None),
+    ("access", "sweep"): (["{missing}"], "NotARepositoryError", None),
 }
 
 
