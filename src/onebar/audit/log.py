@@ -34,7 +34,7 @@ from onebar.store.schema_access import audit_entries
 
 # pg_advisory_xact_lock key of the chain head: arbitrary, distinct from the store's writer lock (7242).
 CHAIN_LOCK = 0x6F6E6562617564
-OUTCOMES = ("success", "refused")
+OUTCOMES = ("success", "refused", "failed")
 _ACTION = re.compile(r"^[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*$")
 _FETCH = 5000
 

@@ -243,33 +243,122 @@ def list_cmd(
 @click.option(
     "--from",
     "from_file",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="The code host's collaborators as exported JSON (GitHub collaborators or GitLab members).",
 )
+@click.option("--github", "github", metavar="OWNER/REPO", help="Read collaborators from GitHub (GITHUB_TOKEN).")
+@click.option("--gitlab", "gitlab", metavar="GROUP/PROJECT", help="Read members from GitLab (GITLAB_TOKEN).")
+@click.option("--api-url", "api_url", metavar="URL", help="API base URL (GitHub Enterprise, self-managed GitLab).")
 @click.option("--soon", "soon_days", type=click.IntRange(min=0), default=14, show_default=True, help="Days ahead.")
+@click.option("--apply", "apply", is_flag=True, help="Carry the plan out on GitHub after a confirmation.")
+@click.option("--yes", is_flag=True, help="With --apply: do not ask for confirmation.")
+@as_option
 @fmt_option("text", "json", "md")
 @charter_option
 @db_option
-def plan(path: Path, from_file: Path, soon_days: int, fmt: str, charter_file: Path | None, db: str | None) -> None:
-    """Derive who should have access from the charter and compare with the code host: add, revoke, expiring."""
+def plan(
+    path: Path,
+    from_file: Path | None,
+    github: str | None,
+    gitlab: str | None,
+    api_url: str | None,
+    soon_days: int,
+    apply: bool,
+    yes: bool,
+    as_person: str | None,
+    fmt: str,
+    charter_file: Path | None,
+    db: str | None,
+) -> None:
+    """Derive who should have access from the charter and compare with the code host: add, revoke, expiring.
+
+    With --apply (GitHub), each change is made through the API after a confirmation and audited.
+    """
+    import json
+
     from onebar.access import list_grants, plan_access, read_holdings
     from onebar.access.render import render_plan
+    from onebar.errors import UsageError
 
-    holdings = read_holdings(from_file)
-    with Context(path, charter_file, db) as ctx:
-        with ctx.store.read() as conn:
-            grants = list_grants(conn, repository=ctx.repo.name, statuses=("approved",))
-        result = plan_access(
-            ctx.charter,
-            holdings,
-            grants,
-            repository=ctx.repo.name,
-            today=today(),
-            source=str(from_file),
-            soon_days=soon_days,
+    if sum(x is not None for x in (from_file, github, gitlab)) != 1:
+        raise UsageError(
+            "give exactly one of --from FILE, --github OWNER/REPO or --gitlab GROUP/PROJECT", field="from_file"
         )
-    click.echo(render_plan(result, fmt), nl=False)
+    if apply and github is None:
+        raise UsageError("--apply changes collaborators through GitHub's API: give --github OWNER/REPO", field="apply")
+    api: Any = None
+    if from_file is not None:
+        holdings, source = read_holdings(from_file), str(from_file)
+    else:
+        from onebar.access.host import read_github, read_gitlab
+        from onebar.codehost.backfill import validate_full_name
+        from onebar.codehost.github import GitHubAPI
+        from onebar.codehost.gitlab import GitLabAPI
+
+        host, name = ("github", github) if github else ("gitlab", gitlab)
+        assert name is not None
+        full_name = validate_full_name(name, host)
+        token = _token("GITHUB_TOKEN" if host == "github" else "GITLAB_TOKEN")
+        if host == "github":
+            api = GitHubAPI.connect(token, api_url)
+            holdings = read_github(api, full_name)
+        else:
+            api = GitLabAPI.connect(token, api_url)
+            with api.client:
+                holdings = read_gitlab(api, full_name)
+        source = f"{host} {full_name}"
+    try:
+        with Context(path, charter_file, db) as ctx:
+            with ctx.store.read() as conn:
+                grants = list_grants(conn, repository=ctx.repo.name, statuses=("approved",))
+            result = plan_access(
+                ctx.charter,
+                holdings,
+                grants,
+                repository=ctx.repo.name,
+                today=today(),
+                source=source,
+                soon_days=soon_days,
+            )
+            if not apply:
+                click.echo(render_plan(result, fmt), nl=False)
+                return
+            click.echo(render_plan(result, "text" if fmt == "json" else fmt), nl=False, err=fmt == "json")
+            changes = [s for s in result.changes if s.login]
+            if not changes:
+                click.echo("nothing to apply", err=True)
+                return
+            if not yes:
+                click.confirm(f"Apply these {len(changes)} changes to {source}?", abort=True, err=True)
+            from onebar.access.host import GitHubWriter, apply_plan
+
+            done = apply_plan(ctx.store, result, GitHubWriter(api, full_name), actor=ctx.actor(as_person))
+    finally:
+        if api is not None:
+            api.client.close()
+    failed = [a for a in done if not a.ok]
+    if fmt == "json":
+        click.echo(json.dumps({"applied": [a.to_dict() for a in done]}, indent=2))
+    else:
+        for a in done:
+            click.echo(
+                f"{'done  ' if a.ok else 'FAILED'} {a.step.action} {a.step.login}" + (f": {a.error}" if a.error else "")
+            )
+    if failed:
+        raise SystemExit(1)
+
+
+def _token(env: str) -> str:
+    import os
+
+    from onebar.errors import UsageError
+
+    token = os.environ.get(env, "").strip()
+    if not token:
+        raise UsageError(
+            f"{env} is not set: export a token that can read the repository's collaborators", field="token"
+        )
+    return token
 
 
 @access.command("review")

@@ -24,7 +24,7 @@ audit_entries = Table(
     Column("via", Text, nullable=False),  # cli | api | job | webhook | ingest
     Column("action", Text, nullable=False),  # e.g. access.grant.approve
     Column("target", Text, nullable=False),  # e.g. grant:12
-    Column("outcome", Text, nullable=False),  # success | refused
+    Column("outcome", Text, nullable=False),  # success | refused | failed
     Column("payload", Text),  # canonical JSON (RFC 8785); NULL once redacted, the digest stays
     Column("payload_sha256", String(64), nullable=False),
     Column("prev_hash", String(64), nullable=False),
