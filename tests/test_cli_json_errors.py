@@ -59,6 +59,7 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("access", "plan"): (["{missing}", "--from", "{file}"], "UsageError", "from_file"),
     ("access", "review"): (["{missing}"], "NotARepositoryError", None),
     ("access", "sweep"): (["{missing}"], "NotARepositoryError", None),
+    ("onboard",): (["alice", "{missing}"], "NotARepositoryError", None),
 }
 
 

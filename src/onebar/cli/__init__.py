@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "events": "onebar.cli.codehost_cmds:events",
     "audit": "onebar.cli.audit_cmds:audit",
     "access": "onebar.cli.access_cmds:access",
+    "onboard": "onebar.cli.onboard_cmds:onboard",
 }
 
 
