@@ -66,6 +66,7 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("access", "review"): (["{missing}"], "NotARepositoryError", None),
     ("access", "sweep"): (["{missing}"], "NotARepositoryError", None),
     ("onboard",): (["alice", "{missing}"], "NotARepositoryError", None),
+    ("milestones",): (["{missing}"], "NotARepositoryError", None),
 }
 
 

@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "audit": "onebar.cli.audit_cmds:audit",
     "access": "onebar.cli.access_cmds:access",
     "onboard": "onebar.cli.onboard_cmds:onboard",
+    "milestones": "onebar.cli.milestones_cmds:milestones",
 }
 
 
