@@ -9,7 +9,8 @@
     ├── StoreError              exit 1, HTTP 503   the database is unreachable or inconsistent
     │   └── ReadOnlyStoreError  exit 1, HTTP 503   a write to a store that can only be read
     ├── RemoteError             exit 1, HTTP 502   a remote service (a code host's API) failed or refused
-    └── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
+    ├── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
+    └── ForbiddenError          exit 2, HTTP 403   the actor may not do this (approve, sign off)
 
 Errors become messages only at the edges (the CLI and the HTTP service).
 """
@@ -149,3 +150,10 @@ def _rebuild(cls: type[OnebarError], args: tuple[object, ...], state: dict[str, 
     Exception.__init__(error, *args)
     error.__dict__.update(state)
     return error
+
+
+class ForbiddenError(OnebarError):
+    """The request is understood but this actor may not make it (e.g. approving without being the lead)."""
+
+    exit_code = 2
+    http_status = 403

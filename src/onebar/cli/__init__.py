@@ -38,6 +38,10 @@ COMMANDS: dict[str, str] = {
     "import": "onebar.cli.codehost_cmds:import_",
     "hook": "onebar.cli.codehost_cmds:hook",
     "events": "onebar.cli.codehost_cmds:events",
+    "audit": "onebar.cli.audit_cmds:audit",
+    "access": "onebar.cli.access_cmds:access",
+    "onboard": "onebar.cli.onboard_cmds:onboard",
+    "milestones": "onebar.cli.milestones_cmds:milestones",
 }
 
 
