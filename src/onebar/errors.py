@@ -7,7 +7,10 @@
     │   └── NotARepositoryError exit 2, HTTP 404   a path that is not a git repository
     ├── GitError                exit 2, HTTP 500   git failed (missing ref, corrupt repository)
     ├── StoreError              exit 1, HTTP 503   the database is unreachable or inconsistent
-    └── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
+    ├── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
+    ├── ConflictError           exit 2, HTTP 409   it already exists (a repository name, a running job)
+    ├── AuthenticationError     exit 2, HTTP 401   no credentials, or a token unknown, revoked or expired
+    └── PermissionDeniedError   exit 2, HTTP 403   authenticated, but the role may not do this
 
 Errors become messages only at the edges (the CLI and the HTTP service).
 """
@@ -125,3 +128,22 @@ class StoreError(OnebarError):
 class NotFoundError(OnebarError):
     exit_code = 2
     http_status = 404
+
+
+class ConflictError(OnebarError):
+    exit_code = 2
+    http_status = 409
+
+
+class AuthenticationError(OnebarError):
+    """No credentials, or credentials that are unknown, revoked or expired."""
+
+    exit_code = 2
+    http_status = 401
+
+
+class PermissionDeniedError(OnebarError):
+    """Authenticated, but the role does not allow this."""
+
+    exit_code = 2
+    http_status = 403

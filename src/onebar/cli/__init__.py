@@ -26,6 +26,10 @@ COMMANDS: dict[str, str] = {
     "adr": "onebar.cli.gate_cmds:adr",
     "codeowners": "onebar.cli.gate_cmds:codeowners",
     "demo": "onebar.cli.demo_cmd:demo",
+    "serve": "onebar.cli.service_cmds:serve",
+    "repo": "onebar.cli.service_cmds:repo",
+    "token": "onebar.cli.service_cmds:token",
+    "jobs": "onebar.cli.service_cmds:jobs",
 }
 
 
