@@ -180,7 +180,7 @@ def complete(
     return _finish(store, job, worker, {
         "status": "done",
         "finished_at": int(now),
-        "duration_ms": int((now - (job.started_at or now)) * 1000),
+        "duration_ms": max(0, int((now - (job.started_at or now)) * 1000)),
         "result": json.dumps(result or {}, sort_keys=True, default=str),
     })  # fmt: skip
 
@@ -194,9 +194,8 @@ def fail(store: Store, job: Job, worker: str, error: str, *, now: float | None =
     else:
         status = "failed"
         extra = {"finished_at": int(now)}
-    _finish(store, job, worker, {
-        "status": status, "error": error[-4000:], "duration_ms": int((now - (job.started_at or now)) * 1000), **extra
-    })  # fmt: skip
+    took = max(0, int((now - (job.started_at or now)) * 1000))
+    _finish(store, job, worker, {"status": status, "error": error[-4000:], "duration_ms": took, **extra})
     return status
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from onebar.errors import ConflictError, GitError, NotFoundError, UsageError
+from onebar.errors import ConflictError, GitError, NotARepositoryError, NotFoundError, UsageError
 from onebar.git import git, open_repository
 from onebar.store import Store
 from onebar.store.schema_service import service_repos
@@ -86,7 +86,10 @@ def add_repo(
     if is_url(source):
         kind, path = "mirror", _clone_mirror(source, data_dir / "mirrors" / f"{name}.git")
     else:
-        info = open_repository(Path(source).expanduser())
+        try:
+            info = open_repository(Path(source).expanduser())
+        except NotARepositoryError as exc:
+            raise NotARepositoryError(exc.message, hint=exc.hint, field="source") from None
         kind, path = "path", str(info.root if not info.bare else info.git_dir)
         source = path
     row = {"name": name, "source": source, "kind": kind, "path": path, "added_at": now}
