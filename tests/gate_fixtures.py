@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from onebar.charter import Charter, parse_charter
-from onebar.gate.model import Change, Evidence, FileChange, Identity, Review
+from onebar.gate.model import Change, Evidence, FileChange, Participant, Review
 
 ALICE = ("Alice Example", "alice@acme.test")
 PAT = ("Pat Partner", "pat@partner.test")
@@ -89,7 +89,7 @@ def fc(path: str, added: dict[int, str] | None = None, status: str = "M", remove
 
 def review(c: Charter, person: str, state: str = "approved") -> Review:
     p = c.people[person]
-    return Review(Identity(login=p.github, person=person, org=p.org, org_kind=c.organisations[p.org].kind), state)  # type: ignore[arg-type]
+    return Review(Participant(login=p.github, person=person, org=p.org, org_kind=c.organisations[p.org].kind), state)  # type: ignore[arg-type]
 
 
 def evidence(**kw: object) -> Evidence:

@@ -128,3 +128,12 @@ def test_gate_adr_rule_end_to_end(repo: GitRepo) -> None:
     sign(adr_dir, 1, "pat", C, DAY)
     repo.commit("signed", {})
     assert verdict()["status"] == "pass"
+
+
+def test_signing_needs_the_charter_and_listing_does_not(tmp_path: Path) -> None:
+    assert run_cli("adr", "new", "No charter yet", "--repo", str(tmp_path)).exit_code == 0
+    listed = run_cli("adr", "list", "--repo", str(tmp_path), "--format", "json")
+    assert [a["file"] for a in json.loads(listed.stdout)] == ["0001-no-charter-yet.md"]
+    unsigned = run_cli("adr", "sign", "1", "--person", "alice", "--repo", str(tmp_path))
+    assert unsigned.exit_code == 2
+    assert f"{tmp_path / 'onebar.toml'}: no charter here" in unsigned.stderr

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from gate_fixtures import CHARTER, change, charter, fc, review
 from helpers import GitRepo, run_cli
-from onebar.gate.model import AdrRecord, Authorship, Coverage, Evidence, FileCoverage, Finding, Identity
+from onebar.gate.model import AdrRecord, Authorship, Coverage, Evidence, FileCoverage, Finding, Participant
 from onebar.gate.rules import run_rules
 
 C = charter()
@@ -67,10 +67,10 @@ def changes(draw: st.DrawFn) -> tuple:
 
 def who(person: str | None) -> Authorship:
     if person is None:
-        ident = Identity(email="someone@elsewhere.test")
+        ident = Participant(email="someone@elsewhere.test")
     else:
         p = C.people[person]
-        ident = Identity(
+        ident = Participant(
             login=p.github,
             email=p.emails[0],
             name=p.name,

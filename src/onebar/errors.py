@@ -7,6 +7,7 @@
     │   └── NotARepositoryError exit 2, HTTP 404   a path that is not a git repository
     ├── GitError                exit 2, HTTP 500   git failed (missing ref, corrupt repository)
     ├── StoreError              exit 1, HTTP 503   the database is unreachable or inconsistent
+    ├── RemoteError             exit 1, HTTP 502   a remote service (a code host's API) failed or refused
     ├── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
     ├── ConflictError           exit 2, HTTP 409   it already exists (a repository name, a running job)
     ├── AuthenticationError     exit 2, HTTP 401   no credentials, or a token unknown, revoked or expired
@@ -123,6 +124,12 @@ class GitError(OnebarError):
 
 class StoreError(OnebarError):
     http_status = 503
+
+
+class RemoteError(OnebarError):
+    """A remote service (a code host's API) failed, timed out or refused after the retries allowed."""
+
+    http_status = 502
 
 
 class NotFoundError(OnebarError):

@@ -8,14 +8,34 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from onebar.adr.records import FILENAME, TEMPLATE, Adr, AdrError, SignOff, parse_adr, render_adr, slugify
-from onebar.charter import Charter
+from onebar.charter import Charter, find_charter, load_charter
 from onebar.errors import Location, NotFoundError
 
 DEFAULT_DIR = "docs/adr"
+
+
+@dataclass(frozen=True)
+class AdrDirectory:
+    """Where a repository keeps its ADRs, and its charter (None when it has none: ADRs work without one)."""
+
+    path: Path
+    charter: Charter | None
+
+
+def open_adrs(repo: Path, directory: Path | None = None, *, need_charter: bool = False) -> AdrDirectory:
+    """The ADR directory of the repository at `repo`: `directory` if given, else `[done.adr] directory`
+    of its charter, else docs/adr. Signing needs the charter (who signs for which organisation):
+    `need_charter` makes a missing one an error."""
+    found = find_charter(repo)
+    charter = load_charter(repo) if found is not None or need_charter else None
+    if directory is None:
+        directory = repo / (charter.done.adr.directory if charter is not None else DEFAULT_DIR)
+    return AdrDirectory(directory, charter)
 
 
 def load_all(directory: Path) -> list[Adr]:

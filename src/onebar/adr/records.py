@@ -58,6 +58,22 @@ class Adr:
     def ref(self) -> str:
         return f"ADR-{self.number:04d}"
 
+    def to_json(self) -> dict[str, Any]:
+        """The record as `onebar adr list --format json` and the service show it."""
+        return {
+            "number": self.number,
+            "file": self.filename,
+            "title": self.title,
+            "status": self.status,
+            "date": self.date.isoformat() if self.date else None,
+            "deciders": self.deciders,
+            "supersedes": self.supersedes,
+            "superseded_by": self.superseded_by,
+            "signoffs": [
+                {"person": s.person, "organisation": s.organisation, "date": s.date.isoformat()} for s in self.signoffs
+            ],
+        }
+
 
 def slugify(title: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from onebar.charter.spdx import expression_problems
+
 Mode = Literal["enforce", "evaluate"]
 Level = Literal["note", "warning", "error"]
 EvidenceKind = Literal["coverage", "sarif", "licenses", "reviews"]
@@ -145,9 +147,7 @@ class LicensesRule(_Rule):
     @field_validator("allow")
     @classmethod
     def _spdx_allow(cls, v: list[str]) -> list[str]:
-        from onebar.gate.licenses import validate_allow_list
-
-        problems = validate_allow_list(v)
+        problems = expression_problems(v)
         if problems:
             raise ValueError(f"not SPDX: {problems[0]} (ids as in https://spdx.org/licenses/)")
         return v
@@ -155,10 +155,8 @@ class LicensesRule(_Rule):
     @field_validator("packages")
     @classmethod
     def _spdx_packages(cls, v: dict[str, str]) -> dict[str, str]:
-        from onebar.gate.licenses import validate_allow_list
-
         for name, expression in v.items():
-            problems = validate_allow_list([expression])
+            problems = expression_problems([expression])
             if problems:
                 raise ValueError(f"licence of {name!r} is not an SPDX expression: {problems[0]}")
         return v

@@ -1,17 +1,25 @@
 """The `onebar` command line: thin commands over the library, imported only when invoked.
 
-Each command parses its arguments, calls one library function and renders the result. Errors from
-the library (OnebarError) become one message on stderr and the error's exit code here, at the edge.
+Each command parses its arguments, calls library functions and renders the result. Errors are turned
+into output here, once for every command: an OnebarError (or a click usage error) becomes one message
+on stderr naming the flag at fault and the error's exit code, and, when the command was asked for
+`--format json`, the one JSON error shape (`OnebarError.to_dict()`) on stdout for the machine reading it.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from onebar import __version__
+
+if TYPE_CHECKING:
+    from onebar.errors import OnebarError
+
+_ARGV = "onebar.argv"
 
 # name -> "module:attribute"; modules load lazily so `onebar ingest` pays only for what it uses.
 COMMANDS: dict[str, str] = {
@@ -30,6 +38,9 @@ COMMANDS: dict[str, str] = {
     "repo": "onebar.cli.service_cmds:repo",
     "token": "onebar.cli.service_cmds:token",
     "jobs": "onebar.cli.service_cmds:jobs",
+    "import": "onebar.cli.codehost_cmds:import_",
+    "hook": "onebar.cli.codehost_cmds:hook",
+    "events": "onebar.cli.codehost_cmds:events",
 }
 
 
@@ -45,14 +56,25 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(importlib.import_module(module), attr)
         return command
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[_ARGV] = list(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         from onebar.errors import OnebarError
 
+        as_json = wants_json(ctx.meta.get(_ARGV, []))
         try:
             return super().invoke(ctx)
         except OnebarError as exc:
+            if as_json:
+                click.echo(json.dumps(exc.to_dict(), indent=2))
             report_error(exc, _flags(self, ctx))
             ctx.exit(exc.exit_code)
+        except click.ClickException as exc:  # a malformed command line: click prints it, we add the JSON shape
+            if as_json:
+                click.echo(json.dumps(_click_error(exc).to_dict(), indent=2))
+            raise
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
@@ -88,6 +110,27 @@ def _flags(group: click.Group, ctx: click.Context) -> dict[str, str]:
         if isinstance(cmd, click.Group):
             todo.extend(cmd.commands.values())
     return out
+
+
+def wants_json(argv: list[str]) -> bool:
+    """Whether the command line asks for `--format json` (read from the raw arguments, so that it is
+    known even when parsing the rest of them fails)."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if arg == "--format=json" or (arg == "--format" and argv[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
+
+
+def _click_error(exc: click.ClickException) -> OnebarError:
+    """A click usage error as the library's UsageError, naming the parameter at fault as its field."""
+    from onebar.errors import OnebarError, UsageError
+
+    param = getattr(exc, "param", None)
+    if isinstance(exc, click.UsageError):
+        return UsageError(exc.format_message(), field=param.name if param is not None else None)
+    return OnebarError(exc.format_message())
 
 
 def report_error(exc: Exception, flags: dict[str, str] | None = None) -> None:

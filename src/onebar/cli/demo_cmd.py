@@ -7,13 +7,15 @@ from pathlib import Path
 
 import click
 
+from onebar.cli.options import format_option
+
 
 @click.command()
 @click.argument("directory", type=click.Path(path_type=Path), default="onebar-demo")
 @click.option("-n", "--commits", type=int, default=5000, show_default=True, help="Commits in the history.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same history (same shas).")
 @click.option("--force", is_flag=True, help="Empty DIRECTORY first if it is not empty.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option
 def demo(directory: Path, commits: int, seed: int, force: bool, fmt: str) -> None:
     """Build a sample repository in DIRECTORY (default ./onebar-demo) for trying onebar.
 

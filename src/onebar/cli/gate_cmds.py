@@ -1,4 +1,4 @@
-"""`onebar gate`, `onebar adr …` and `onebar codeowners`: thin commands over onebar.gate and onebar.adr."""
+"""`onebar gate`, `onebar adr …` and `onebar codeowners`: parse, call onebar.gate / onebar.adr, print."""
 
 from __future__ import annotations
 
@@ -6,25 +6,22 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from onebar.errors import OnebarError, UsageError
-
-if TYPE_CHECKING:
-    from onebar.charter import Charter
+from onebar.cli.options import format_choice, format_option
+from onebar.errors import UsageError
+from onebar.gate.render import FORMATS
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
-_FORMATS = ("text", "md", "json", "sarif", "junit")
 
 
 def _parse_write(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     out = []
     for v in values:
         fmt, sep, file = v.partition(":")
-        if not sep or fmt not in _FORMATS or not file:
-            raise UsageError(f"--write {v!r}: expected FORMAT:FILE with FORMAT one of {', '.join(_FORMATS)}")
+        if not sep or fmt not in FORMATS or not file:
+            raise UsageError(f"{v!r}: expected FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}", field="writes")
         out.append((fmt, Path(file)))
     return out
 
@@ -41,7 +38,7 @@ def _parse_write(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     show_default=True,
     help="`evaluate` reports failures without failing (exit 0), for rolling a rule out.",
 )
-@click.option("--format", "fmt", type=click.Choice(_FORMATS), default="text", show_default=True)
+@format_choice(*FORMATS)
 @click.option(
     "--write",
     "writes",
@@ -75,24 +72,12 @@ def gate(
     Exit 0 when every evaluated rule passes, 1 when one fails, 2 when an input is unusable.
     """
     from onebar.gate import GateRequest, evaluate
-    from onebar.gate.render import print_text, render
+    from onebar.gate.render import print_text, render, write_renderings
 
-    if staged and head:
-        raise UsageError("--staged judges the index; it cannot be combined with --head")
     extra = _parse_write(writes)
     request = GateRequest(path, base, head, staged, mode, coverage, list(sarif), sbom, licenses, reviews, pr_event)
-    try:
-        verdict = evaluate(request)
-    except OnebarError as exc:
-        if fmt == "json":  # a machine reading stdout gets the one JSON error shape; stderr gets the message
-            click.echo(json.dumps(exc.to_dict(), indent=2))
-        raise
-    rendered = [(render(verdict, f), target) for f, target in extra]  # render all before writing any
-    for text, target in rendered:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+    verdict = evaluate(request)
+    write_renderings(verdict, extra)
     if fmt == "text":
         from rich.console import Console
 
@@ -125,22 +110,6 @@ _repo_option = click.option(
 )
 
 
-def _charter(repo: Path) -> Charter | None:
-    """The charter when there is one; ADRs can be managed without it (sign-offs cannot)."""
-    from onebar.charter import find_charter, load_charter
-
-    found = find_charter(repo)
-    return load_charter(found) if found is not None else None
-
-
-def _adr_dir(repo: Path, directory: Path | None, charter: Charter | None) -> Path:
-    if directory is not None:
-        return directory
-    from onebar.adr import DEFAULT_DIR
-
-    return repo / (charter.done.adr.directory if charter is not None else DEFAULT_DIR)
-
-
 @adr.command("new")
 @click.argument("title")
 @click.option("--decider", "deciders", multiple=True, help="Person id of a decision-maker (repeatable).")
@@ -151,54 +120,26 @@ def adr_new(
     title: str, deciders: tuple[str, ...], supersedes: tuple[int, ...], directory: Path | None, repo: Path
 ) -> None:
     """Write a new proposed ADR, numbered after the last one."""
-    from onebar.adr import new
+    from onebar.adr import new, open_adrs
 
-    charter = _charter(repo)
+    adrs = open_adrs(repo, directory)
     record = new(
-        _adr_dir(repo, directory, charter),
-        title,
-        date.today(),
-        deciders=list(deciders),
-        supersedes=list(supersedes),
-        charter=charter,
+        adrs.path, title, date.today(), deciders=list(deciders), supersedes=list(supersedes), charter=adrs.charter
     )
-    click.echo(f"{record.ref} {record.title} -> {_adr_dir(repo, directory, charter) / record.filename}")
+    click.echo(f"{record.ref} {record.title} -> {adrs.path / record.filename}")
 
 
 @adr.command("list")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option
 @_dir_option
 @_repo_option
 def adr_list(fmt: str, directory: Path | None, repo: Path) -> None:
     """List the ADRs with status, date and sign-offs."""
-    import json
+    from onebar.adr import load_all, open_adrs
 
-    from onebar.adr import load_all
-
-    records = load_all(_adr_dir(repo, directory, _charter(repo)))
+    records = load_all(open_adrs(repo, directory).path)
     if fmt == "json":
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "number": a.number,
-                        "file": a.filename,
-                        "title": a.title,
-                        "status": a.status,
-                        "date": a.date.isoformat() if a.date else None,
-                        "deciders": a.deciders,
-                        "supersedes": a.supersedes,
-                        "superseded_by": a.superseded_by,
-                        "signoffs": [
-                            {"person": s.person, "organisation": s.organisation, "date": s.date.isoformat()}
-                            for s in a.signoffs
-                        ],
-                    }
-                    for a in records
-                ],
-                indent=2,
-            )
-        )
+        click.echo(json.dumps([a.to_json() for a in records], indent=2))
         return
     if not records:
         click.echo("no ADRs yet; write one with `onebar adr new TITLE`")
@@ -215,9 +156,9 @@ def adr_list(fmt: str, directory: Path | None, repo: Path) -> None:
 @_repo_option
 def adr_accept(number: int, directory: Path | None, repo: Path) -> None:
     """Mark an ADR accepted (dated today)."""
-    from onebar.adr import accept
+    from onebar.adr import accept, open_adrs
 
-    record = accept(_adr_dir(repo, directory, _charter(repo)), number, date.today())
+    record = accept(open_adrs(repo, directory).path, number, date.today())
     click.echo(f"{record.ref} accepted")
 
 
@@ -228,9 +169,9 @@ def adr_accept(number: int, directory: Path | None, repo: Path) -> None:
 @_repo_option
 def adr_supersede(old: int, new: int, directory: Path | None, repo: Path) -> None:
     """Mark ADR OLD superseded by ADR NEW, linking both files."""
-    from onebar.adr import supersede
+    from onebar.adr import open_adrs, supersede
 
-    o, n = supersede(_adr_dir(repo, directory, _charter(repo)), old, new, date.today())
+    o, n = supersede(open_adrs(repo, directory).path, old, new, date.today())
     click.echo(f"{o.ref} superseded by {n.ref}")
 
 
@@ -241,12 +182,12 @@ def adr_supersede(old: int, new: int, directory: Path | None, repo: Path) -> Non
 @_repo_option
 def adr_sign(number: int, person: str, directory: Path | None, repo: Path) -> None:
     """Record a person's sign-off (with their organisation and today's date)."""
-    from onebar.adr import sign
-    from onebar.charter import load_charter
+    from onebar.adr import open_adrs, sign
 
-    charter = load_charter(repo)  # signing needs the charter: who the person is and their organisation
-    record = sign(_adr_dir(repo, directory, charter), number, person, charter, date.today())
-    click.echo(f"{record.ref} signed by {person} ({charter.people[person].org})")
+    adrs = open_adrs(repo, directory, need_charter=True)
+    assert adrs.charter is not None
+    record = sign(adrs.path, number, person, adrs.charter, date.today())
+    click.echo(f"{record.ref} signed by {person} ({record.signoffs[-1].organisation})")
 
 
 @click.command()
@@ -256,10 +197,10 @@ def adr_sign(number: int, person: str, directory: Path | None, repo: Path) -> No
 def codeowners(path: Path, output: Path | None, check: bool) -> None:
     """Write (or --check) a CODEOWNERS file from the charter's components."""
     from onebar.charter import load_charter
-    from onebar.gate.codeowners import LOCATIONS, check_codeowners, write_codeowners
+    from onebar.gate.codeowners import check_codeowners, codeowners_path, write_codeowners
 
     charter = load_charter(path)
-    target = output or next((path / p for p in LOCATIONS if (path / p).is_file()), path / LOCATIONS[0])
+    target = output or codeowners_path(path)
     if check:
         result = check_codeowners(charter, target)
         if result.up_to_date:

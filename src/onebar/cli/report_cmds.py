@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from onebar.cli.options import db_option
+from onebar.cli.options import db_option, format_choice, format_option
 
 FORMATS = ("text", "json", "md", "html")
 path_argument = click.argument("path", default=".", type=click.Path(path_type=Path))
@@ -64,7 +64,7 @@ def _emit(text: str, output: Path | None) -> None:
 @click.command()
 @path_argument
 @_window
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@format_choice(*FORMATS)
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE instead of stdout."
 )
@@ -101,7 +101,7 @@ def report(
 @click.argument("who")
 @path_argument
 @_window
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option
 @charter_option
 @db_option
 def offboard(
@@ -132,7 +132,7 @@ def offboard(
 @click.command()
 @path_argument
 @click.option("--date", "on", metavar="DATE", help="A day in the week to lay the hours on. [default: today]")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option
 def overlap(path: Path, on: str | None, fmt: str) -> None:
     """Shared working hours between organisations (time zones, daylight saving) and hand-offs."""
     from onebar.charter import load_charter
@@ -168,34 +168,31 @@ def record() -> None:
 @path_argument
 @click.option("--at", "at", required=True, metavar="TIME", help="When it was deployed (ISO 8601, or 'now').")
 @click.option("--ref", required=True, help="The deployed tag, branch or commit.")
-@click.option("--env", "env", default=None, help="Environment. [default: the charter's, else production]")
+@click.option("--env", "environment", default=None, help="Environment. [default: the charter's, else production]")
 @click.option("--status", default="success", type=click.Choice(["success", "failure"]), show_default=True)
 @click.option(
     "--id", "external_id", default=None, help="An id from the deploying system (makes re-recording idempotent)."
 )
 @db_option
 def record_deploy(
-    path: Path, at: str, ref: str, env: str | None, status: str, external_id: str | None, db: str | None
+    path: Path, at: str, ref: str, environment: str | None, status: str, external_id: str | None, db: str | None
 ) -> None:
     """Record a deployment of REF at TIME."""
-    from onebar.report.record import record_deployment
+    from onebar.report.record import record_deploy as record_it
     from onebar.workspace import open_workspace
 
     with open_workspace(path, db=db) as ws:
-        sha = ws.rev_parse(ref, "ref")
-        done = record_deployment(
-            ws.store,
-            ws.repo_id,
+        done = record_it(
+            ws,
             ref=ref,
-            sha=sha,
-            at=_time(at, "--at"),
+            at=at,
             now=int(time.time()),
-            environment=env or ws.charter.delivery.environment,
+            environment=environment,
             status=status,
             external_id=external_id,
         )
     what = "recorded" if done.created else "already recorded"
-    click.echo(f"{what} deployment #{done.id}: {ref} ({sha[:12]}) to {done.row['environment']}")
+    click.echo(f"{what} deployment #{done.id}: {ref} ({done.row['sha'][:12]}) to {done.row['environment']}")
 
 
 @record.command("incident")
@@ -222,24 +219,17 @@ def record_incident(
     db: str | None,
 ) -> None:
     """Record an incident (and its resolution) for time to restore and change failure rate."""
-    from onebar.report.record import record_incident as record_it
+    from onebar.report.record import record_outage
     from onebar.workspace import open_workspace
 
     with open_workspace(path, db=db) as ws:
-        done = record_it(
-            ws.store,
-            ws.repo_id,
-            started=_time(started, "--started"),
-            resolved=_time(resolved, "--resolved") if resolved else None,
+        done = record_outage(
+            ws,
+            started=started,
+            resolved=resolved,
             now=int(time.time()),
             title=title,
             deployment_ref=deployment_ref,
             external_id=external_id,
         )
     click.echo(f"{'recorded' if done.created else 'already recorded'} incident #{done.id}")
-
-
-def _time(value: str, flag: str) -> int:
-    from onebar.report.build import parse_time
-
-    return int(time.time()) if value.strip().lower() == "now" else parse_time(value, flag)

@@ -49,6 +49,11 @@ def render_codeowners(charter: Charter, charter_file: str = "onebar.toml") -> st
     return "".join(lines)
 
 
+def codeowners_path(root: Path) -> Path:
+    """The repository's CODEOWNERS file: the first that exists in GitHub's lookup order, else .github/CODEOWNERS."""
+    return next((root / p for p in LOCATIONS if (root / p).is_file()), root / LOCATIONS[0])
+
+
 @dataclass(frozen=True)
 class CodeownersCheck:
     path: Path

@@ -51,12 +51,14 @@ class GitSource:
         return self._run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False).strip() or None
 
     def resolve(self, ref: str, what: str = "ref") -> str:
-        """The commit sha `ref` names; GitError names the ref when it does not exist."""
+        """The commit sha `ref` names; a GitError names the ref, and the field `what` (base, head) when missing."""
         sha = self._commit(ref)
         if sha is None:
+            field = what if what in ("base", "head") else None
             raise GitError(
-                f"{what} {ref!r} does not exist in {self.root}",
-                hint="fetch it (in CI, clone the full history: fetch-depth 0), or pass an existing ref",
+                f"{ref!r} does not exist in {self.root}" if field else f"{what} {ref!r} does not exist in {self.root}",
+                field=field,
+                hint="fetch it (in CI, clone the full history: fetch-depth 0), or name an existing ref",
             )
         return sha
 
@@ -85,7 +87,8 @@ class GitSource:
             if branch is None:
                 raise GitError(
                     "no default branch (main, master or origin/HEAD) to take the merge base with",
-                    hint="pass --base REF",
+                    field="base",
+                    hint="name the base of the change",
                 )
             out = self._run("merge-base", branch, head_sha, check=False).strip()
             if not out:
@@ -93,7 +96,8 @@ class GitSource:
                 hint = "this is a shallow clone: fetch the full history (fetch-depth: 0)" if shallow else ""
                 raise GitError(
                     f"{branch!r} and {head_ref!r} have no common ancestor",
-                    hint=(hint + "; or " if hint else "") + "pass --base REF",
+                    field="base",
+                    hint=(hint + "; or " if hint else "") + "name the base of the change",
                 )
             return Range(out, head_sha, f"merge-base({branch})", head_ref)
         return Range(self.resolve(base, "base"), head_sha, base, head_ref)

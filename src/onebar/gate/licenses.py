@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from onebar.charter.spdx import licensing
+
 # Trove classifiers and common free-text names as pip-licenses reports them, to SPDX. "BSD License"
 # names no variant; both common ones are permissive, so it maps to their OR.
 KNOWN_NAMES: dict[str, str] = {
@@ -67,13 +69,6 @@ KNOWN_NAMES: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _licensing() -> Any:
-    from license_expression import get_spdx_licensing
-
-    return get_spdx_licensing()
-
-
 @dataclass(frozen=True)
 class LicenceCheck:
     ok: bool
@@ -90,7 +85,7 @@ def to_spdx(text: str) -> str | None:
     known = KNOWN_NAMES.get(text.lower())
     if known:
         return known
-    info = _licensing().validate(text)
+    info = licensing().validate(text)
     if info.errors or info.invalid_symbols:
         return None
     return str(info.normalized_expression)
@@ -100,19 +95,9 @@ def to_spdx(text: str) -> str | None:
 def _allowed_keys(allow: tuple[str, ...]) -> frozenset[str]:
     keys: set[str] = set()
     for entry in allow:
-        expr = _licensing().parse(entry, validate=True)
+        expr = licensing().parse(entry, validate=True)
         keys.add(str(expr))
     return frozenset(keys)
-
-
-def validate_allow_list(allow: list[str]) -> list[str]:
-    """Problems with an allow-list's entries (not SPDX), for the charter check."""
-    problems = []
-    for entry in allow:
-        info = _licensing().validate(entry)
-        if info.errors:
-            problems.append(f"{entry!r}: {'; '.join(info.errors)}")
-    return problems
 
 
 def allowed(expression: str, allow: tuple[str, ...]) -> bool:
@@ -133,7 +118,7 @@ def allowed(expression: str, allow: tuple[str, ...]) -> bool:
             return str(node.key) in keys
         return False
 
-    return ok(_licensing().parse(expression, validate=True))
+    return ok(licensing().parse(expression, validate=True))
 
 
 def check_dependency(declared: tuple[str, ...], allow: list[str], override: str | None = None) -> LicenceCheck:

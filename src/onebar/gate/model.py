@@ -1,6 +1,6 @@
 """Plain data the gate's rules read and return: the change, the evidence, the verdict.
 
-Rules never see git, files or a clock; `onebar.gate.evaluate` gathers these values at the edge.
+Rules never see git, files or a clock; `onebar.gate.judge` gathers these values at the edge.
 The author sits apart from the change (`Authorship`) so that a rule can only read it when it is
 handed it explicitly (the cross-organisation review rule is the only one).
 """
@@ -52,7 +52,7 @@ class Change:
 
 
 @dataclass(frozen=True)
-class Identity:
+class Participant:
     """Someone who took part (author or reviewer), resolved against the charter where possible."""
 
     login: str | None = None
@@ -71,15 +71,15 @@ class Identity:
 class Authorship:
     """Who wrote the change: the pull request's author if known, else the commits' authors."""
 
-    author: Identity
-    commit_authors: tuple[Identity, ...] = ()
+    author: Participant
+    commit_authors: tuple[Participant, ...] = ()
 
 
 @dataclass(frozen=True)
 class Review:
     """A reviewer's latest decision on the change."""
 
-    reviewer: Identity
+    reviewer: Participant
     state: Literal["approved", "changes_requested", "commented", "dismissed"]
 
 
@@ -171,7 +171,7 @@ class Verdict:
     head: str
     mode: str
     results: tuple[RuleResult, ...]
-    author: Identity | None = None
+    author: Participant | None = None
     charter: str = ""
     files_changed: int = 0
     lines_added: int = 0

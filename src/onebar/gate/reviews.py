@@ -14,14 +14,14 @@ from onebar.charter import Charter
 from onebar.charter.identity import Resolver
 from onebar.errors import EvidenceError, Location
 from onebar.gate.evidence import load_json
-from onebar.gate.model import Identity, Review
+from onebar.gate.model import Participant, Review
 
 _GITHUB_STATES = {"APPROVED": "approved", "CHANGES_REQUESTED": "changes_requested", "DISMISSED": "dismissed"}
 
 
 def identify(
     charter: Charter, *, login: str | None = None, email: str | None = None, name: str | None = None
-) -> Identity:
+) -> Participant:
     """Who this is in the charter's terms; unknown people keep their login/e-mail for the record.
 
     A code-host login matches a person's `github` login or person id; an e-mail resolves exactly as
@@ -43,7 +43,7 @@ def identify(
         name = name or charter.people[person_id].name
     if org is not None and org in charter.organisations:
         kind = charter.organisations[org].kind
-    return Identity(login=login, email=email, name=name, person=person_id, org=org, org_kind=kind)
+    return Participant(login=login, email=email, name=name, person=person_id, org=org, org_kind=kind)
 
 
 def parse_reviews(path: Path, charter: Charter) -> list[Review]:

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; a test keeps it equal to the migrations' head.
-SCHEMA_REVISION = "0004"
+SCHEMA_REVISION = "0004"  # 0002 -> 0006 (codehost) -> 0004 (service)
 
 metadata = MetaData()
 
@@ -148,6 +148,3 @@ incidents = Table(
     Column("external_id", Text),
     UniqueConstraint("repo_id", "source", "external_id", name="uq_incident_external"),
 )
-
-# The service's tables live in their own module on the same metadata (imported last: it uses `metadata`).
-from onebar.store import schema_service as _schema_service  # noqa: E402, F401

@@ -1,19 +1,27 @@
-"""Renderers of a Verdict: text (rich), Markdown (PR comment), JSON (versioned), SARIF 2.1.0, JUnit XML."""
+"""Renderers of a Verdict, one per output format: the one table of the gate's formats.
+
+`FORMATS` names them in order; the CLI's `--format` and `--write` choices and the service read it.
+Each renderer imports what it needs when called, so naming the formats costs nothing.
+"""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from onebar.errors import UsageError
-from onebar.gate.model import Verdict
-from onebar.gate.render.formats import render_json, render_junit, render_markdown, render_sarif, to_dict
-from onebar.gate.render.text import print_text
 
-FORMATS = ("text", "md", "json", "sarif", "junit")
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from onebar.gate.model import Verdict
 
 
 def render_text(verdict: Verdict) -> str:
+    """The terminal table without colour, as CI logs and `--write text:FILE` want it."""
+    import io
+
     from rich.console import Console
 
     buf = io.StringIO()
@@ -21,21 +29,64 @@ def render_text(verdict: Verdict) -> str:
     return buf.getvalue()
 
 
-_RENDERERS: dict[str, Callable[[Verdict], str]] = {
-    "text": render_text,
-    "md": render_markdown,
-    "json": render_json,
-    "sarif": render_sarif,
-    "junit": render_junit,
+def print_text(verdict: Verdict, console: Console) -> None:
+    """The verdict on a rich console (a terminal gets colour)."""
+    from onebar.gate.render.text import print_text as show
+
+    show(verdict, console)
+
+
+def _markdown(verdict: Verdict) -> str:
+    from onebar.gate.render.formats import render_markdown
+
+    return render_markdown(verdict)
+
+
+def _json(verdict: Verdict) -> str:
+    from onebar.gate.render.formats import render_json
+
+    return render_json(verdict)
+
+
+def _sarif(verdict: Verdict) -> str:
+    from onebar.gate.render.formats import render_sarif
+
+    return render_sarif(verdict)
+
+
+def _junit(verdict: Verdict) -> str:
+    from onebar.gate.render.formats import render_junit
+
+    return render_junit(verdict)
+
+
+FORMATS: dict[str, Callable[[Verdict], str]] = {
+    "text": render_text,  # a table for people (rich)
+    "md": _markdown,  # one pull-request comment
+    "json": _json,  # docs/gate.schema.json
+    "sarif": _sarif,  # SARIF 2.1.0 for code scanning
+    "junit": _junit,  # JUnit XML: one test case per rule
 }
 
 
 def render(verdict: Verdict, fmt: str) -> str:
     """The verdict as text in one of FORMATS."""
     try:
-        return _RENDERERS[fmt](verdict)
+        renderer = FORMATS[fmt]
     except KeyError:
-        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}") from None
+        raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}", field="format") from None
+    return renderer(verdict)
 
 
-__all__ = ["FORMATS", "print_text", "render", "to_dict"]
+def write_renderings(verdict: Verdict, targets: Sequence[tuple[str, Path]]) -> None:
+    """Write the verdict in each (format, file) pair; every rendering is made before any file is
+    written, and each file is replaced whole (a temporary file, then a rename)."""
+    rendered = [(render(verdict, fmt), target) for fmt, target in targets]
+    for text, target in rendered:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+
+
+__all__ = ["FORMATS", "print_text", "render", "write_renderings"]

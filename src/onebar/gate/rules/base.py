@@ -1,4 +1,9 @@
-"""The rule registry: each rule is a pure function (change, evidence, charter) -> RuleResult."""
+"""What a rule is: its declaration (`Rule`, data in the registry) and what its check returns (`Outcome`).
+
+A check is a plain function (change, evidence, charter) -> Outcome; it never names itself: the
+registry (`onebar.gate.rules.RULES`) declares each rule's id, title, settings table, the evidence it
+needs and whether it reads the author, and `run_rules` stamps id and title on every result.
+"""
 
 from __future__ import annotations
 
@@ -6,41 +11,46 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from onebar.charter import Charter
-from onebar.gate.model import Authorship, Change, Evidence, RuleResult
-
-RuleFn = Callable[[Change, Evidence, Charter], RuleResult]
-AuthorRuleFn = Callable[[Change, Evidence, Charter, Authorship], RuleResult]
+from onebar.charter.done import EvidenceKind
+from onebar.gate.model import Authorship, Change, Evidence, Status, Violation
 
 
 @dataclass(frozen=True)
-class RuleSpec:
+class Outcome:
+    """What a rule's check found: a status, what it saw, what would make it pass, and where."""
+
+    status: Status
+    saw: str
+    fix: str = ""
+    violations: tuple[Violation, ...] = ()
+
+
+Check = Callable[[Change, Evidence, Charter], Outcome]
+AuthorCheck = Callable[[Change, Evidence, Charter, Authorship], Outcome]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of the gate, declared once.
+
+    `check` judges the change without knowing who made it; the one rule that compares reviewers with
+    the author declares `check_with_author` instead, and only it is handed the authorship.
+    """
+
     id: str
     title: str
     setting: str  # the [done.<setting>] table that configures it
-    fn: RuleFn | None = None
-    author_fn: AuthorRuleFn | None = None  # only the cross-organisation review rule reads the author
-    evidence: str | None = None  # the evidence kind it needs, for `required_evidence`
+    check: Check | None = None
+    check_with_author: AuthorCheck | None = None
+    evidence: EvidenceKind | None = None  # the evidence it needs, for [done] required_evidence
 
+    def __post_init__(self) -> None:
+        if (self.check is None) == (self.check_with_author is None):
+            raise ValueError(f"rule {self.id}: declare exactly one of check and check_with_author")
 
-RULES: list[RuleSpec] = []
-
-
-def rule(rule_id: str, title: str, setting: str, evidence: str | None = None) -> Callable[[RuleFn], RuleFn]:
-    def register(fn: RuleFn) -> RuleFn:
-        RULES.append(RuleSpec(rule_id, title, setting, fn=fn, evidence=evidence))
-        return fn
-
-    return register
-
-
-def author_rule(
-    rule_id: str, title: str, setting: str, evidence: str | None = None
-) -> Callable[[AuthorRuleFn], AuthorRuleFn]:
-    def register(fn: AuthorRuleFn) -> AuthorRuleFn:
-        RULES.append(RuleSpec(rule_id, title, setting, author_fn=fn, evidence=evidence))
-        return fn
-
-    return register
+    @property
+    def reads_author(self) -> bool:
+        return self.check_with_author is not None
 
 
 def examples(items: list[str], n: int = 3) -> str:
@@ -51,5 +61,6 @@ def examples(items: list[str], n: int = 3) -> str:
     return ", ".join(uniq[:n]) + f" and {len(uniq) - n} more"
 
 
-def not_given(rule_id: str, title: str, what: str, flag: str) -> RuleResult:
-    return RuleResult(rule_id, title, "not_evaluated", f"no {what} was given", f"pass {flag}")
+def not_given(what: str, flag: str) -> Outcome:
+    """The outcome of a rule whose evidence was not given: not evaluated, never passed."""
+    return Outcome("not_evaluated", f"no {what} was given", f"pass {flag}")

@@ -7,16 +7,15 @@ from functools import lru_cache
 
 from onebar.charter import Charter
 from onebar.gate.match import matches
-from onebar.gate.model import Change, Evidence, FileChange, RuleResult, Violation
-from onebar.gate.rules.base import examples, rule
+from onebar.gate.model import Change, Evidence, FileChange, Violation
+from onebar.gate.rules.base import Outcome, examples
 
 
 def _live(change: Change) -> list[FileChange]:
     return [f for f in change.files if not f.deleted]
 
 
-@rule("tests.with_code", "Code changes come with test changes", "tests")
-def code_has_tests(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
+def code_has_tests(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s = charter.done.tests
     live = _live(change)
     tests = [f.path for f in live if matches(s.tests, f.path)]
@@ -25,14 +24,11 @@ def code_has_tests(change: Change, evidence: Evidence, charter: Charter) -> Rule
         for f in live
         if matches(s.code, f.path) and not matches(s.tests, f.path) and not matches(s.ignore, f.path)
     ]
-    rid, title = "tests.with_code", "Code changes come with test changes"
     if not code:
-        return RuleResult(rid, title, "pass", f"no code file changed (code paths: {', '.join(s.code)})")
+        return Outcome("pass", f"no code file changed (code paths: {', '.join(s.code)})")
     if tests:
-        return RuleResult(rid, title, "pass", f"{len(code)} code file(s) and {len(tests)} test file(s) changed")
-    return RuleResult(
-        rid,
-        title,
+        return Outcome("pass", f"{len(code)} code file(s) and {len(tests)} test file(s) changed")
+    return Outcome(
         "fail",
         f"{len(code)} code file(s) changed ({examples(code)}) and no test file",
         f"add or update a test under {', '.join(s.tests[:3])}",
@@ -45,10 +41,8 @@ def _compiled(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
 
 
-@rule("docs.with_interface", "Public-interface changes come with doc changes", "docs")
-def docs_with_interface(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
+def docs_with_interface(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s, code_globs, test_globs = charter.done.docs, charter.done.tests.code, charter.done.tests.tests
-    rid, title = "docs.with_interface", "Public-interface changes come with doc changes"
     pattern = _compiled(tuple(s.patterns))
     interface: list[Violation] = []
     for f in change.files:
@@ -66,12 +60,10 @@ def docs_with_interface(change: Change, evidence: Evidence, charter: Charter) ->
             interface.append(Violation("public definition removed or changed", f.path))
     docs = [f.path for f in _live(change) if matches(s.docs, f.path)]
     if not interface:
-        return RuleResult(rid, title, "pass", "no public interface changed")
+        return Outcome("pass", "no public interface changed")
     if docs:
-        return RuleResult(rid, title, "pass", f"{len(interface)} interface change(s) with {len(docs)} doc file(s)")
-    return RuleResult(
-        rid,
-        title,
+        return Outcome("pass", f"{len(interface)} interface change(s) with {len(docs)} doc file(s)")
+    return Outcome(
         "fail",
         f"public interface changed in {examples([v.path or '' for v in interface])} and no doc file changed",
         f"document the change under {', '.join(s.docs[:3])}",
@@ -79,25 +71,21 @@ def docs_with_interface(change: Change, evidence: Evidence, charter: Charter) ->
     )
 
 
-@rule("size", "The change is small enough to review", "size")
-def size(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
+def size(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s = charter.done.size
     counted = [f for f in change.files if not matches(s.exclude, f.path)]
     lines = sum(f.added_count + f.removed_count for f in counted)
     saw = f"{len(counted)} file(s), {lines} line(s) changed (limits {s.max_files} files, {s.max_lines} lines)"
     if lines <= s.max_lines and len(counted) <= s.max_files:
-        return RuleResult("size", "The change is small enough to review", "pass", saw)
-    return RuleResult(
-        "size",
-        "The change is small enough to review",
+        return Outcome("pass", saw)
+    return Outcome(
         "fail",
         saw,
         "split the change into smaller ones that each keep the tree working",
     )
 
 
-@rule("secrets", "No secrets in added lines", "secrets")
-def secrets(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
+def secrets(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     from onebar.gate.rules.secretscan import scan_added
 
     s = charter.done.secrets
@@ -105,10 +93,8 @@ def secrets(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
     found = scan_added(files)
     lines = sum(len(f.added) for f in files)
     if not found:
-        return RuleResult("secrets", "No secrets in added lines", "pass", f"no secret in {lines} added line(s)")
-    return RuleResult(
-        "secrets",
-        "No secrets in added lines",
+        return Outcome("pass", f"no secret in {lines} added line(s)")
+    return Outcome(
         "fail",
         f"{len(found)} possible secret(s) in added lines",
         "remove the secret, rotate it, and read it from the environment or a secret store",
@@ -116,46 +102,36 @@ def secrets(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
     )
 
 
-@rule("charter.done", "Changes to the definition of done are approved by the leads", "charter", evidence="reviews")
-def charter_done(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
-    rid, title = "charter.done", "Changes to the definition of done are approved by the leads"
+def charter_done(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s = charter.done.charter
     if change.charter_after_error:
-        return RuleResult(
-            rid,
-            title,
+        return Outcome(
             "fail",
             f"the charter at head is invalid: {change.charter_after_error}",
             "fix onebar.toml so that `onebar check` passes",
         )
     if change.done_before == change.done_after:
-        return RuleResult(rid, title, "pass", "the definition of done is unchanged")
+        return Outcome("pass", "the definition of done is unchanged")
     if not change.charter_at_base:
         # Adoption: there was no bar to loosen; the new charter's bar applies from the next change on.
-        return RuleResult(rid, title, "pass", "this change introduces the charter; its [done] applies from now on")
+        return Outcome("pass", "this change introduces the charter; its [done] applies from now on")
     leads = s.approvers or sorted({o.lead for o in charter.organisations.values() if o.lead})
     needed = s.min_approvals or len(leads)
     if not leads:
-        return RuleResult(
-            rid,
-            title,
+        return Outcome(
             "fail",
             "the definition of done changed and the charter names no lead",
             "name a lead for each organisation (or [done.charter] approvers) at the base",
         )
     if evidence.reviews is None:
-        return RuleResult(
-            rid, title, "not_evaluated", "the definition of done changed; no reviews were given", "pass --reviews FILE"
-        )
+        return Outcome("not_evaluated", "the definition of done changed; no reviews were given", "pass --reviews FILE")
     approved = {r.reviewer.person for r in evidence.reviews if r.state == "approved"}
     got = [p for p in leads if p in approved]
     missing = [p for p in leads if p not in approved]
     saw = f"the definition of done changed; approved by {len(got)} of {len(leads)} lead(s) ({needed} needed)"
     if len(got) >= needed:
-        return RuleResult(rid, title, "pass", saw)
-    return RuleResult(
-        rid,
-        title,
+        return Outcome("pass", saw)
+    return Outcome(
         "fail",
         saw,
         f"an approval from {examples(missing)}",

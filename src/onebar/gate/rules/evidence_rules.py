@@ -5,8 +5,8 @@ from __future__ import annotations
 from onebar.charter import Charter
 from onebar.gate.licenses import LicenceCheck, check_dependency
 from onebar.gate.match import matches
-from onebar.gate.model import LEVELS, Change, Evidence, FileCoverage, RuleResult, Violation
-from onebar.gate.rules.base import examples, not_given, rule
+from onebar.gate.model import LEVELS, Change, Evidence, FileCoverage, Violation
+from onebar.gate.rules.base import Outcome, examples, not_given
 
 
 class ReportIndex:
@@ -47,19 +47,15 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(parts)
 
 
-@rule("coverage.total", "Total line coverage at or above the minimum", "coverage", evidence="coverage")
-def coverage_total(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
-    rid, title = "coverage.total", "Total line coverage at or above the minimum"
+def coverage_total(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s = charter.done.coverage
     if evidence.coverage is None:
-        return not_given(rid, title, "coverage report", "--coverage FILE")
+        return not_given("coverage report", "--coverage FILE")
     files = [f for f in evidence.coverage.files if not matches(s.ignore, f.path)]
     covered = sum(1 for f in files for h in f.lines.values() if h > 0)
     total = sum(len(f.lines) for f in files)
     if total == 0:
-        return RuleResult(
-            rid,
-            title,
+        return Outcome(
             "fail",
             "the coverage report measures no line",
             "run the tests under coverage and pass the report it writes",
@@ -67,17 +63,15 @@ def coverage_total(change: Change, evidence: Evidence, charter: Charter) -> Rule
     pct = 100.0 * covered / total
     saw = f"{pct:.1f}% of {total} lines covered (minimum {s.min_total:g}%)"
     if pct + 1e-9 >= s.min_total:
-        return RuleResult(rid, title, "pass", saw)
+        return Outcome("pass", saw)
     need = int(-(-(s.min_total * total / 100) // 1)) - covered
-    return RuleResult(rid, title, "fail", saw, f"cover about {need} more line(s)")
+    return Outcome("fail", saw, f"cover about {need} more line(s)")
 
 
-@rule("coverage.changed", "Coverage of the changed lines at or above the minimum", "coverage", evidence="coverage")
-def coverage_changed(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
-    rid, title = "coverage.changed", "Coverage of the changed lines at or above the minimum"
+def coverage_changed(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s = charter.done.coverage
     if evidence.coverage is None:
-        return not_given(rid, title, "coverage report", "--coverage FILE")
+        return not_given("coverage report", "--coverage FILE")
     index = ReportIndex(evidence.coverage.files)
     covered = measurable = 0
     uncovered: list[Violation] = []
@@ -102,29 +96,23 @@ def coverage_changed(change: Change, evidence: Evidence, charter: Charter) -> Ru
             uncovered.append(Violation(f"line(s) {_ranges(missed)} not covered", f.path, missed[0]))
     note = f"; {len(unmeasured)} changed file(s) not in the report" if unmeasured else ""
     if measurable == 0:
-        return RuleResult(rid, title, "pass", f"no changed line is measured by the report{note}")
+        return Outcome("pass", f"no changed line is measured by the report{note}")
     if measurable < s.min_changed_lines:
-        return RuleResult(
-            rid,
-            title,
+        return Outcome(
             "pass",
             f"{measurable} measurable changed line(s), below min_changed_lines={s.min_changed_lines}",
         )
     pct = 100.0 * covered / measurable
     saw = f"{pct:.1f}% of {measurable} changed lines covered (minimum {s.min_changed:g}%){note}"
     if pct + 1e-9 >= s.min_changed:
-        return RuleResult(rid, title, "pass", saw)
-    return RuleResult(
-        rid, title, "fail", saw, "add tests that run the uncovered changed lines", violations=tuple(uncovered)
-    )
+        return Outcome("pass", saw)
+    return Outcome("fail", saw, "add tests that run the uncovered changed lines", violations=tuple(uncovered))
 
 
-@rule("findings", "No findings at or above the severity threshold", "findings", evidence="sarif")
-def findings(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
-    rid, title = "findings", "No findings at or above the severity threshold"
+def findings(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s = charter.done.findings
     if evidence.findings is None:
-        return not_given(rid, title, "SARIF file", "--sarif FILE")
+        return not_given("SARIF file", "--sarif FILE")
     floor = LEVELS.index(s.level)
     added = {f.path: f.added for f in change.files if not f.deleted}
     hits: list[Violation] = []
@@ -142,18 +130,14 @@ def findings(change: Change, evidence: Evidence, charter: Charter) -> RuleResult
     where = {"changed_lines": "on changed lines", "changed_files": "in changed files", "anywhere": "anywhere"}[s.scope]
     saw = f"{len(evidence.findings)} finding(s) in total; {len(hits)} at level {s.level} or above {where}"
     if not hits:
-        return RuleResult(rid, title, "pass", saw)
-    return RuleResult(
-        rid, title, "fail", saw, "fix the findings listed (or correct the tool's configuration)", violations=tuple(hits)
-    )
+        return Outcome("pass", saw)
+    return Outcome("fail", saw, "fix the findings listed (or correct the tool's configuration)", violations=tuple(hits))
 
 
-@rule("licenses", "Dependency licences on the allow-list", "licenses", evidence="licenses")
-def licenses(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
-    rid, title = "licenses", "Dependency licences on the allow-list"
+def licenses(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s = charter.done.licenses
     if evidence.dependencies is None:
-        return not_given(rid, title, "SBOM or pip-licenses file", "--sbom FILE or --licenses FILE")
+        return not_given("SBOM or pip-licenses file", "--sbom FILE or --licenses FILE")
     ignored = {p.lower() for p in s.ignore_packages}
     overrides = {k.lower(): v for k, v in s.packages.items()}
     bad: list[tuple[str, LicenceCheck]] = []
@@ -167,10 +151,8 @@ def licenses(change: Change, evidence: Evidence, charter: Charter) -> RuleResult
             bad.append((f"{dep.name} {dep.version or ''}".strip(), result))
     saw = f"{checked} dependencies checked against {len(s.allow)} allowed licence(s)"
     if not bad:
-        return RuleResult(rid, title, "pass", saw)
-    return RuleResult(
-        rid,
-        title,
+        return Outcome("pass", saw)
+    return Outcome(
         "fail",
         f"{saw}; {len(bad)} not allowed ({examples([n for n, _ in bad])})",
         "replace the dependency, or conclude its licence in [done.licenses] packages after a legal review",

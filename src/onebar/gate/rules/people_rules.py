@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from onebar.charter import Charter
 from onebar.gate.match import last_match, matches
-from onebar.gate.model import AdrRecord, Authorship, Change, Evidence, Review, RuleResult, Violation
-from onebar.gate.rules.base import author_rule, examples, not_given, rule
+from onebar.gate.model import AdrRecord, Authorship, Change, Evidence, Review, Violation
+from onebar.gate.rules.base import Outcome, examples, not_given
 
 
 def architecture_paths(charter: Charter) -> list[str]:
@@ -21,9 +21,7 @@ def _people_orgs(charter: Charter, people: list[str]) -> set[str]:
     return {charter.people[p].org for p in people if p in charter.people}
 
 
-@rule("adr.architecture", "Architecture changes carry an accepted, signed-off ADR", "adr")
-def adr_architecture(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
-    rid, title = "adr.architecture", "Architecture changes carry an accepted, signed-off ADR"
+def adr_architecture(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s = charter.done.adr
     arch = architecture_paths(charter)
     adr_dir = s.directory.rstrip("/") + "/"
@@ -34,16 +32,14 @@ def adr_architecture(change: Change, evidence: Evidence, charter: Charter) -> Ru
         and (matches(arch, f.path) or (f.old_path is not None and matches(arch, f.old_path)))
     ]
     if not arch:
-        return RuleResult(rid, title, "pass", "the charter names no architecture paths")
+        return Outcome("pass", "the charter names no architecture paths")
     if not touched:
-        return RuleResult(rid, title, "pass", "no change under architecture paths")
+        return Outcome("pass", "no change under architecture paths")
     changed = {f.path for f in change.files if not f.deleted}
     carried = [a for a in evidence.adrs if a.path in changed]
     saw = f"{len(touched)} architecture file(s) changed ({examples(touched)})"
     if not carried:
-        return RuleResult(
-            rid,
-            title,
+        return Outcome(
             "fail",
             f"{saw}; no ADR under {s.directory} in the change",
             "add one with `onebar adr new`, accept it and have the leads sign it",
@@ -52,9 +48,7 @@ def adr_architecture(change: Change, evidence: Evidence, charter: Charter) -> Ru
     accepted = [a for a in carried if a.status == "accepted"]
     if not accepted:
         states = ", ".join(f"ADR-{a.number:04d} is {a.status}" for a in carried)
-        return RuleResult(
-            rid,
-            title,
+        return Outcome(
             "fail",
             f"{saw}; {states}",
             "accept the ADR: `onebar adr accept N`",
@@ -64,17 +58,13 @@ def adr_architecture(change: Change, evidence: Evidence, charter: Charter) -> Ru
     for adr in accepted:
         missing, orgs = _missing_signoffs(adr, touched, charter)
         if not missing:
-            return RuleResult(
-                rid,
-                title,
+            return Outcome(
                 "pass",
                 f"{saw}; ADR-{adr.number:04d} accepted and signed by the "
                 f"lead(s) of {', '.join(sorted(orgs)) or 'no organisation'}",
             )
         problems += [Violation(m, adr.path) for m in missing]
-    return RuleResult(
-        rid,
-        title,
+    return Outcome(
         "fail",
         f"{saw}; the ADR lacks sign-offs",
         "have each lead sign: `onebar adr sign N --person LEAD`",
@@ -107,50 +97,42 @@ def _approvers(reviews: tuple[Review, ...]) -> dict[str, Review]:
     return {r.reviewer.person or r.reviewer.label: r for r in reviews if r.state == "approved"}
 
 
-@rule("reviews.approvals", "At least N approvals, no change requested", "reviews", evidence="reviews")
-def reviews_approvals(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
-    rid, title = "reviews.approvals", "At least N approvals, no change requested"
+def reviews_approvals(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     s = charter.done.reviews
     if evidence.reviews is None:
-        return not_given(rid, title, "reviews file", "--reviews FILE")
+        return not_given("reviews file", "--reviews FILE")
     approvers = _approvers(evidence.reviews)
     blocking = [r.reviewer.label for r in evidence.reviews if r.state == "changes_requested"]
     saw = f"{len(approvers)} approval(s) ({s.min_approvals} needed)"
     if blocking:
         saw += f"; changes requested by {examples(blocking)}"
     if len(approvers) >= s.min_approvals and not blocking:
-        return RuleResult(rid, title, "pass", saw)
+        return Outcome("pass", saw)
     fix = "resolve the requested changes" if blocking else f"get {s.min_approvals - len(approvers)} more approval(s)"
-    return RuleResult(rid, title, "fail", saw, fix)
+    return Outcome("fail", saw, fix)
 
 
-@author_rule("reviews.cross_org", "Approved by someone of another organisation", "reviews", evidence="reviews")
-def reviews_cross_org(change: Change, evidence: Evidence, charter: Charter, who: Authorship) -> RuleResult:
-    rid, title = "reviews.cross_org", "Approved by someone of another organisation"
+def reviews_cross_org(change: Change, evidence: Evidence, charter: Charter, authorship: Authorship) -> Outcome:
     if not charter.done.reviews.cross_org:
-        return RuleResult(rid, title, "disabled", "cross_org = false in [done.reviews]")
+        return Outcome("disabled", "cross_org = false in [done.reviews]")
     if evidence.reviews is None:
-        return not_given(rid, title, "reviews file", "--reviews FILE")
-    author_org = who.author.org
+        return not_given("reviews file", "--reviews FILE")
+    author_org = authorship.author.org
     if author_org is None:
-        return RuleResult(
-            rid,
-            title,
+        return Outcome(
             "fail",
-            f"the author {who.author.label} is not in the charter",
+            f"the author {authorship.author.label} is not in the charter",
             "add the author to [people] so their organisation is known",
         )
-    writers = {i.person or i.label for i in (who.author, *who.commit_authors)}
+    writers = {i.person or i.label for i in (authorship.author, *authorship.commit_authors)}
     others = [
         key
         for key, r in _approvers(evidence.reviews).items()
         if key not in writers and r.reviewer.org is not None and r.reviewer.org != author_org
     ]
     if others:
-        return RuleResult(rid, title, "pass", f"approved by {examples(others)} of another organisation")
-    return RuleResult(
-        rid,
-        title,
+        return Outcome("pass", f"approved by {examples(others)} of another organisation")
+    return Outcome(
         "fail",
         "no approval from a person of another organisation than the author's",
         "ask a reviewer from another organisation in the charter to approve",
@@ -162,9 +144,7 @@ def ownership(charter: Charter) -> list[tuple[str, str]]:
     return [(p, cid) for cid, comp in charter.components.items() for p in comp.paths]
 
 
-@rule("owners", "Touched components approved by their owners", "owners", evidence="reviews")
-def owners(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
-    rid, title = "owners", "Touched components approved by their owners"
+def owners(change: Change, evidence: Evidence, charter: Charter) -> Outcome:
     table = ownership(charter)
     touched: dict[str, list[str]] = {}
     for f in change.files:
@@ -173,9 +153,9 @@ def owners(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
             if cid:
                 touched.setdefault(cid, []).append(p)
     if not touched:
-        return RuleResult(rid, title, "pass", "no component's paths changed")
+        return Outcome("pass", "no component's paths changed")
     if evidence.reviews is None:
-        return not_given(rid, title, "reviews file", "--reviews FILE")
+        return not_given("reviews file", "--reviews FILE")
     approved = set(_approvers(evidence.reviews))
     missing: list[Violation] = []
     for cid, paths in sorted(touched.items()):
@@ -185,10 +165,8 @@ def owners(change: Change, evidence: Evidence, charter: Charter) -> RuleResult:
             missing.append(Violation(f"component {cid} needs an approval from {examples(owners_)}", paths[0]))
     saw = f"{len(touched)} component(s) touched ({examples(sorted(touched))})"
     if not missing:
-        return RuleResult(rid, title, "pass", f"{saw}, each approved by an owner")
-    return RuleResult(
-        rid,
-        title,
+        return Outcome("pass", f"{saw}, each approved by an owner")
+    return Outcome(
         "fail",
         f"{saw}; {len(missing)} without an owner's approval",
         "ask the component's Accountable or Responsible person to approve",

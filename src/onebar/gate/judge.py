@@ -1,4 +1,4 @@
-"""`evaluate`: gather one change and its evidence at the edge, run the rules, return a Verdict.
+"""`evaluate` (the gate's edge): gather one change and its evidence at the edge, run the rules, return a Verdict.
 
 The definition of done is read from the charter *at the base* of the change, never from the change,
 so a change cannot loosen the bar it is judged by; the charter at head is only compared with it.
@@ -18,7 +18,7 @@ from onebar.errors import CharterError, Problem, UsageError
 from onebar.gate.deps import parse_pip_licenses, parse_sbom
 from onebar.gate.evidence import parse_coverage, parse_sarif
 from onebar.gate.git import GitSource, Range
-from onebar.gate.model import AdrRecord, Authorship, Change, Evidence, FileChange, Identity, Verdict
+from onebar.gate.model import AdrRecord, Authorship, Change, Evidence, FileChange, Participant, Verdict
 from onebar.gate.reviews import PullRequest, identify, parse_pr_event, parse_reviews
 from onebar.gate.rules import run_rules
 
@@ -45,7 +45,9 @@ class GateRequest:
 def evaluate(request: GateRequest) -> Verdict:
     """Judge one change; raises UsageError/GitError (exit 2) when an input is unusable."""
     if request.mode not in MODES:
-        raise UsageError(f"unknown mode {request.mode!r}; use one of {', '.join(MODES)}")
+        raise UsageError(f"unknown mode {request.mode!r}; use one of {', '.join(MODES)}", field="mode")
+    if request.staged and request.head:
+        raise UsageError("a staged change is judged against the index; it has no head to name", field="head")
     git = GitSource(request.repo)
     pr = parse_pr_event(request.pr_event) if request.pr_event else None
     base = request.base or (pr.base_sha if pr else None)
@@ -147,5 +149,5 @@ def _authorship(git: GitSource, rng: Range, charter: Charter, pr: PullRequest | 
     elif commits:
         author = commits[0]
     else:
-        author = Identity(name="unknown")
+        author = Participant(name="unknown")
     return Authorship(author, commits)

@@ -1,0 +1,419 @@
+"""Storing code-host records, whatever their source (import or webhook), inside the caller's transaction.
+
+Every function takes an open write connection, so a batch of pull requests with their reviews and
+links is stored whole or not at all. Writes are upserts keyed by the host's own ids: an import that
+overlaps a webhook, a redelivery or a replay stores each thing once.
+
+Out-of-order events: reviews are keyed by (host repository, pull number, review id), not by a
+foreign key, so a review that arrives before its pull request is kept; `refresh_summaries` derives
+first review and approval from the stored reviews whenever either side arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, update
+
+from onebar.codehost.records import (
+    DeploymentRecord,
+    IssueRecord,
+    PullRecord,
+    ReleaseRecord,
+    ReviewRecord,
+    RunRecord,
+    StatusRecord,
+)
+from onebar.codehost.refs import incident_cause, tracker_refs
+from onebar.store.schema import deployments, incidents, repositories
+from onebar.store.schema_codehost import (
+    ci_runs,
+    codehost_deployments,
+    codehost_repos,
+    http_etags,
+    pull_requests,
+    releases,
+    reviews,
+    tracker_issues,
+    tracker_links,
+)
+
+SUCCESS = {"success"}
+FAILURE = {"failure", "error"}
+INCIDENT_LABELS = ("incident",)
+
+
+def codehost_repo(
+    conn: Connection, host: str, full_name: str, repo_name: str | None = None, api_url: str | None = None
+) -> int:
+    """The id of a host repository, created on first sight; `repo_name` defaults to its last path part."""
+    t = codehost_repos
+    row = conn.execute(select(t.c.id, t.c.repo_name).where(t.c.host == host, t.c.full_name == full_name)).first()
+    if row is not None:
+        if repo_name and row.repo_name != repo_name:
+            conn.execute(update(t).where(t.c.id == row.id).values(repo_name=repo_name))
+        return int(row.id)
+    name = repo_name or full_name.rsplit("/", 1)[-1]
+    new = conn.execute(insert(t).values(host=host, full_name=full_name, repo_name=name, api_url=api_url))
+    return int(new.inserted_primary_key[0])  # type: ignore[index]
+
+
+def _lines(values: Iterable[str]) -> str:
+    return "\n".join(v for v in values if v)
+
+
+def upsert_pulls(conn: Connection, rid: int, host: str, full_name: str, records: list[PullRecord]) -> None:
+    """Insert or update pull requests with their tracker links; what a record does not know is kept."""
+    if not records:
+        return
+    t = pull_requests
+    numbers = [r.number for r in records]
+    existing = {
+        row.number: row for row in conn.execute(select(t).where(t.c.codehost_repo_id == rid, t.c.number.in_(numbers)))
+    }
+    new_rows: list[dict[str, Any]] = []
+    for r in records:
+        old = existing.get(r.number)
+        values: dict[str, Any] = {
+            "title": r.title,
+            "state": r.state,
+            "draft": r.draft,
+            "updated_at": r.updated_at,
+            "merged_at": r.merged_at,
+            "closed_at": r.closed_at,
+            "merge_sha": r.merge_sha,
+            "head_sha": r.head_sha,
+            "head_ref": r.head_ref,
+            "base_ref": r.base_ref,
+            "labels": _lines(r.labels),
+            "assignees": _lines(r.assignees),
+            "body": r.body,
+        }
+        for name in ("additions", "deletions", "changed_files", "commits", "first_commit_at", "author_association"):
+            v = getattr(r, name)
+            if v is not None or old is None:
+                values[name] = v
+        if (r.author and r.author != "ghost") or old is None:
+            values["author"], values["author_type"] = r.author, r.author_type
+        values.update(_draft_times(r, old))
+        if old is None:
+            new_rows.append({"codehost_repo_id": rid, "number": r.number, "opened_at": r.opened_at, **values})
+        elif r.updated_at >= old.updated_at or r.transition is not None:
+            conn.execute(update(t).where(t.c.id == old.id).values(**values))
+    if new_rows:
+        conn.execute(insert(t), new_rows)
+    for r in records:
+        set_links(conn, rid, r.number, tracker_refs(r.title, r.body, r.head_ref, own_repo=full_name, host=host))
+    refresh_summaries(conn, rid, numbers)
+
+
+def _draft_times(r: PullRecord, old: Any) -> dict[str, Any]:
+    """Draft bookkeeping: time in draft accumulates from each draft -> ready transition."""
+    draft_since = old.draft_since if old is not None else (r.opened_at if r.draft else None)
+    seconds = old.draft_seconds if old is not None else 0
+    ready_at = old.ready_at if old is not None else None
+    if r.transition is not None:
+        kind, at = r.transition
+        if kind == "draft" and draft_since is None:
+            draft_since = at
+        elif kind == "ready":
+            start = draft_since if draft_since is not None else r.opened_at
+            seconds += max(at - start, 0)
+            draft_since, ready_at = None, at
+    elif old is not None and old.draft and not r.draft and draft_since is not None:
+        # Seen as a draft before and ready now, without the transition event: it left draft by now.
+        seconds += max(r.updated_at - draft_since, 0)
+        draft_since, ready_at = None, r.updated_at
+    elif r.draft and draft_since is None:
+        draft_since = r.updated_at
+    return {"draft_since": draft_since, "draft_seconds": seconds, "ready_at": ready_at}
+
+
+def set_first_commit(conn: Connection, rid: int, number: int, at: int | None, coauthors: list[str]) -> None:
+    t = pull_requests
+    conn.execute(
+        update(t)
+        .where(t.c.codehost_repo_id == rid, t.c.number == number)
+        .values(first_commit_at=at, coauthors=_lines(coauthors))
+    )
+
+
+def set_links(conn: Connection, rid: int, number: int, refs: list[Any]) -> None:
+    t = tracker_links
+    conn.execute(delete(t).where(t.c.codehost_repo_id == rid, t.c.pr_number == number))
+    if refs:
+        conn.execute(
+            insert(t),
+            [
+                {"codehost_repo_id": rid, "pr_number": number, "ref": x.ref, "kind": x.kind, "closes": x.closes}
+                for x in refs
+            ],
+        )
+
+
+def add_reviews(conn: Connection, rid: int, records: list[ReviewRecord]) -> None:
+    """Store reviews once each (a dismissal updates the state); summaries of their pulls are refreshed."""
+    if not records:
+        return
+    t = reviews
+    keys = {(r.pr_number, r.external_id) for r in records}
+    numbers = sorted({r.pr_number for r in records})
+    existing = {
+        (row.pr_number, row.external_id): (row.id, row.state)
+        for row in conn.execute(
+            select(t.c.id, t.c.pr_number, t.c.external_id, t.c.state).where(
+                t.c.codehost_repo_id == rid, t.c.pr_number.in_(numbers)
+            )
+        )
+        if (row.pr_number, row.external_id) in keys
+    }
+    new_rows: dict[tuple[int, str], dict[str, Any]] = {}
+    for r in records:
+        key = (r.pr_number, r.external_id)
+        if key in existing:
+            rid_, state = existing[key]
+            if state != r.state:
+                conn.execute(update(t).where(t.c.id == rid_).values(state=r.state))
+            continue
+        new_rows[key] = {
+            "codehost_repo_id": rid,
+            "pr_number": r.pr_number,
+            "external_id": r.external_id,
+            "reviewer": r.reviewer,
+            "reviewer_type": r.reviewer_type,
+            "state": r.state,
+            "submitted_at": r.submitted_at,
+            "commit_sha": r.commit_sha,
+        }
+    if new_rows:
+        conn.execute(insert(t), list(new_rows.values()))
+    refresh_summaries(conn, rid, numbers)
+
+
+def refresh_summaries(conn: Connection, rid: int, numbers: list[int]) -> None:
+    """first_review_at (first review by someone else) and approved_at (first approval) from the reviews."""
+    if not numbers:
+        return
+    p, r = pull_requests, reviews
+    authors = dict(
+        conn.execute(select(p.c.number, p.c.author).where(p.c.codehost_repo_id == rid, p.c.number.in_(numbers))).all()
+    )
+    if not authors:
+        return  # the pull requests have not arrived yet: done when they do
+    first: dict[int, int] = {}
+    approved: dict[int, int] = {}
+    for number, reviewer, state, at in conn.execute(
+        select(r.c.pr_number, r.c.reviewer, r.c.state, r.c.submitted_at).where(
+            r.c.codehost_repo_id == rid, r.c.pr_number.in_(list(authors))
+        )
+    ):
+        if reviewer == authors.get(number):
+            continue
+        first[number] = min(first.get(number, at), at)
+        if state == "approved":
+            approved[number] = min(approved.get(number, at), at)
+    for number in authors:
+        conn.execute(
+            update(p)
+            .where(p.c.codehost_repo_id == rid, p.c.number == number)
+            .values(first_review_at=first.get(number), approved_at=approved.get(number))
+        )
+
+
+def upsert_deployment(conn: Connection, rid: int, rec: DeploymentRecord) -> int:
+    t = codehost_deployments
+    row = conn.execute(select(t.c.id).where(t.c.codehost_repo_id == rid, t.c.external_id == rec.external_id)).first()
+    values = {
+        "sha": rec.sha,
+        "ref": rec.ref,
+        "environment": rec.environment,
+        "creator": rec.creator,
+        "created_at": rec.created_at,
+        "updated_at": rec.updated_at,
+    }
+    if row is not None:
+        conn.execute(update(t).where(t.c.id == row.id).values(**values))
+        return int(row.id)
+    new = conn.execute(insert(t).values(codehost_repo_id=rid, external_id=rec.external_id, **values))
+    return int(new.inserted_primary_key[0])  # type: ignore[index]
+
+
+def add_status(conn: Connection, rid: int, st: StatusRecord) -> None:
+    """A deployment status: the latest state wins; first success and first failure are kept."""
+    t = codehost_deployments
+    row = conn.execute(
+        select(t.c.id, t.c.status_at, t.c.succeeded_at, t.c.failed_at).where(
+            t.c.codehost_repo_id == rid, t.c.external_id == st.deployment_id
+        )
+    ).first()
+    if row is None:
+        return
+    values: dict[str, Any] = {}
+    if row.status_at is None or st.at >= row.status_at:
+        values |= {"status": st.state, "status_at": st.at}
+    if st.state in SUCCESS and (row.succeeded_at is None or st.at < row.succeeded_at):
+        values["succeeded_at"] = st.at
+    if st.state in FAILURE and (row.failed_at is None or st.at < row.failed_at):
+        values["failed_at"] = st.at
+    if values:
+        conn.execute(update(t).where(t.c.id == row.id).values(**values))
+
+
+def upsert_issues(conn: Connection, rid: int, records: list[IssueRecord]) -> None:
+    t = tracker_issues
+    if not records:
+        return
+    existing = {
+        row.number: row.id
+        for row in conn.execute(
+            select(t.c.id, t.c.number).where(t.c.codehost_repo_id == rid, t.c.number.in_([r.number for r in records]))
+        )
+    }
+    for r in records:
+        cause = incident_cause(r.body)
+        values = {
+            "title": r.title,
+            "author": r.author,
+            "state": r.state,
+            "issue_type": r.issue_type,
+            "labels": _lines(r.labels),
+            "created_at": r.created_at,
+            "closed_at": r.closed_at,
+            "updated_at": r.updated_at,
+            "cause_sha": cause.sha,
+            "cause_pr": cause.pr,
+            "resolution": cause.resolution,
+        }
+        if r.number in existing:
+            conn.execute(update(t).where(t.c.id == existing[r.number]).values(**values))
+        else:
+            conn.execute(insert(t).values(codehost_repo_id=rid, number=r.number, **values))
+
+
+def upsert_run(conn: Connection, rid: int, r: RunRecord) -> None:
+    t = ci_runs
+    values = {
+        "name": r.name,
+        "status": r.status,
+        "head_sha": r.head_sha,
+        "branch": r.branch,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+    }
+    row = conn.execute(select(t.c.id).where(t.c.codehost_repo_id == rid, t.c.external_id == r.external_id)).first()
+    if row is None:
+        conn.execute(insert(t).values(codehost_repo_id=rid, external_id=r.external_id, **values))
+    else:
+        conn.execute(update(t).where(t.c.id == row.id).values(**values))
+
+
+def upsert_release(conn: Connection, rid: int, r: ReleaseRecord) -> None:
+    t = releases
+    found = conn.execute(select(t.c.tag).where(t.c.codehost_repo_id == rid, t.c.tag == r.tag)).first()
+    values = {"name": r.name, "published_at": r.published_at}
+    if found is None:
+        conn.execute(insert(t).values(codehost_repo_id=rid, tag=r.tag, **values))
+    else:
+        conn.execute(update(t).where(t.c.codehost_repo_id == rid, t.c.tag == r.tag).values(**values))
+
+
+def save_etags(conn: Connection, etags: dict[str, str]) -> None:
+    t = http_etags
+    if not etags:
+        return
+    known = set(conn.execute(select(t.c.url).where(t.c.url.in_(list(etags)))).scalars())
+    for url, etag in etags.items():
+        if url in known:
+            conn.execute(update(t).where(t.c.url == url).values(etag=etag))
+        else:
+            conn.execute(insert(t).values(url=url, etag=etag))
+
+
+def load_etags(conn: Connection, prefix: str) -> dict[str, str]:
+    t = http_etags
+    return dict(conn.execute(select(t.c.url, t.c.etag).where(t.c.url.startswith(prefix, autoescape=True))).all())
+
+
+# ---- what the report reads: the store's `deployments` and `incidents` of the onebar repository ----
+
+
+def sync_report_tables(conn: Connection, rid: int, incident_labels: tuple[str, ...] = INCIDENT_LABELS) -> int:
+    """Copy finished host deployments and incident issues into `deployments` / `incidents` of every
+    store repository named like the host repository's `repo_name`; returns how many repositories.
+
+    Host deployments are events (source = the host): the report prefers them to a tag on the same
+    commit. Nothing is copied until the repository is in the store; the next sync catches up.
+    """
+    host, name = conn.execute(
+        select(codehost_repos.c.host, codehost_repos.c.repo_name).where(codehost_repos.c.id == rid)
+    ).one()
+    targets = list(conn.execute(select(repositories.c.id).where(repositories.c.name == name)).scalars())
+    if not targets:
+        return 0
+    cd = codehost_deployments
+    finished = conn.execute(
+        select(cd).where(cd.c.codehost_repo_id == rid, (cd.c.succeeded_at.isnot(None)) | (cd.c.failed_at.isnot(None)))
+    ).all()
+    ti = tracker_issues
+    issues = conn.execute(select(ti).where(ti.c.codehost_repo_id == rid)).all()
+    incident_rows = [i for i in issues if _is_incident(i, incident_labels)]
+    for repo_id in targets:
+        for d in finished:
+            ok = d.succeeded_at is not None
+            _upsert(
+                conn,
+                deployments,
+                repo_id,
+                host,
+                str(d.external_id),
+                {
+                    "ref": d.ref or (d.sha or ""),
+                    "sha": d.sha,
+                    "environment": d.environment,
+                    "deployed_at": d.succeeded_at if ok else d.failed_at,
+                    "status": "success" if ok else "failure",
+                },
+            )
+        for i in incident_rows:
+            _upsert(
+                conn,
+                incidents,
+                repo_id,
+                host,
+                str(i.number),
+                {
+                    "title": i.title,
+                    "started_at": i.created_at,
+                    "resolved_at": i.closed_at,
+                    "cause_sha": i.cause_sha,
+                    "cause_change": f"#{i.cause_pr}" if i.cause_pr else None,
+                    "resolution": i.resolution,
+                },
+            )
+    return len(targets)
+
+
+def _is_incident(issue: Any, labels: tuple[str, ...]) -> bool:
+    if issue.issue_type == "incident":
+        return True
+    mine = issue.labels.split("\n") if issue.labels else []
+    return any(lb == want or lb.startswith(want + ":") for lb in mine for want in labels)
+
+
+def _upsert(conn: Connection, table: Any, repo_id: int, source: str, external_id: str, values: dict[str, Any]) -> None:
+    found = conn.execute(
+        select(table.c.id).where(
+            table.c.repo_id == repo_id, table.c.source == source, table.c.external_id == external_id
+        )
+    ).scalar()
+    if found is None:
+        conn.execute(insert(table).values(repo_id=repo_id, source=source, external_id=external_id, **values))
+    else:
+        conn.execute(update(table).where(table.c.id == found).values(**values))
+
+
+def count(conn: Connection, table: Any, rid: int) -> int:
+    return int(
+        conn.execute(select(func.count()).select_from(table).where(table.c.codehost_repo_id == rid)).scalar_one()
+    )
