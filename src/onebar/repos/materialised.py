@@ -152,23 +152,28 @@ def refresh(store: Store, ws: Workspace, repo: ServiceRepo, *, force: bool = Fal
 def for_window(store: Store, repo: ServiceRepo, since: str | None, until: str | None, tiers: int | None) -> Header:
     """The report of another window: the stored one when computed from the current state, else computed now."""
     key = window_key(since, until, tiers)
-    base = read(store, repo.name)
+    base = header(store, repo.name)
     if base is None:
         raise ConflictError(
             f"repository {repo.name!r} has no report yet: its first ingest has not finished",
             hint="GET /api/v1/jobs shows its progress",
         )
     if key == DEFAULT:
-        return base.header
+        return base
     current = header(store, repo.name, key)
-    if current is not None and current.source == base.header.source:
+    if current is not None and current.source == base.source:
         return current
-    charter = Charter.model_validate(base.meta["charter"])
-    info = open_repository(Path(repo.path))
-    if repo.repo_id is None:
+    full = read(store, repo.name)
+    if full is None or repo.repo_id is None:
         raise ConflictError(f"repository {repo.name!r} has not been ingested yet")
-    ws = Workspace(info, charter, None, store, repo.repo_id)
-    return _compute(store, ws, repo.name, key, base.header.source, since, until, tiers)
+    charter = Charter.model_validate(full.meta["charter"])
+    ws = Workspace(open_repository(Path(repo.path)), charter, None, store, repo.repo_id)
+    try:
+        return _compute(store, ws, repo.name, key, full.header.source, since, until, tiers)
+    except UsageError as exc:  # the window itself is wrong (e.g. since after until)
+        if exc.field is None:
+            raise UsageError(exc.message.removeprefix("--"), field="since", hint=exc.hint) from None
+        raise
 
 
 def _compute(

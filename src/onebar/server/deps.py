@@ -24,7 +24,8 @@ SESSION_COOKIE = "onebar_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def service_of(request: Request) -> Service:
+async def service_of(request: Request) -> Service:
+    """The app's service (async: a dependency with no I/O should not cost a thread hop)."""
     service: Service = request.app.state.service
     return service
 
@@ -34,7 +35,7 @@ async def current_principal(request: Request) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    service = service_of(request)
+    service: Service = request.app.state.service
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, secret = header.partition(" ")

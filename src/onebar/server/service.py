@@ -31,6 +31,14 @@ class LRU:
         self._data: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
 
+    def peek(self, key: Any) -> Any:
+        """The cached value, or None (no computing)."""
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        return None
+
     def get(self, key: Any, make: Callable[[], Any]) -> Any:
         with self._lock:
             if key in self._data:

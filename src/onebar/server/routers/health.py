@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from onebar import __version__
-from onebar.server.deps import service_of
+from onebar.server.service import Service
 from onebar.store.db import current_revision
 from onebar.store.schema import SCHEMA_REVISION
 
@@ -21,7 +21,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", summary="The store is reachable and its schema current")
 async def readyz(request: Request) -> JSONResponse:
-    service = service_of(request)
+    service: Service = request.app.state.service
 
     def check() -> tuple[bool, str]:
         try:

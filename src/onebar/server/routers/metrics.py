@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from onebar.server.deps import allow, service_of
+from onebar.server.deps import allow
+from onebar.server.service import Service
 
 router = APIRouter(tags=["metrics"])
 _check = allow("metrics")
@@ -14,7 +15,7 @@ _check = allow("metrics")
 
 @router.get("/metrics", summary="Prometheus metrics")
 async def metrics(request: Request) -> Response:
-    service = service_of(request)
+    service: Service = request.app.state.service
     if not service.settings.metrics_public:
         await _check(request)
     body = await run_in_threadpool(service.metrics.render)
