@@ -24,6 +24,7 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Release-like tags: v1.2, v1.2.3, 1.2.3, release-1.2.3; pre-releases (-rc1, -beta, .dev0) excluded.
 DEFAULT_TAG_PATTERN = r"^(v|release-)?\d+\.\d+(\.\d+)?$"
 DEFAULT_HOTFIX_PATTERN = r"(?i)hotfix"
+DEFAULT_TRACKER_PATTERN = r"[A-Z][A-Z0-9_]+-\d+"  # Jira-style keys of the shared tracker: PAY-123
 
 
 class _Strict(BaseModel):
@@ -137,9 +138,10 @@ class Delivery(_Strict):
     hotfix_pattern: str = DEFAULT_HOTFIX_PATTERN
     environment: str = "production"
     incident_label: str = "incident"
+    tracker_pattern: str = DEFAULT_TRACKER_PATTERN
     tiers: int = 2023
 
-    @field_validator("tag_pattern", "hotfix_pattern")
+    @field_validator("tag_pattern", "hotfix_pattern", "tracker_pattern")
     @classmethod
     def _valid_regex(cls, v: str) -> str:
         try:
