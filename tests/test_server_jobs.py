@@ -162,3 +162,30 @@ def test_repo_add_refuses_a_duplicate_name_and_an_unreachable_url(tmp_path: Path
     assert gone.exit_code == 2
     assert "cannot mirror" in gone.stderr
     assert not (tmp_path / "data" / "mirrors" / "missing.git").exists()
+
+
+def test_sync_all_ingests_every_repository_on_a_dask_cluster(tmp_path: Path) -> None:
+    from onebar.jobs.handlers import Context
+    from onebar.jobs.worker import Worker
+    from onebar.repos import materialised
+
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    data = tmp_path / "data"
+    for name in ("one", "two"):
+        r = two_org_repo(tmp_path / name)
+        assert run_cli("repo", "add", str(r.path), "--db", db, "--data-dir", str(data)).exit_code == 0
+    store = open_store(db)
+    with store.write() as conn:  # only the sync_all job: the adds' own syncs are dropped
+        conn.execute(jobs.delete())
+    job = queue.enqueue(store, "sync_all")
+    worker = Worker(Context(store, data, cluster="local", database_url=db))
+    assert worker.run_once() is not None
+    done = queue.get_job(store, job)
+    assert done.status == "done", done.error
+    assert done.result is not None and done.result["cluster"] == "local" and done.result["failed"] == []
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(commits)).scalar() == 50  # ingested by Dask
+    while worker.run_once() is not None:  # the reports, now that both are ingested
+        pass
+    assert {h.repo for h in materialised.headers(store)} == {"one", "two"}
+    store.close()

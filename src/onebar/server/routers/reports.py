@@ -58,14 +58,12 @@ async def report(
             f"a {principal.role} of {principal.org!r} does not see {org!r}'s figures", field="org"
         )
 
-    def locate() -> materialised.Header:
-        if since is None and until is None and tiers is None:  # the hot path: one small query
-            found = materialised.header(store, name)
-            if found is not None:
-                return found
-        return materialised.for_window(store, get_repo(store, name), since, until, tiers)
-
-    head = await run_in_threadpool(locate)  # one thread hop; a custom window may be computed here
+    # The hot path (the default window) is one indexed point query, run inline: a thread hop would
+    # cost more than the query. Another window may need computing: that goes to a thread.
+    found = materialised.header(store, name) if since is None and until is None and tiers is None else None
+    head = found or await run_in_threadpool(
+        lambda: materialised.for_window(store, get_repo(store, name), since, until, tiers)
+    )
     scope_key = visibility.key_of(principal)
     tag = hashlib.sha256(f"{head.etag}|{scope_key}|{org or ''}".encode()).hexdigest()[:32]
     etag = f'"{tag}"'

@@ -26,7 +26,7 @@ class TokenRequest(BaseModel):
 
 
 @router.get("/whoami", summary="The caller's role and scope")
-def whoami(principal: Principal = Depends(allow("whoami"))) -> dict[str, Any]:
+async def whoami(principal: Principal = Depends(allow("whoami"))) -> dict[str, Any]:
     return {
         "token_id": principal.token_id,
         "role": principal.role.value,
