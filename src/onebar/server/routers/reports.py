@@ -61,9 +61,13 @@ async def report(
     # The hot path (the default window) is one indexed point query, run inline: a thread hop would
     # cost more than the query. Another window may need computing: that goes to a thread.
     found = materialised.header(store, name) if since is None and until is None and tiers is None else None
-    head = found or await run_in_threadpool(
-        lambda: materialised.for_window(store, get_repo(store, name), since, until, tiers)
-    )
+    if found is None:
+
+        def locate() -> materialised.Header:
+            return materialised.for_window(store, get_repo(store, name), since, until, tiers)
+
+        found = await run_in_threadpool(locate)
+    head: materialised.Header = found
     scope_key = visibility.key_of(principal)
     tag = hashlib.sha256(f"{head.etag}|{scope_key}|{org or ''}".encode()).hexdigest()[:32]
     etag = f'"{tag}"'
