@@ -207,3 +207,17 @@ def test_visibility_of_a_member_keeps_only_their_own_person() -> None:
     assert visibility.sees_org(lead, "vistula")
     hidden = visibility.person_entry(lead, {"person": "bob", "name": "Bob", "org": "vistula"})
     assert hidden == {"person": "", "name": "(hidden)", "org": "vistula"}
+
+
+def test_every_answer_and_log_line_carries_the_request_id(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="onebar.access"):
+        mine = client.get("/healthz", headers={"X-Request-ID": "trace-42"})
+        theirs = client.get("/api/v1/repos")
+    assert mine.headers["x-request-id"] == "trace-42"
+    assert theirs.headers["x-request-id"] == theirs.json()["request_id"]
+    ids = {getattr(r, "request_id", None) for r in caplog.records}
+    assert {"trace-42", theirs.headers["x-request-id"]} <= ids
+    odd = client.get("/healthz", headers={"X-Request-ID": "no spaces allowed\t"})
+    assert odd.headers["x-request-id"] != "no spaces allowed\t"

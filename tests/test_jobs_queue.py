@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,14 @@ from onebar.store import Store, open_store
 from onebar.store.schema_service import jobs
 
 NOW = 1_800_000_000
+SLOW_STARTED = threading.Event()
+
+
+@handler("test_slow")
+def _slow(ctx: Context, job: queue.Job) -> dict[str, object]:
+    SLOW_STARTED.set()
+    time.sleep(1.0)
+    return {"slept": 1}
 
 
 def test_a_job_is_persisted_and_claimed_once(store: Store) -> None:
@@ -133,3 +142,14 @@ def test_unknown_status_filter_names_the_field(store: Store) -> None:
     with pytest.raises(UsageError) as info:
         queue.list_jobs(store, status="stuck")
     assert info.value.field == "status"
+
+
+def test_stopping_a_worker_lets_its_running_job_finish(store: Store, tmp_path: Path) -> None:
+    started = SLOW_STARTED
+    started.clear()
+    job_id = queue.enqueue(store, "test_slow")
+    worker = Worker(Context(store, tmp_path), poll=0.05)
+    worker.start()
+    assert started.wait(30)
+    assert worker.stop(timeout=30)  # what the app's lifespan does on SIGTERM
+    assert queue.get_job(store, job_id).status == "done"
