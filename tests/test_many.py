@@ -51,6 +51,7 @@ def test_several_repositories_default_to_a_local_cluster(tmp_path: Path) -> None
     assert sorted(d["commits_total"] for d in json.loads(result.stdout)) == [1, 2]
 
 
+@pytest.mark.slow
 def test_unreachable_scheduler_is_a_usage_error(tmp_path: Path) -> None:
     paths = _two_repos(tmp_path)
     result = run_cli("ingest", *paths, "--cluster", "tcp://127.0.0.1:9", "--db", str(tmp_path / "x.db"))
