@@ -10,7 +10,9 @@
     │   └── ReadOnlyStoreError  exit 1, HTTP 503   a write to a store that can only be read
     ├── RemoteError             exit 1, HTTP 502   a remote service (a code host's API) failed or refused
     ├── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
-    └── ForbiddenError          exit 2, HTTP 403   the actor may not do this (approve, sign off)
+    ├── ConflictError           exit 2, HTTP 409   it already exists (a repository name, a running job)
+    ├── AuthenticationError     exit 2, HTTP 401   no credentials, or a token unknown, revoked or expired
+    └── PermissionDeniedError   exit 2, HTTP 403   authenticated, but the role may not do this
 
 Errors become messages only at the edges (the CLI and the HTTP service).
 """
@@ -152,8 +154,20 @@ def _rebuild(cls: type[OnebarError], args: tuple[object, ...], state: dict[str, 
     return error
 
 
-class ForbiddenError(OnebarError):
-    """The request is understood but this actor may not make it (e.g. approving without being the lead)."""
+class ConflictError(OnebarError):
+    exit_code = 2
+    http_status = 409
+
+
+class AuthenticationError(OnebarError):
+    """No credentials, or credentials that are unknown, revoked or expired."""
+
+    exit_code = 2
+    http_status = 401
+
+
+class PermissionDeniedError(OnebarError):
+    """Authenticated, but the role does not allow this."""
 
     exit_code = 2
     http_status = 403
