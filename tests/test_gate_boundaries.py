@@ -161,3 +161,16 @@ def test_a_rules_places_are_capped_at_fifty() -> None:
     assert len(code_has_tests(change(*code), evidence(), C).violations) == 50
     assert len(docs_with_interface(change(*code), evidence(), C).violations) == 50
     assert len(code_has_tests(change(*code[:50]), evidence(), C).violations) == 50
+
+
+def test_architecture_places_are_capped_at_twenty() -> None:
+    files = [fc(f"src/app/storage/m{i:02}.py", {1: "x"}) for i in range(21)]
+    assert len(adr_architecture(change(*files), evidence(), C).violations) == 20
+
+
+def test_examples_name_up_to_n_then_count_the_rest() -> None:
+    from onebar.gate.rules.base import examples
+
+    assert examples(["a", "b", "c"]) == "a, b, c"
+    assert examples(["a", "b", "a", "c", "d"]) == "a, b, c and 1 more"
+    assert examples(["a", "b", "c", "d", "e", "f"], 5) == "a, b, c, d, e and 1 more"

@@ -359,6 +359,110 @@ SCENARIOS = {
         evidence(),
         C,
     ),
+    "tests: a test file under the code paths": (
+        ch.code_has_tests,
+        change(fc("src/app/test_x.py", {1: "x"})),
+        evidence(),
+        C,
+    ),
+    "tests: several code paths": (
+        ch.code_has_tests,
+        change(fc("README.md", {1: "x"})),
+        evidence(),
+        charter('\n[done.tests]\ncode = ["src/**", "lib/**"]\n'),
+    ),
+    "docs: a doc file under the code paths": (
+        ch.docs_with_interface,
+        change(fc("src/pkg/README.md", {1: "class Foo:"})),
+        evidence(),
+        C,
+    ),
+    "docs: an interface path listed first": (
+        ch.docs_with_interface,
+        change(fc("api/openapi.yaml", {2: "x"}), fc("src/a.py", {4: "def run():"})),
+        evidence(),
+        charter('\n[done.docs]\ninterface = ["api/**"]\n'),
+    ),
+    "docs: a long definition": (
+        ch.docs_with_interface,
+        change(fc("src/a.py", {7: "def " + "x" * 90 + "(a, b):"})),
+        evidence(),
+        C,
+    ),
+    "coverage.changed: report path with one more folder": (
+        ev.coverage_changed,
+        change(fc("src/app/x.py", {2: "a"})),
+        evidence(coverage=Coverage("c.xml", (FileCoverage("build/src/app/x.py", {2: 0}),))),
+        C,
+    ),
+    "coverage.changed: two report files end alike": (
+        ev.coverage_changed,
+        change(fc("src/x.py", {1: "a"})),
+        evidence(coverage=Coverage("c.xml", (FileCoverage("a/src/x.py", {1: 1}), FileCoverage("b/src/x.py", {1: 0})))),
+        C,
+    ),
+    "coverage.changed: only code is missing from a report": (
+        ev.coverage_changed,
+        change(
+            fc("src/app/new.py", {1: "a"}),
+            fc("src/app/test_new.py", {1: "a"}),
+            fc("src/app/README.md", {1: "a"}),
+            fc("tools/x.py", {1: "a"}),
+            fc("src/app/y.py", {1: "a"}),
+        ),
+        evidence(coverage=COV),
+        C,
+    ),
+    "coverage.changed: six code files missing, listed first": (
+        ev.coverage_changed,
+        change(*[fc(f"src/app/m{i}.py", {1: "a"}) for i in range(1, 7)], fc("src/app/y.py", {1: "a"})),
+        evidence(coverage=COV),
+        C,
+    ),
+    "licenses: a dependency without a version": (
+        ev.licenses,
+        change(),
+        evidence(dependencies=(Dependency("nover", None, ("GPL-3.0-only",)),)),
+        C,
+    ),
+    "adr: a directory with a trailing slash": (
+        pr.adr_architecture,
+        change(fc("docs/design.md", {1: "x"}), fc("docs/adr-X/0001-db.md", {1: "---"}, status="A")),
+        evidence(adrs=(AdrRecord("docs/adr-X/0001-db.md", 1, "DB", "accepted", (), ("alice",)),)),
+        charter('\n[done.adr]\ndirectory = "docs/adr-X/"\npaths = ["docs/**"]\nsignoff = "involved"\n'),
+    ),
+    "adr: two ADRs, neither accepted": (
+        pr.adr_architecture,
+        change(
+            fc("src/app/storage/db.py", {1: "x"}),
+            fc(ADR, {1: "---"}, status="A"),
+            fc("docs/adr/0002-q.md", {1: "---"}, status="A"),
+        ),
+        evidence(adrs=(adr("proposed"), AdrRecord("docs/adr/0002-q.md", 2, "Q", "draft"))),
+        C,
+    ),
+    "adr: two accepted ADRs, both unsigned": (
+        pr.adr_architecture,
+        change(
+            fc("src/app/storage/db.py", {1: "x"}),
+            fc(ADR, {1: "---"}, status="A"),
+            fc("docs/adr/0002-q.md", {1: "---"}, status="A"),
+        ),
+        evidence(adrs=(adr("accepted"), AdrRecord("docs/adr/0002-q.md", 2, "Q", "accepted", (), ("pat",)))),
+        C,
+    ),
+    "adr: no organisation signs": (
+        pr.adr_architecture,
+        change(fc("bots/run.py", {1: "x"}), fc(ADR, {1: "---"}, status="A")),
+        evidence(adrs=(adr("accepted"),)),
+        charter('\n[components.robots]\npaths = ["bots/**"]\naccountable = "robo"\narchitecture = true\n'),
+    ),
+    "secrets: CRLF lines keep their numbers": (
+        ch.secrets,
+        change(fc("cfg/w.ini", {1: "a = 1\r", 2: "b = 2\r", 3: f'KEY = "{KEY}"\r'})),
+        evidence(),
+        C,
+    ),
 }
 
 AUTHOR_SCENARIOS = {
@@ -656,6 +760,89 @@ EXPECTED = {
         "no approval from a person of another organisation than the author's",
         "ask a reviewer from another organisation in the charter to approve",
         [],
+    ),
+    "tests: a test file under the code paths": ("pass", "no code file changed (code paths: src/**)", "", []),
+    "tests: several code paths": ("pass", "no code file changed (code paths: src/**, lib/**)", "", []),
+    "docs: a doc file under the code paths": ("pass", "no public interface changed", "", []),
+    "docs: an interface path listed first": (
+        "fail",
+        "public interface changed in api/openapi.yaml, src/a.py and no doc file changed",
+        "document the change under docs/**, *.md, **/*.md",
+        [
+            ("interface path changed", "api/openapi.yaml", None),
+            ("public definition added or changed: def run():", "src/a.py", 4),
+        ],
+    ),
+    "docs: a long definition": (
+        "fail",
+        "public interface changed in src/a.py and no doc file changed",
+        "document the change under docs/**, *.md, **/*.md",
+        [
+            (
+                "public definition added or changed: def xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+                "src/a.py",
+                7,
+            )
+        ],
+    ),
+    "coverage.changed: report path with one more folder": (
+        "fail",
+        "0.0% of 1 changed lines covered (minimum 80%)",
+        "add tests that run the uncovered changed lines",
+        [("line(s) 2 not covered", "src/app/x.py", 2)],
+    ),
+    "coverage.changed: two report files end alike": ("pass", "100.0% of 1 changed lines covered (minimum 80%)", "", []),
+    "coverage.changed: only code is missing from a report": (
+        "pass",
+        "100.0% of 1 changed lines covered (minimum 80%); 1 changed code file(s) not in the report (src/app/new.py)",
+        "",
+        [],
+    ),
+    "coverage.changed: six code files missing, listed first": (
+        "pass",
+        "100.0% of 1 changed lines covered (minimum 80%); 6 changed code file(s) not in the report (src/app/m1.py, src/app/m2.py, src/app/m3.py, src/app/m4.py, src/app/m5.py and 1 more)",
+        "",
+        [],
+    ),
+    "licenses: a dependency without a version": (
+        "fail",
+        "1 dependencies checked against 16 allowed licence(s); 1 not allowed (nover)",
+        "replace the dependency, or conclude its licence in [done.licenses] packages after a legal review",
+        [("nover: GPL-3.0-only is not on the allow-list", None, None)],
+    ),
+    "adr: a directory with a trailing slash": (
+        "pass",
+        "1 architecture file(s) changed (docs/design.md); ADR-0001 accepted and signed by the lead(s) of no organisation",
+        "",
+        [],
+    ),
+    "adr: two ADRs, neither accepted": (
+        "fail",
+        "1 architecture file(s) changed (src/app/storage/db.py); ADR-0001 is proposed, ADR-0002 is draft",
+        "accept the ADR: `onebar adr accept N`",
+        [("ADR status is proposed", "docs/adr/0001-db.md", None), ("ADR status is draft", "docs/adr/0002-q.md", None)],
+    ),
+    "adr: two accepted ADRs, both unsigned": (
+        "fail",
+        "1 architecture file(s) changed (src/app/storage/db.py); the ADR lacks sign-offs",
+        "have each lead sign: `onebar adr sign N --person LEAD`",
+        [
+            ("no sign-off from alice (lead of acme)", "docs/adr/0001-db.md", None),
+            ("no sign-off from pat (lead of partner)", "docs/adr/0001-db.md", None),
+            ("no sign-off from alice (lead of acme)", "docs/adr/0002-q.md", None),
+        ],
+    ),
+    "adr: no organisation signs": (
+        "pass",
+        "1 architecture file(s) changed (bots/run.py); ADR-0001 accepted and signed by the lead(s) of no organisation",
+        "",
+        [],
+    ),
+    "secrets: CRLF lines keep their numbers": (
+        "fail",
+        "1 possible secret(s) in added lines",
+        "remove the secret, rotate it, and read it from the environment or a secret store",
+        [("possible secret: AWS Access Key", "cfg/w.ini", 3)],
     ),
 }
 

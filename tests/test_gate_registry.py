@@ -86,7 +86,7 @@ def test_disabling_rules_never_hides_another(disabled: set[str]) -> None:
     rules of the disabled tables say `disabled` because of it."""
     text = "".join(f"\n[done.{table}]\nenabled = false\n" for table in sorted(disabled))
     results = run_rules(change(fc("src/app/x.py", {1: "x = 1"})), evidence(), charter(text), AUTHOR)
-    assert [r.id for r in results] == [p[0] for p in PINNED]
+    assert [(r.id, r.title) for r in results] == [(p[0], p[1]) for p in PINNED]
     for r, (_, _, table, _, _) in zip(results, PINNED, strict=True):
         if table in disabled:
             assert (r.status, r.saw) == ("disabled", f"[done.{table}] enabled = false")

@@ -217,6 +217,7 @@ SECRET_LINES = [
     "label = 'item-1-2'",
     "notify XOXB-1234567890-abcdefghij",  # only the Slack pattern, case-insensitive, can fire on it
     'blob = "cHJbNpnrgeBaFQfkIjOqKGmMotLDdiSTACPlERsh"',  # high entropy, far less once lower-cased
+    "AKCp5budTFpbypBqQbGJPz3pGCi28pPivfWczqjfYb9drAmd9LbRZbj6UpKFxJXA8ksWGc9fM",  # at a line's start only
 ]
 
 
@@ -229,6 +230,7 @@ def test_secret_prechecks_never_hide_a_finding() -> None:
 
     files = [fc(f"src/m{i}.py", dict(enumerate(SECRET_LINES[i::3], 1))) for i in range(3)]
     files += [fc(f"cfg/{i}.yaml", {1: SECRET_LINES[i]}) for i in range(len(SECRET_LINES))]
+    files += [fc(f"cfg/second-{i}.yaml", {1: "x = 1", 2: SECRET_LINES[i]}) for i in range(len(SECRET_LINES))]
     with default_settings() as s:
         s.disable_filters("detect_secrets.filters.common.is_invalid_file")
         get_filters.cache_clear()

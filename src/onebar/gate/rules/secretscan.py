@@ -38,11 +38,12 @@ def _as_diff(files: Iterable[FileChange]) -> str:
     return "".join(out)
 
 
-Check = tuple[bool, Callable[[str], Iterator[int]]]  # (reads lower-cased text, search)
+Check = tuple[bool, Callable[[str], Iterator[int]]]  # (reads lower-cased text, search yielding offsets)
 
 
 def _prechecks(plugins: Iterable[Any]) -> list[Check]:
-    """Per plugin, a search yielding offsets in the text where the plugin could report something."""
+    """Per plugin, a search yielding the offset of the last character of each place in the text where
+    the plugin could report something."""
     from detect_secrets.plugins.base import RegexBasedDetector
     from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
     from detect_secrets.plugins.keyword import DENYLIST, KeywordDetector
@@ -50,7 +51,9 @@ def _prechecks(plugins: Iterable[Any]) -> list[Check]:
     def regex_search(pats: list[re.Pattern[str]]) -> Callable[[str], Iterator[int]]:
         def run(text: str) -> Iterator[int]:
             for pat in pats:
-                yield from (m.start() for m in pat.finditer(text))
+                # A match may begin with the separator before a file's first line (`\s` in
+                # Artifactory's pattern); its last character always lies in the file it is about.
+                yield from (max(m.start(), m.end() - 1) for m in pat.finditer(text))
 
         return run
 
@@ -62,7 +65,7 @@ def _prechecks(plugins: Iterable[Any]) -> list[Check]:
                 value = m.group(2)
                 # Shannon entropy never exceeds log2(distinct symbols): skip the exact sum when it cannot pass.
                 if len(set(value)) > 2**limit and plugin.calculate_shannon_entropy(value) > limit:
-                    yield m.start()
+                    yield max(m.start(), m.end() - 1)
 
         return run
 
