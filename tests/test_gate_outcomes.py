@@ -463,6 +463,12 @@ SCENARIOS = {
         evidence(),
         C,
     ),
+    "secrets: a carriage return inside a line": (
+        ch.secrets,
+        change(fc("cfg/m.ini", {1: "a = 1\rb = 2", 2: f'KEY = "{KEY}"'})),
+        evidence(),
+        C,
+    ),
 }
 
 AUTHOR_SCENARIOS = {
@@ -843,6 +849,12 @@ EXPECTED = {
         "1 possible secret(s) in added lines",
         "remove the secret, rotate it, and read it from the environment or a secret store",
         [("possible secret: AWS Access Key", "cfg/w.ini", 3)],
+    ),
+    "secrets: a carriage return inside a line": (
+        "fail",
+        "1 possible secret(s) in added lines",
+        "remove the secret, rotate it, and read it from the environment or a secret store",
+        [("possible secret: AWS Access Key", "cfg/m.ini", 2)],
     ),
 }
 

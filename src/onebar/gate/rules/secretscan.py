@@ -33,7 +33,7 @@ def _as_diff(files: Iterable[FileChange]) -> str:
                 end += 1
             run = numbers[start : end + 1]
             out.append(f"@@ -0,0 +{run[0]},{len(run)} @@\n")
-            out.extend("+" + f.added[n].replace("\r", "") + "\n" for n in run)
+            out.extend("+" + f.added[n] + "\n" for n in run)  # a carriage return inside a line is fine
             start = end + 1
     return "".join(out)
 
