@@ -222,7 +222,7 @@ def test_release_branch_cherry_pick_and_revert(repo: GitRepo, store: Store, char
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=40))
 def test_fixes_trailer_names_a_commit_only_when_it_starts_with_a_sha(tail: str) -> None:
-    from onebar.report.load import _SHA
+    from onebar.mining.facts import FIXES_SHA as _SHA
 
     assert _SHA.match("1a2b3c4d5e6f (" + tail) is not None
     assert _SHA.match("#1234567 " + tail) is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from onebar.metrics.dora import Dora
+from onebar.metrics.delivery import Dora
 from onebar.metrics.jsonable import SKIP, Jsonable
 from onebar.metrics.knowledge import Knowledge
 from onebar.metrics.model import Window

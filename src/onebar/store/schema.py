@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 # The Alembic revision this code expects; a test keeps it equal to the migrations' head.
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0003"
 
 metadata = MetaData()
 
@@ -151,3 +151,4 @@ incidents = Table(
 
 # Tables of other areas, on the same metadata (each module imports this one first).
 from onebar.store import schema_codehost as _schema_codehost  # noqa: E402, F401
+from onebar.store import schema_report as _schema_report  # noqa: E402, F401

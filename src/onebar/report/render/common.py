@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from onebar.metrics.dora import Figures, Trend
+from onebar.metrics.delivery import Figures, Trend
 from onebar.metrics.jsonable import iso
 from onebar.metrics.offboarding import ComponentLoss, Loss
 from onebar.report.model import Report
