@@ -32,13 +32,19 @@ class Linked:
     change_deployment: np.ndarray  # representative commit -> earliest deployment of any of its copies, or -1
     shipped: list[np.ndarray]  # deployment -> the changes (representatives) it ships first, ascending
 
+    @cached_property
+    def owner_list(self) -> list[int]:
+        """`deployment_of` as a Python list, for walks."""
+        out: list[int] = self.deployment_of.tolist()
+        return out
+
 
 def link(history: History, deployments: list[Deployment]) -> Linked:
     """Walk deployments in time order and mark the commits each one newly reaches (each commit once)."""
     deps = sorted(deployments, key=lambda d: (d.at, d.name))
     n = len(history)
     owner = [-1] * n
-    p1, p2, more = history.parent1.tolist(), history.parent2.tolist(), history.more_parents
+    (p1, p2), more = history.parent_lists, history.more_parents
     for d, dep in enumerate(deps):
         if dep.commit < 0 or owner[dep.commit] != -1:
             continue
@@ -195,7 +201,8 @@ def merged_changes(history: History, linked: Linked, merge: int) -> list[int]:
     d = int(linked.deployment_of[merge])
     if d == -1:
         return []
-    owner = linked.deployment_of
+    owner = linked.owner_list
+    (p1, p2), more = history.parent_lists, history.more_parents
 
     def reach(starts: tuple[int, ...]) -> set[int]:
         seen: set[int] = set()
@@ -205,7 +212,11 @@ def merged_changes(history: History, linked: Linked, merge: int) -> list[int]:
             if c in seen:
                 continue
             seen.add(c)
-            stack.extend(p for p in history.parents(c) if p not in seen and owner[p] == d)
+            a = p1[c]
+            if a >= 0:
+                for p in (a, p2[c], *more.get(c, ())) if p2[c] >= 0 else (a,):
+                    if p not in seen and owner[p] == d:
+                        stack.append(p)
         return seen
 
     parents = history.parents(merge)

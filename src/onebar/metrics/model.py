@@ -99,6 +99,11 @@ class History:
         return bool(self.parent2[c] >= 0)
 
     @cached_property
+    def parent_lists(self) -> tuple[list[int], list[int]]:
+        """First and second parents as Python lists, for walks that visit commit after commit."""
+        return self.parent1.tolist(), self.parent2.tolist()
+
+    @cached_property
     def merges(self) -> np.ndarray:
         """Per commit, whether it is a merge (two or more known parents)."""
         out: np.ndarray = self.parent2 >= 0

@@ -101,105 +101,81 @@ class Review(Jsonable):
 
 
 def review_matrix(history: History, window: Window, head: int | None) -> Review:
-    """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share."""
+    """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share.
+
+    Each change's reviewers are, in the order they are seen: its review trailers' people, its
+    committer, the committer of the merge that brought it in; each person counts once (as first
+    seen), the author never, a bot that commits or merges (GitHub's web-flow, a merge queue) never.
+    """
     owner = merged_by(history, head)
     at = history.committed_at
     picked = np.flatnonzero((owner >= 0) & ~history.merges & (at >= window.since) & (at < window.until))
-    tally = _Tally()
-    with_trailers = np.isin(picked, np.fromiter(history.reviewers, dtype=np.int64, count=len(history.reviewers)))
-    for c in picked[with_trailers].tolist():
-        tally.one(history, c, int(owner[c]))
-    tally.many(history, picked[~with_trailers], owner)
-    total, crossed = tally.total, sum(x[1] for x in tally.by_org.values())
+    people = history.people
+    orgs = sorted({*history.orgs, *(w.org for ws in history.reviewers.values() for w in ws)})
+    org_code = {o: i for i, o in enumerate(orgs)}
+    key_code: dict[str, int] = {}
+    person_key = np.array([key_code.setdefault(w.key, len(key_code)) for w in people], dtype=np.int64)
+    person_org = np.array([org_code[w.org] for w in people], dtype=np.int64)
+    kind = history.person_kind.astype(np.int64)
+    bot, human = KINDS.index(BOT), KINDS.index(HUMAN)
+    unknown = org_code.get(UNKNOWN_ORG, -1)
+
+    author = history.author[picked]
+    author_key, author_org = person_key[author], person_org[author]
+    committer = history.committer[picked]
+    merger = history.committer[owner[picked]]
+    by_committer = (person_key[committer] != author_key) & (kind[committer] != bot)
+    by_merge = (owner[picked] != picked) & (person_key[merger] != author_key) & (kind[merger] != bot)
+
+    # One row per reviewer seen: (change position, order seen, person key, organisation, kind).
+    rows: list[tuple[int, int, int, int, int]] = []
+    position = {c: i for i, c in enumerate(picked.tolist())} if history.reviewers else {}
+    for c, reviewers in history.reviewers.items():
+        i = position.get(c)
+        if i is None:
+            continue
+        for order, w in enumerate(reviewers):
+            code = key_code.setdefault(w.key, len(key_code))
+            if code != author_key[i]:
+                rows.append((i, order, code, org_code[w.org], KINDS.index(w.kind)))
+    trailer_rows = len(rows)
+    n = len(picked)
+    table = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    late = 1 << 30  # the committer and the merger come after any trailer
+    for on, who, seq in ((by_committer, committer, late), (by_merge, merger, late + 1)):
+        idx = np.flatnonzero(on)
+        extra = np.stack([idx, np.full(len(idx), seq), person_key[who[idx]], person_org[who[idx]], kind[who[idx]]], 1)
+        table = np.concatenate([table, extra.astype(np.int64)])
+    # Each person once per change, as first seen.
+    table = table[np.lexsort((table[:, 1], table[:, 2], table[:, 0]))]
+    first = np.ones(len(table), dtype=bool)
+    first[1:] = (table[1:, 0] != table[:-1, 0]) | (table[1:, 2] != table[:-1, 2])
+    table = table[first]
+    change, rorg, rkind = table[:, 0], table[:, 3], table[:, 4]
+    k = len(orgs)
+    crossing = (rorg != author_org[change]) & (rorg != unknown) & (rkind == human)
+    crossed = np.zeros(n, dtype=bool)
+    crossed[change[crossing]] = True
+    reviewed = np.zeros(n, dtype=bool)
+    reviewed[change] = True
+    pairs = np.unique(change * k + rorg)  # each reviewing organisation once per change
+    cells = np.bincount(author_org[pairs // k] * k + pairs % k, minlength=k * k).reshape(k, k)
+    changes = np.bincount(author_org, minlength=k)
+    cross = np.bincount(author_org[crossed], minlength=k)
+    unreviewed = np.bincount(author_org[~reviewed], minlength=k)
+    active = np.flatnonzero(changes).tolist()
+    total, crossed_total = n, int(crossed.sum())
     return Review(
         changes=total,
-        cross_org_reviewed=crossed,
-        cross_org_share=round(crossed / total, 4) if total else None,
-        matrix={o: dict(sorted(r.items())) for o, r in sorted(tally.matrix.items())},
-        by_org={o: ReviewStats(n, x, u, round(x / n, 4)) for o, (n, x, u) in sorted(tally.by_org.items())},
-        signals=Signals(tally.trailer, tally.committer, tally.merge),
+        cross_org_reviewed=crossed_total,
+        cross_org_share=round(crossed_total / total, 4) if total else None,
+        matrix={orgs[o]: {orgs[r]: int(cells[o, r]) for r in np.flatnonzero(cells[o]).tolist()} for o in active},
+        by_org={
+            orgs[o]: ReviewStats(
+                int(changes[o]), int(cross[o]), int(unreviewed[o]), round(int(cross[o]) / int(changes[o]), 4)
+            )
+            for o in active
+        },
+        signals=Signals(trailer_rows, int(by_committer.sum()), int(by_merge.sum())),
         reasons={} if total else {"cross_org_share": "no merged change in the window"},
     )
-
-
-class _Tally:
-    """Counts of the review matrix, by organisation name."""
-
-    def __init__(self) -> None:
-        self.matrix: dict[str, dict[str, int]] = {}  # author org -> reviewer org -> changes
-        self.by_org: dict[str, list[int]] = {}  # author org -> [changes, cross-org reviewed, unreviewed]
-        self.total = self.trailer = self.committer = self.merge = 0
-
-    def _count(self, org: str, reviewer_orgs: set[str], crossed: bool, n: int = 1) -> None:
-        row = self.matrix.setdefault(org, {})
-        stats = self.by_org.setdefault(org, [0, 0, 0])
-        stats[0] += n
-        stats[1] += n if crossed else 0
-        stats[2] += 0 if reviewer_orgs else n
-        for rorg in reviewer_orgs:
-            row[rorg] = row.get(rorg, 0) + n
-        self.total += n
-
-    def one(self, history: History, c: int, m: int) -> None:
-        """A change with review trailers, signal by signal."""
-        people = history.people
-        author = people[int(history.author[c])]
-        seen: dict[str, tuple[str, str]] = {}  # reviewer person -> (org, kind)
-        for reviewer in history.reviewers.get(c, ()):
-            if reviewer.key != author.key:
-                seen.setdefault(reviewer.key, (reviewer.org, reviewer.kind))
-                self.trailer += 1
-        # A bot that applies or merges (GitHub's web-flow, a merge queue) reviewed nothing.
-        committer = people[int(history.committer[c])]
-        if committer.key != author.key and committer.kind != BOT:
-            seen.setdefault(committer.key, (committer.org, committer.kind))
-            self.committer += 1
-        merger = people[int(history.committer[m])]
-        if m != c and merger.key != author.key and merger.kind != BOT:
-            seen.setdefault(merger.key, (merger.org, merger.kind))
-            self.merge += 1
-        crossed = any(o != author.org and o != UNKNOWN_ORG and k == HUMAN for o, k in seen.values())
-        self._count(author.org, {o for o, _ in seen.values()}, crossed)
-
-    def many(self, history: History, picked: np.ndarray, owner: np.ndarray) -> None:
-        """Changes without review trailers, all at once: the committer and the merge are the signals."""
-        if not len(picked):
-            return
-        key, kind, org_of = history.person_key, history.person_kind, history.person_org
-        orgs = history.orgs
-        unknown, bot, human = history.org_code(UNKNOWN_ORG), KINDS.index(BOT), KINDS.index(HUMAN)
-        author = history.author[picked]
-        org = org_of[author]
-        committer = history.committer[picked]
-        m = owner[picked]
-        merger = history.committer[m]
-        by_committer = (key[committer] != key[author]) & (kind[committer] != bot)
-        by_merge = (m != picked) & (key[merger] != key[author]) & (kind[merger] != bot)
-        self.committer += int(by_committer.sum())
-        self.merge += int(by_merge.sum())
-        # The merger adds a reviewer only when it is not the committer already counted.
-        merge_new = by_merge & ~(by_committer & (key[merger] == key[committer]))
-        r1, r2 = org_of[committer], org_of[merger]
-
-        def crosses(on: np.ndarray, rorg: np.ndarray, person: np.ndarray) -> np.ndarray:
-            out: np.ndarray = on & (rorg != org) & (rorg != unknown) & (kind[person] == human)
-            return out
-
-        crossed = crosses(by_committer, r1, committer) | crosses(merge_new, r2, merger)
-        unreviewed = ~(by_committer | merge_new)
-        k = len(orgs)
-        pairs = np.concatenate([org[by_committer] * k + r1[by_committer],
-                                (org * k + r2)[merge_new & ~(by_committer & (r1 == r2))]])  # fmt: skip
-        cells = np.bincount(pairs, minlength=k * k).reshape(k, k)
-        changes = np.bincount(org, minlength=k)
-        cross = np.bincount(org[crossed], minlength=k)
-        unrev = np.bincount(org[unreviewed], minlength=k)
-        for o in np.flatnonzero(changes).tolist():
-            row = self.matrix.setdefault(orgs[o], {})
-            for r in np.flatnonzero(cells[o]).tolist():
-                row[orgs[r]] = row.get(orgs[r], 0) + int(cells[o, r])
-            stats = self.by_org.setdefault(orgs[o], [0, 0, 0])
-            stats[0] += int(changes[o])
-            stats[1] += int(cross[o])
-            stats[2] += int(unrev[o])
-            self.total += int(changes[o])

@@ -222,10 +222,8 @@ def deployments_of(loaded: Loaded, charter: Charter) -> list[Deployment]:
         evented.add(c)
         out.append(Deployment(r.ref, c, r.deployed_at, r.source, env, bool(hot_re.search(r.ref))))
     by_commit: dict[int, tuple[int, str]] = {}
-    for t in loaded.tags:
-        if not tag_re.search(t.name):
-            continue
-        c = loaded.find(t.sha)
+    release = [t for t in loaded.tags if tag_re.search(t.name)]
+    for t, c in zip(release, loaded.find_all([t.sha for t in release]), strict=True):
         if c < 0 or c in evented:
             continue
         best = by_commit.get(c)

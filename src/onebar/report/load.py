@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Select, and_, false, or_, select
+from sqlalchemy import Connection, Select, false, select
 
 from onebar.errors import NotFoundError
 from onebar.metrics.model import AGENT, BOT, Contributor, History, Window
@@ -76,7 +76,7 @@ class Shas(Sequence[str]):
     def __init__(self, hexes: np.ndarray):
         self.hexes = hexes  # dtype S40 (or S64): ASCII hex
         self._order: np.ndarray | None = None
-        self._sorted: np.ndarray | None = None
+        self._keys: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.hexes)
@@ -89,24 +89,44 @@ class Shas(Sequence[str]):
         return self.find_all([sha_or_prefix])[0]
 
     def find_all(self, shas: Sequence[str]) -> list[int]:
-        """`find` for many shas at once (one sorted search for all of them)."""
-        wanted = [s.strip().lower().encode("ascii", "replace") for s in shas]
+        """`find` for many shas at once: one search over the shas' leading 16 hex digits as numbers."""
+        wanted = [s.strip().lower() for s in shas]
         if not wanted or not len(self.hexes):
             return [-1] * len(wanted)
-        if self._order is None or self._sorted is None:
-            self._order = np.argsort(self.hexes, kind="stable")
-            self._sorted = self.hexes[self._order]
-        ordered, order, n = self._sorted, self._order, len(self.hexes)
-        at = np.searchsorted(ordered, np.array(wanted, dtype=f"S{max(len(w) for w in wanted) or 1}")).tolist()
+        if self._order is None or self._keys is None:
+            keys = _leading(self.hexes)
+            self._order = np.argsort(keys, kind="stable")
+            self._keys = keys[self._order]
+        ok = [len(s) >= 7 and _HEX.fullmatch(s) is not None for s in wanted]
+        lo = np.array([int(s[:16].ljust(16, "0"), 16) if good else 0 for s, good in zip(wanted, ok, strict=True)],
+                      dtype=np.uint64)  # fmt: skip
+        hi = np.array([int(s[:16].ljust(16, "f"), 16) if good else 0 for s, good in zip(wanted, ok, strict=True)],
+                      dtype=np.uint64)  # fmt: skip
+        starts = np.searchsorted(self._keys, lo, side="left").tolist()
+        ends = np.searchsorted(self._keys, hi, side="right").tolist()
         out = []
-        for s, i in zip(wanted, at, strict=True):
-            if len(s) < 7 or i >= n or not bytes(ordered[i]).startswith(s):
-                out.append(-1)
-            elif i + 1 < n and bytes(ordered[i + 1]).startswith(s):
-                out.append(-1)  # ambiguous
-            else:
-                out.append(int(order[i]))
+        for s, good, a, b in zip(wanted, ok, starts, ends, strict=True):
+            hits = self._order[a:b].tolist() if good else []
+            if len(s) > 16:  # beyond the key: compare the text
+                prefix = s.encode("ascii")
+                hits = [i for i in hits if bytes(self.hexes[i]).startswith(prefix)]
+            out.append(int(hits[0]) if len(hits) == 1 else -1)  # none, or ambiguous
         return out
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+_NIBBLE = np.full(256, 0, dtype=np.uint64)
+_NIBBLE[np.frombuffer(b"0123456789", dtype=np.uint8)] = np.arange(10, dtype=np.uint64)
+_NIBBLE[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint64)
+
+
+def _leading(hexes: np.ndarray) -> np.ndarray:
+    """The first 16 hex digits of each sha as an unsigned 64-bit number (sorts as the text does)."""
+    digits = np.frombuffer(hexes.tobytes(), dtype=np.uint8).reshape(len(hexes), hexes.dtype.itemsize)[:, :16]
+    out = np.zeros(len(hexes), dtype=np.uint64)
+    for k in range(16):
+        out = (out << np.uint64(4)) | _NIBBLE[digits[:, k]]
+    return out
 
 
 @dataclass
@@ -322,35 +342,45 @@ def _people(
 def load_trailers(store: Store, loaded: Loaded, resolve: Resolve, window: Window) -> None:
     """Reviewers and co-authors of the commits committed or authored in `window` (what the review and
     contributor sections read)."""
-    t, c = trailers, commits
-    inside = or_(
-        and_(c.c.committed_at >= window.since, c.c.committed_at < window.until),
-        and_(c.c.authored_at >= window.since, c.c.authored_at < window.until),
-    )
-    stmt = (
-        select(t.c.commit_id, t.c.key, t.c.value)
-        .join(c, c.c.id == t.c.commit_id)
-        .where(c.c.repo_id == loaded.repo_id, c.c.reachable.is_(True), t.c.key.in_((*REVIEW_KEYS, "co-authored-by")))
-        .where(inside)
+    h = loaded.history
+    inside = np.flatnonzero(
+        ((h.committed_at >= window.since) & (h.committed_at < window.until))
+        | ((h.authored_at >= window.since) & (h.authored_at < window.until))
     )
     reviewers: dict[int, list[Contributor]] = {}
     coauthors: dict[int, list[Contributor]] = {}
+    if not len(inside):
+        return
+    wanted = np.zeros(len(h), dtype=bool)
+    wanted[inside] = True
+    # Trailers are found by commit id: the range the window's commits span, read in id order.
+    store_ids = loaded.ids[np.flatnonzero(wanted[loaded.index_of_pos])]
+    t = trailers
+    stmt = (
+        select(t.c.commit_id, t.c.key, t.c.value)
+        .where(
+            t.c.commit_id >= int(store_ids.min()),
+            t.c.commit_id <= int(store_ids.max()),
+            t.c.key.in_((*REVIEW_KEYS, "co-authored-by")),
+        )
+        .order_by(t.c.commit_id)
+    )
     seen: dict[str, Contributor] = {}
     with store.read() as conn:
         for rows in fetch_chunks(conn, stmt):
-            at = loaded.index_of([r[0] for r in rows]).tolist()
-            for i, (_cid, key, value) in zip(at, rows, strict=True):
-                if i < 0:
-                    continue
-                w = seen.get(value)
-                if w is None:
-                    w = seen[value] = resolve(*parse_address(value))
-                    loaded.people.setdefault(w.key, w)
-                (reviewers if key in REVIEW_KEYS else coauthors).setdefault(i, []).append(w)
+            ids, keys, values = zip(*rows, strict=True)
+            at = loaded.index_of(ids)
+            keep = np.flatnonzero(at >= 0)
+            keep = keep[wanted[at[keep]]].tolist()
+            for value in {values[j] for j in keep} - seen.keys():
+                w = seen[value] = resolve(*parse_address(value))
+                loaded.people.setdefault(w.key, w)
+            at_list = at.tolist()
+            for j in keep:
+                (reviewers if keys[j] in REVIEW_KEYS else coauthors).setdefault(at_list[j], []).append(seen[values[j]])
     # Trailers come in store order; within a commit that is the order git wrote them.
-    hist = loaded.history
-    hist.reviewers = {i: tuple(v) for i, v in sorted(reviewers.items())}
-    hist.coauthors = {i: tuple(v) for i, v in sorted(coauthors.items())}
+    h.reviewers = {i: tuple(v) for i, v in sorted(reviewers.items())}
+    h.coauthors = {i: tuple(v) for i, v in sorted(coauthors.items())}
 
 
 def subject_matches(store: Store, loaded: Loaded, pattern: re.Pattern[str], until: int) -> set[int]:
