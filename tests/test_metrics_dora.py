@@ -259,3 +259,37 @@ def test_reverting_a_merge_fails_the_changes_it_brought_in() -> None:
     y = delivery.figures(h, linked, judged, Window(0, 10 * H), org="y")
     assert y.change_failure_rate == 1.0
     assert m1 not in judged.fixers
+
+
+def test_change_failure_rate_is_one_definition_in_every_row() -> None:
+    """v1 ships x's and y's changes; only x's change is reverted: v1 failed because of x, not y.
+    v2 ships y's changes and is followed by a hotfix, whose cause git does not name: it fails for y
+    (and would for anyone who shipped in it). Every row is failed deployments / deployments."""
+    b = HistoryBuilder()
+    x1 = b.add("x1", author="x", org="x", at=0)
+    y1 = b.add("y1", (x1,), author="y", org="y", at=H)
+    y2 = b.add("y2", (y1,), author="y", org="y", at=2 * H)
+    rv = b.add("rv", (y2,), author="y", org="y", at=10 * H, reverts=x1)
+    y3 = b.add("y3", (rv,), author="y", org="y", at=11 * H)
+    hot = b.add("hot", (y3,), author="y", org="y", at=20 * H)
+    h = b.build()
+    deps = [Deployment("v1", y2, 5 * H), Deployment("v2", y3, 12 * H), Deployment("v2.0.1", hot, 30 * H, hotfix=True)]
+    linked = dora.link(h, deps)
+    judged = dora.judge(h, linked, [], 40 * H)
+    window = Window(0, 40 * H)
+    overall = delivery.figures(h, linked, judged, window)
+    x = delivery.figures(h, linked, judged, window, org="x")
+    y = delivery.figures(h, linked, judged, window, org="y")
+    assert (overall.failed_deployments, overall.deployments, overall.change_failure_rate) == (2, 3, 0.6667)
+    assert (x.failed_deployments, x.deployments, x.change_failure_rate) == (1, 1, 1.0)
+    # y shipped in v1 (not its fault), v2 (hotfixed: unnamed cause, counts) and v2.0.1.
+    assert (y.failed_deployments, y.deployments, y.change_failure_rate) == (1, 3, 0.3333)
+    # Restore measured on each row's own failures: x's v1 until v2 shipped the revert (7 h);
+    # y's v2 until the hotfix (18 h); overall both.
+    assert x.time_to_restore_hours.median == 7.0
+    assert y.time_to_restore_hours.median == 18.0
+    assert overall.time_to_restore_hours.median == 12.5
+    # The per-change share is its own figure: 1 of x's 1 change, 0 of y's 5.
+    assert (x.failed_changes, x.failed_change_share) == (1, 1.0)
+    assert (y.failed_changes, y.failed_change_share) == (0, 0.0)
+    assert (overall.failed_changes, overall.changes) == (1, 6)

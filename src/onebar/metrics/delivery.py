@@ -16,7 +16,7 @@ import numpy as np
 
 from onebar.metrics import tiers as tiers_mod
 from onebar.metrics.dora import HOUR, Judged, Linked, Shipped
-from onebar.metrics.jsonable import OMIT_NONE, TIME, Jsonable
+from onebar.metrics.jsonable import TIME, Jsonable
 from onebar.metrics.model import History, Window, median, quantile
 
 
@@ -58,17 +58,24 @@ class KeyTiers(Jsonable):
 
 @dataclass(frozen=True, slots=True)
 class Figures(Jsonable):
-    """DORA's keys over one window, for everyone or for one organisation's changes."""
+    """DORA's keys over one window, for everyone or for one organisation's changes.
+
+    One definition in every row: the change failure rate is failed deployments over deployments,
+    where for an organisation both count only the deployments that shipped its changes, and a
+    failure only when one of its changes caused it (or when nothing names the cause). The share of
+    changes later reverted or fixed is a second figure with its own name.
+    """
 
     deployments: int
     changes: int
     deployment_frequency_per_week: float | None
     median_interval_hours: float | None
     lead_time_hours: LeadTime
-    failed_deployments: int | None = field(metadata=OMIT_NONE)  # overall only
-    failed_changes: int | None = field(metadata=OMIT_NONE)  # per organisation only
+    failed_deployments: int
     change_failure_rate: float | None
     time_to_restore_hours: Restore
+    failed_changes: int  # changes later reverted or fixed
+    failed_change_share: float | None  # failed_changes / changes
     rework_deployments: int
     deployment_rework_rate: float | None
     tiers: KeyTiers
@@ -96,22 +103,33 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
     reasons: dict[str, str] = {}
     restore: list[float] = []
     open_failures = 0
-    failed_changes = 0
+    failed = 0
     if org is None:
         pos: slice | np.ndarray = shipped.span(lo, hi)
         dep_idx = list(range(lo, hi))  # every deployment counts, even one that shipped nothing new
+        for d in dep_idx:
+            if judged.dep_failed[d]:
+                failed += 1
+                r = judged.dep_restore_hours[d]
+                if r is None:
+                    open_failures += 1
+                else:
+                    restore.append(r)
     else:
-        pos = shipped.org_span(shipped.history.org_code(org), lo, hi)
+        code = shipped.history.org_code(org)
+        pos = shipped.org_span(code, lo, hi)
         dep_idx = np.unique(shipped.deployment[pos]).tolist()  # those that shipped one of its changes
-        for c in shipped.change[pos][shipped.failed[pos]].tolist():
-            failed_changes += 1
-            r = judged.change_restore_hours.get(c)
-            if r is None:
-                open_failures += 1
-            else:
-                restore.append(r)
+        for d in dep_idx:
+            hit, r = judged.failed_for(d, code)
+            if hit:
+                failed += 1
+                if r is None:
+                    open_failures += 1
+                else:
+                    restore.append(r)
     leads = shipped.lead[pos]
     changes = len(leads)
+    failed_changes = int(shipped.failed[pos].sum())
     lead = leads[leads >= 0]  # a negative lead time is clock skew; it is left out, as Four Keys does
     n = len(dep_idx)
     frequency: float | None = round(n / window.weeks, 3)
@@ -122,24 +140,11 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
     lead_time = LeadTime(_r(quantile(lead, 0.5)), _r(quantile(lead, 0.9)), len(lead))
     if not len(lead):
         reasons["lead_time_hours"] = "no change reached a deployment in the window"
-
-    failed_deployments: int | None = None
-    if org is None:
-        failed_deployments = sum(1 for d in dep_idx if judged.dep_failed[d])
-        cfr = _r(failed_deployments / n, 4) if n else None
-        if not n:
-            reasons["change_failure_rate"] = "no deployments in the window"
-        for d in dep_idx:
-            if judged.dep_failed[d]:
-                r = judged.dep_restore_hours[d]
-                if r is None:
-                    open_failures += 1
-                else:
-                    restore.append(r)
-    else:
-        cfr = _r(failed_changes / changes, 4) if changes else None
-        if not changes:
-            reasons["change_failure_rate"] = f"no change by {org} reached a deployment in the window"
+    cfr = _r(failed / n, 4) if n else None
+    if not n:
+        reasons["change_failure_rate"] = (
+            "no deployments in the window" if org is None else f"no change by {org} reached a deployment in the window"
+        )
 
     ttr_source = "git"
     if judged.incidents:
@@ -158,6 +163,9 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
         reasons["time_to_restore_hours"] = (
             "no failure was restored in the window" if open_failures else "no failure in the window to restore from"
         )
+    share = _r(failed_changes / changes, 4) if changes else None
+    if not changes:
+        reasons["failed_change_share"] = "no change reached a deployment in the window"
     rework = sum(1 for d in dep_idx if judged.dep_rework[d])
     rework_rate = _r(rework / n, 4) if n else None
     if not n:
@@ -182,10 +190,11 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
         deployment_frequency_per_week=frequency,
         median_interval_hours=_r(median(intervals)),
         lead_time_hours=lead_time,
-        failed_deployments=failed_deployments,
-        failed_changes=failed_changes if org is not None else None,
+        failed_deployments=failed,
         change_failure_rate=cfr,
         time_to_restore_hours=ttr,
+        failed_changes=failed_changes,
+        failed_change_share=share,
         rework_deployments=rework,
         deployment_rework_rate=rework_rate,
         tiers=key_tiers,

@@ -100,6 +100,21 @@ class Judged:
     change_restore_hours: dict[int, float | None]  # per failed change
     rework_changes: set[int]
     incidents: list[tuple[Incident, int]] = field(default_factory=list)  # (incident, deployment or -1)
+    # Why each deployment failed. A reverted or fixed change names its cause: per organisation code,
+    # the restore hours of the failures its changes caused there. A hotfix deployment or an incident
+    # names none: `unnamed` holds the hotfix's restore hours, `by_incident` an incident.
+    caused_by: list[dict[int, list[float | None]]] = field(default_factory=list)
+    unnamed: list[list[float | None]] = field(default_factory=list)
+    by_incident: list[bool] = field(default_factory=list)
+
+    def failed_for(self, d: int, org: int) -> tuple[bool, float | None]:
+        """Whether deployment `d` failed because of a change of organisation `org`, or of no named change
+        (then any organisation that shipped in it may have caused it), and when that was restored."""
+        mine = self.caused_by[d].get(org, []) if self.caused_by else []
+        if not mine and not self.unnamed[d] and not self.by_incident[d]:
+            return False, None
+        known = [h for h in (*mine, *self.unnamed[d]) if h is not None]
+        return True, (min(known) if known else None)
 
 
 def judge(
@@ -166,31 +181,50 @@ def judge(
         fixed_at = [at[e] for e in (int(shipped_by[f]) for f in fs) if e != -1 and live[e] and e >= d]
         change_restore[rep] = (min(fixed_at) - at[d]) / HOUR if fixed_at else None
 
-    candidates: list[list[float | None]] = [[] for _ in range(nd)]
+    caused_by: list[dict[int, list[float | None]]] = [{} for _ in range(nd)]
     for rep, hours in change_restore.items():
-        candidates[int(change_dep[rep])].append(hours)
+        caused_by[int(change_dep[rep])].setdefault(int(history.org[rep]), []).append(hours)
+    unnamed: list[list[float | None]] = [[] for _ in range(nd)]
     dep_failed = [False] * nd
     restore: list[float | None] = [None] * nd
     for d in range(nd):
         if not live[d]:
+            caused_by[d] = {}
             continue
         nxt = _next_live(deps, d, live)
         if nxt is not None and hotfix_dep[nxt]:
-            candidates[d].append((at[nxt] - at[d]) / HOUR)
-        if candidates[d]:
+            unnamed[d].append((at[nxt] - at[d]) / HOUR)
+        failed_at = deps[d].failed_at
+        if failed_at is not None and failed_at < as_of:  # its deployment status turned to failure
+            unnamed[d].append((at[nxt] - at[d]) / HOUR if nxt is not None else None)
+        candidates = [h for hours in caused_by[d].values() for h in hours] + unnamed[d]
+        if candidates:
             dep_failed[d] = True
-            known = [c for c in candidates[d] if c is not None]
+            known = [c for c in candidates if c is not None]
             restore[d] = min(known) if known else None
 
     attributed: list[tuple[Incident, int]] = []
+    by_incident = [False] * nd
     for inc in incidents:
         if inc.started_at >= as_of:
             continue
         d = _incident_deployment(inc, deps, at)
         attributed.append((inc, d))
         if d >= 0 and live[d]:
-            dep_failed[d] = True
-    return Judged(as_of, fixers, dep_failed, dep_rework, restore, change_restore, rework, attributed)
+            dep_failed[d] = by_incident[d] = True
+    return Judged(
+        as_of,
+        fixers,
+        dep_failed,
+        dep_rework,
+        restore,
+        change_restore,
+        rework,
+        attributed,
+        caused_by,
+        unnamed,
+        by_incident,
+    )
 
 
 def merged_changes(history: History, linked: Linked, merge: int) -> list[int]:

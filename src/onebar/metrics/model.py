@@ -223,6 +223,7 @@ class Deployment:
     source: str = "tag"  # "tag" or the event source ("cli", "api", "github", ...)
     environment: str = "production"
     hotfix: bool = False
+    failed_at: int | None = None  # when a failed deployment status was recorded for it, if one was
 
 
 @dataclass(frozen=True)

@@ -208,7 +208,8 @@ def deployments_of(loaded: Loaded, charter: Charter) -> list[Deployment]:
     """Release tags matching the charter's pattern, plus recorded successful events of its environment.
 
     A tag on a commit that also has a recorded event is dropped: the event is the real deployment.
-    Two tags on one commit are one deployment (the earlier).
+    Two tags on one commit are one deployment (the earlier). A failed status recorded for a commit
+    after it was deployed marks the latest such deployment as failed in production.
     """
     env = charter.delivery.environment
     tag_re = re.compile(charter.delivery.tag_pattern)
@@ -231,6 +232,16 @@ def deployments_of(loaded: Loaded, charter: Charter) -> list[Deployment]:
             by_commit[c] = (t.tagged_at, t.name)
     for c, (at, name) in by_commit.items():
         out.append(Deployment(name, c, at, "tag", env, bool(hot_re.search(name))))
+    for r in loaded.deployments:
+        if r.environment != env or r.status == "success" or not r.sha:
+            continue
+        c = loaded.find(r.sha)
+        before = [k for k, dep in enumerate(out) if dep.commit == c >= 0 and dep.at <= r.deployed_at]
+        if before:
+            k = max(before, key=lambda k: (out[k].at, out[k].name))
+            known = out[k].failed_at
+            if known is None or r.deployed_at < known:
+                out[k] = replace(out[k], failed_at=r.deployed_at)
     return out
 
 

@@ -19,7 +19,7 @@ from onebar.metrics.overlap import Overlap
 from onebar.metrics.review import Review
 from onebar.metrics.seams import Contributors
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"  # 2.0: one change failure rate in every row (docs/metrics.md)
 
 
 @dataclass(frozen=True, slots=True)

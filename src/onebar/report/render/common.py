@@ -110,13 +110,16 @@ def dora_cells(f: Figures) -> list[str]:
         dur(f.lead_time_hours.median),
         dur(f.lead_time_hours.p90),
         pct(f.change_failure_rate),
+        pct(f.failed_change_share),
         dur(f.time_to_restore_hours.median),
         pct(f.deployment_rework_rate),
         f.tier or "–",
     ]
 
 
-DORA_HEADERS = ["Org", "Deploys", "Per week", "Lead time", "p90", "CFR", "Restore", "Rework", "Tier", "Trend"]
+DORA_HEADERS = [
+    "Org", "Deploys", "Per week", "Lead time", "p90", "CFR", "Changes failed", "Restore", "Rework", "Tier", "Trend",
+]  # fmt: skip
 ARROWS = {"improving": "▲", "worsening": "▼", "steady": "=", None: "·"}
 TREND_NOTE = (
     "Trend: deployments / lead time / failure rate in the window's second half against its first; "
