@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from onebar.metrics.delivery import Dora
 from onebar.metrics.jsonable import SKIP, Jsonable
 from onebar.metrics.knowledge import Knowledge
-from onebar.metrics.model import Window
+from onebar.metrics.model import Contributor, Window
 from onebar.metrics.offboarding import Authorship, Departure, Offboarding
 from onebar.metrics.overlap import Overlap
 from onebar.metrics.review import Review
@@ -62,6 +62,18 @@ class Report(Jsonable):
     overlap: Overlap
     # Not serialised: what simulating anyone's departure needs (`onebar offboard`).
     authorship: Authorship = field(metadata=SKIP)
+    # What the report could not see (e.g. commits whose objects git could not read), last in the JSON.
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def authors(self) -> Mapping[str, frozenset[str]]:
+        """Each scored file's authors (person keys): what onboarding and off-boarding plans read."""
+        return self.authorship.authors
+
+    @property
+    def people(self) -> Mapping[str, Contributor]:
+        """Person key -> who they are (organisation, kind, label)."""
+        return self.authorship.people
 
     def offboard(self, who: str) -> Departure:
         """The simulated departure of one organisation or one person (charter id, e-mail or name)."""

@@ -148,7 +148,3 @@ incidents = Table(
     Column("external_id", Text),
     UniqueConstraint("repo_id", "source", "external_id", name="uq_incident_external"),
 )
-
-# Tables of other areas, on the same metadata (each module imports this one first).
-from onebar.store import schema_codehost as _schema_codehost  # noqa: E402, F401
-from onebar.store import schema_report as _schema_report  # noqa: E402, F401

@@ -6,7 +6,6 @@ import io
 import shutil
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from onebar.metrics.offboarding import Departure
@@ -35,64 +34,66 @@ def to_text(report: Report, width: int | None = None) -> str:
     # The terminal's width when there is one; 120 columns in a pipe or a file.
     width = width or max(100, shutil.get_terminal_size((120, 40)).columns)
     buf = io.StringIO()
-    con = Console(file=buf, width=width, force_terminal=False, color_system=None)
+    con = Console(
+        file=buf, width=width, force_terminal=False, color_system=None, markup=False
+    )  # names are text, never markup
     w = report.window
-    con.print(f"[bold]onebar report[/bold] — {escape(report.repository.name)}  {day(w.since)} → {day(w.until)}")
+    con.print(f"onebar report — {report.repository.name}  {day(w.since)} → {day(w.until)}")
     con.print(f"Tiers: {report.tiers.report}. Each change counts for its own author's organisation.\n")
 
     t = Table(title="Delivery (DORA)", title_justify="left")
     for h in DORA_HEADERS:
         t.add_column(h, justify="left" if h == "Org" else "right")
     for row in dora_table(report):
-        t.add_row(*(escape(c) for c in row))
+        t.add_row(*(c for c in row))
     con.print(t)
     con.print(TREND_NOTE)
     con.print(more(len(report.dora.by_org), ROWS, "organisations"))
 
     r = report.review
-    con.print(f"\n[bold]Cross-organisation review[/bold]: {pct(r.cross_org_share)} of {r.changes} merged changes")
+    con.print(f"\nCross-organisation review: {pct(r.cross_org_share)} of {r.changes} merged changes")
     orgs = review_orgs(report)
     if r.matrix:
         m = Table(title="Changes by author org (rows) reviewed by org (columns)", title_justify="left")
         m.add_column("author \\ reviewer")
         for o in orgs:
-            m.add_column(escape(o), justify="right")
+            m.add_column(o, justify="right")
         m.add_column("unreviewed", justify="right")
         for a in orgs:
             counts = r.matrix[a]
-            m.add_row(escape(a), *[num(counts.get(o, 0), 0) for o in orgs], num(r.by_org[a].unreviewed, 0))
+            m.add_row(a, *[num(counts.get(o, 0), 0) for o in orgs], num(r.by_org[a].unreviewed, 0))
         con.print(m)
 
     k = report.knowledge
     people = ", ".join(f"{p.name} ({p.org})" for p in k.truck_factor_people) or "–"
-    con.print(f"\n[bold]Knowledge[/bold]: truck factor {num(k.truck_factor, 0)} over {k.files} files: {escape(people)}")
+    con.print(f"\nKnowledge: truck factor {num(k.truck_factor, 0)} over {k.files} files: {people}")
     if k.components:
         c = Table(title="Components", title_justify="left")
         for h in ("Component", "Files", "Truck factor", "Organisations", "One org only"):
             c.add_column(h)
         for name, v in k.components.items():
-            c.add_row(escape(name), str(v.files), str(v.truck_factor), escape(few(v.orgs)), num(v.single_org))
+            c.add_row(name, str(v.files), str(v.truck_factor), few(v.orgs), num(v.single_org))
         con.print(c)
 
     ot = Table(title="Off-boarding: files left with no author", title_justify="left")
     for h in ("Leaving", "Files lost", "Share", "Components hit"):
         ot.add_column(h)
     for label, loss in offboarding_rows(report):
-        ot.add_row(escape(label), str(loss.files_lost), pct(loss.files_lost_share), escape(hit(loss.components)))
+        ot.add_row(label, str(loss.files_lost), pct(loss.files_lost_share), hit(loss.components))
     con.print(ot)
-    con.print(escape(already_lost(report)))
+    con.print(already_lost(report))
 
     cs = report.contributors
     con.print(
-        f"\n[bold]Contributors[/bold]: {len(cs.unknown)} not in the charter, "
+        f"\nContributors: {len(cs.unknown)} not in the charter, "
         f"{sum(x.commits for x in cs.outside_contract)} commits outside a contract window; "
         f"commits by kind: {', '.join(f'{k} {v}' for k, v in cs.by_kind.items()) or '–'}; "
         f"AI co-authored: {cs.ai_coauthored_commits}"
     )
     for u in cs.unknown[:10]:
-        con.print(f"  unknown: {escape(u.identity)} — {u.commits} commits")
+        con.print(f"  unknown: {u.identity} — {u.commits} commits")
     for x in cs.outside_contract[:10]:
-        con.print(f"  outside contract: {escape(x.person)} ({escape(x.org)}) — {x.commits} commits")
+        con.print(f"  outside contract: {x.person} ({x.org}) — {x.commits} commits")
 
     ov = report.overlap
     if ov.pairs:
@@ -104,7 +105,7 @@ def to_text(report: Report, width: int | None = None) -> str:
         for pair in ov.pairs:
             lo, hi = pair.daily_window_range_hours
             p.add_row(
-                escape(" ↔ ".join(pair.orgs)),
+                " ↔ ".join(pair.orgs),
                 num(pair.shared.hours_per_week),
                 dur(pair.shared.daily_window_hours),
                 f"{num(lo)}–{num(hi)} h",
@@ -114,14 +115,12 @@ def to_text(report: Report, width: int | None = None) -> str:
         if ov.team:
             con.print(f"Whole team: {num(ov.team.hours_per_week)} h/week shared")
         for hnd in ov.handoffs:
-            con.print(
-                f"  hand-off {escape(hnd.from_)} → {escape(hnd.to)} at {hnd.at_utc} UTC (gap {num(hnd.gap_hours)} h)"
-            )
+            con.print(f"  hand-off {hnd.from_} → {hnd.to} at {hnd.at_utc} UTC (gap {num(hnd.gap_hours)} h)")
     notes = reasons_of(report)
     if notes:
-        con.print("\n[bold]Not computed[/bold]")
+        con.print("\nNot computed")
         for n in notes:
-            con.print(f"  {escape(n)}")
+            con.print(f"  {n}")
     return buf.getvalue()
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from alembic import context
 from sqlalchemy import create_engine
 
+import onebar.store
 from onebar.store.schema import metadata
+
+# Each area keeps its tables in its own store/schema_<area>.py on the one metadata; load them all.
+for _mod in pkgutil.iter_modules(onebar.store.__path__):
+    if _mod.name.startswith("schema_"):
+        importlib.import_module(f"onebar.store.{_mod.name}")
 
 config = context.config
 connection = config.attributes.get("connection")

@@ -1,7 +1,7 @@
 """report: commit blocks (per-commit facts as columns) and head facts kept at ingest for a fast report
 
 Revision ID: 0003
-Revises: 0006
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
-down_revision = "0006"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
