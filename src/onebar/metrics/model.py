@@ -61,6 +61,7 @@ class History:
         fixes: dict[int, tuple[int, ...]] | None = None,
         reviewers: dict[int, tuple[Contributor, ...]] | None = None,
         coauthors: dict[int, tuple[Contributor, ...]] | None = None,
+        review_links: set[int] | None = None,
         merged_by: np.ndarray | None = None,
         merged_by_head: int | None = None,
     ):
@@ -79,6 +80,7 @@ class History:
         self.fixes = fixes or {}  # commit -> commits its Fixes: trailers name
         self.reviewers = reviewers or {}  # commit -> Reviewed-by, Acked-by, Tested-by
         self.coauthors = coauthors or {}  # commit -> Co-authored-by
+        self.review_links = review_links or set()  # commits a code-review system links (Reviewed-on:)
         # For the head `merged_by_head`: per commit, the mainline commit that brought it in, -1 if not reached.
         self.merged_by = merged_by
         self.merged_by_head = merged_by_head
@@ -153,6 +155,7 @@ class HistoryBuilder:
         self.fixes: dict[int, tuple[int, ...]] = {}
         self.reviewers: dict[int, tuple[Contributor, ...]] = {}
         self.coauthors: dict[int, tuple[Contributor, ...]] = {}
+        self.review_links: set[int] = set()
 
     def person(self, who: Contributor) -> int:
         i = self._person.get(who)
@@ -210,6 +213,7 @@ class HistoryBuilder:
             fixes=dict(self.fixes),
             reviewers=dict(self.reviewers),
             coauthors=dict(self.coauthors),
+            review_links=set(self.review_links),
         )
 
 

@@ -1,10 +1,16 @@
 """Cross-organisation review: who else looked at each merged change before it landed.
 
-Signals, all from git: Reviewed-by / Acked-by / Tested-by trailers, a committer other than the
-author (a patch applied by someone else), and the committer of the merge that brought the change
-into the mainline. A bot that commits or merges is no reviewer. Only people of a known
-organisation and of human kind count for the cross-organisation share; AI agents and unknown
-identities show in the matrix but never make a change "reviewed across organisations".
+Signals, all from git: review trailers (Reviewed-by, Acked-by, Tested-by, and Gerrit's
+Code-Review footers), a committer other than the author (a patch applied by someone else), and who
+merged the change into the mainline (the merge's committer, or its author when a robot such as
+GitHub's web-flow committed it: the person who pressed the button). A robot that commits or merges
+is no reviewer. Only people of a known organisation and of human kind count for the
+cross-organisation share; AI agents and unknown identities show in the matrix but never make a
+change "reviewed across organisations".
+
+When robots landed a change (a merge queue, Gerrit, a squash by the code host) and git shows no
+reviewer, who approved it is not in git: the change's review is *unknown*, neither reviewed nor
+unreviewed, and the shares are computed over the changes whose review git shows.
 """
 
 from __future__ import annotations
@@ -70,12 +76,14 @@ def merged_by(history: History, head: int | None) -> np.ndarray:
 
 @dataclass(frozen=True, slots=True)
 class ReviewStats(Jsonable):
-    """One author organisation's merged changes: how many, reviewed across organisations, not reviewed."""
+    """One author organisation's merged changes: how many, whose review git cannot show, reviewed
+    across organisations, not reviewed; the share is over the changes whose review git shows."""
 
     changes: int
+    review_unknown: int
     cross_org_reviewed: int
     unreviewed: int
-    cross_org_share: float
+    cross_org_share: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,20 +100,23 @@ class Review(Jsonable):
     """Cross-organisation review of the merged changes of a window."""
 
     changes: int
+    review_unknown: int  # landed by robots with no reviewer in git: neither reviewed nor unreviewed
     cross_org_reviewed: int
-    cross_org_share: float | None
+    cross_org_share: float | None  # over the changes whose review git shows
     matrix: Mapping[str, Mapping[str, int]]  # author org -> reviewer org -> changes
     by_org: Mapping[str, ReviewStats]
     signals: Signals
-    reasons: Mapping[str, str]
+    reasons: Mapping[str, str]  # why a figure is null
+    notes: Mapping[str, str]  # what a reader must know about a figure that is there
 
 
 def review_matrix(history: History, window: Window, head: int | None) -> Review:
     """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share.
 
     Each change's reviewers are, in the order they are seen: its review trailers' people, its
-    committer, the committer of the merge that brought it in; each person counts once (as first
-    seen), the author never, a bot that commits or merges (GitHub's web-flow, a merge queue) never.
+    committer, whoever merged it into the mainline; each person counts once (as first seen), the
+    author never, a robot never. A change with no reviewer is unreviewed, unless robots landed it
+    or a code-review system links it (`Reviewed-on:`): then who reviewed it is unknown to git.
     """
     owner = merged_by(history, head)
     at = history.committed_at
@@ -123,9 +134,16 @@ def review_matrix(history: History, window: Window, head: int | None) -> Review:
     author = history.author[picked]
     author_key, author_org = person_key[author], person_org[author]
     committer = history.committer[picked]
-    merger = history.committer[owner[picked]]
+    m = owner[picked]
+    # Who merged: the merge's committer, or its author when a robot committed it (a web merge).
+    merge_committer, merge_author = history.committer[m], history.author[m]
+    merger = np.where(kind[merge_committer] != bot, merge_committer, merge_author)
+    robot_merge = (m != picked) & (kind[merger] == bot)
     by_committer = (person_key[committer] != author_key) & (kind[committer] != bot)
-    by_merge = (owner[picked] != picked) & (person_key[merger] != author_key) & (kind[merger] != bot)
+    by_merge = (m != picked) & ~robot_merge & (person_key[merger] != author_key)
+    # Landed by a robot: merged by one, or put on the mainline by one for someone else (a squash
+    # by the code host, Gerrit's cherry-pick).
+    robot_landed = robot_merge | ((m == picked) & (kind[committer] == bot) & (person_key[committer] != author_key))
 
     # One row per reviewer seen: (change position, order seen, person key, organisation, kind).
     rows: list[tuple[int, int, int, int, int]] = []
@@ -136,7 +154,7 @@ def review_matrix(history: History, window: Window, head: int | None) -> Review:
             continue
         for order, w in enumerate(reviewers):
             code = key_code.setdefault(w.key, len(key_code))
-            if code != author_key[i]:
+            if code != author_key[i] and w.kind != BOT:
                 rows.append((i, order, code, org_code[w.org], KINDS.index(w.kind)))
     trailer_rows = len(rows)
     n = len(picked)
@@ -158,24 +176,50 @@ def review_matrix(history: History, window: Window, head: int | None) -> Review:
     crossed[change[crossing]] = True
     reviewed = np.zeros(n, dtype=bool)
     reviewed[change] = True
+    linked = np.isin(picked, np.fromiter(history.review_links, dtype=np.int64, count=len(history.review_links)))
+    hidden = ~reviewed & (robot_landed | linked)
     pairs = np.unique(change * k + rorg)  # each reviewing organisation once per change
     cells = np.bincount(author_org[pairs // k] * k + pairs % k, minlength=k * k).reshape(k, k)
-    changes = np.bincount(author_org, minlength=k)
-    cross = np.bincount(author_org[crossed], minlength=k)
-    unreviewed = np.bincount(author_org[~reviewed], minlength=k)
-    active = np.flatnonzero(changes).tolist()
-    total, crossed_total = n, int(crossed.sum())
+
+    def per_org(mask: np.ndarray) -> list[int]:
+        out: list[int] = np.bincount(author_org[mask], minlength=k).tolist()
+        return out
+
+    changes, cross, hid = per_org(np.ones(n, dtype=bool)), per_org(crossed), per_org(hidden)
+    unrev = per_org(~reviewed & ~hidden)
+    active = [o for o in range(k) if changes[o]]
+    total, crossed_total, unknown_total = n, int(crossed.sum()), int(hidden.sum())
+    visible = total - unknown_total
+    reasons: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    if not total:
+        reasons["cross_org_share"] = "no merged change in the window"
+    elif not visible:
+        reasons["cross_org_share"] = "git shows the review of no merged change in the window (see review_unknown)"
+    if unknown_total:
+        notes["review_unknown"] = (
+            f"git does not show who reviewed {unknown_total} of {total} merged changes: robots (a merge queue, "
+            "Gerrit, the code host's merge button) landed them without a review trailer. They count neither as "
+            "reviewed nor as unreviewed; the cross-organisation share is over the other "
+            f"{visible}. The code host knows who approved them: onebar import github|gitlab (docs/codehost.md)."
+        )
     return Review(
         changes=total,
+        review_unknown=unknown_total,
         cross_org_reviewed=crossed_total,
-        cross_org_share=round(crossed_total / total, 4) if total else None,
+        cross_org_share=round(crossed_total / visible, 4) if visible else None,
         matrix={orgs[o]: {orgs[r]: int(cells[o, r]) for r in np.flatnonzero(cells[o]).tolist()} for o in active},
         by_org={
             orgs[o]: ReviewStats(
-                int(changes[o]), int(cross[o]), int(unreviewed[o]), round(int(cross[o]) / int(changes[o]), 4)
+                changes[o],
+                hid[o],
+                cross[o],
+                unrev[o],
+                round(cross[o] / (changes[o] - hid[o]), 4) if changes[o] > hid[o] else None,
             )
             for o in active
         },
         signals=Signals(trailer_rows, int(by_committer.sum()), int(by_merge.sum())),
-        reasons={} if total else {"cross_org_share": "no merged change in the window"},
+        reasons=reasons,
+        notes=notes,
     )

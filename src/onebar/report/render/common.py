@@ -84,6 +84,16 @@ def review_orgs(report: Report, limit: int = 10) -> list[str]:
     return sorted(by, key=lambda o: (-by[o].changes, o))[:limit]
 
 
+def review_line(report: Report) -> str:
+    """The review section's headline: the share, and over which changes it is taken."""
+    r = report.review
+    visible = r.changes - r.review_unknown
+    line = f"{pct(r.cross_org_share)} of {visible} merged changes whose review git shows"
+    if r.review_unknown:
+        line += f"; review unknown for {r.review_unknown} more (landed by robots, see below)"
+    return line
+
+
 def already_lost(report: Report) -> str:
     a = report.offboarding.already_lost
     if not a.people:
