@@ -38,7 +38,9 @@ from onebar.store.schema_report import file_authorship
 
 # Review trailers: the kernel's and git's own, and the footers Gerrit writes (its reviewnotes).
 REVIEW_KEYS = ("reviewed-by", "acked-by", "tested-by", "code-review+2", "code-review+1")
-REVIEW_LINK = "reviewed-on"  # Gerrit: the change was reviewed there, by people git does not name
+# Gerrit: the change went through review there (Reviewed-on: its URL; Change-Id: its id), by people
+# git does not name.
+REVIEW_LINKS = ("reviewed-on", "change-id")
 _LITERAL = re.compile(r"(?:\(\?i\))?([A-Za-z0-9_ -]+)")  # a pattern that only looks for a word
 # "Fixes: 1a2b3c4d5e6f ("subject")" as the kernel and git write it; the sha must come first, so an
 # issue URL or "#1234567" is never mistaken for a commit.
@@ -363,7 +365,7 @@ def load_trailers(store: Store, loaded: Loaded, resolve: Resolve, window: Window
         .where(
             t.c.commit_id >= int(store_ids.min()),
             t.c.commit_id <= int(store_ids.max()),
-            t.c.key.in_((*REVIEW_KEYS, REVIEW_LINK, "co-authored-by")),
+            t.c.key.in_((*REVIEW_KEYS, *REVIEW_LINKS, "co-authored-by")),
         )
         .order_by(t.c.commit_id)
     )
@@ -374,8 +376,8 @@ def load_trailers(store: Store, loaded: Loaded, resolve: Resolve, window: Window
             at = loaded.index_of(ids)
             found = np.flatnonzero(at >= 0)
             in_window: list[int] = found[wanted[at[found]]].tolist()
-            h.review_links.update(int(at[j]) for j in in_window if keys[j] == REVIEW_LINK)
-            keep = [j for j in in_window if keys[j] != REVIEW_LINK]
+            h.review_links.update(int(at[j]) for j in in_window if keys[j] in REVIEW_LINKS)
+            keep = [j for j in in_window if keys[j] not in REVIEW_LINKS]
             for value in {values[j] for j in keep} - seen.keys():
                 w = seen[value] = resolve(*parse_address(value))
                 loaded.people.setdefault(w.key, w)
