@@ -271,8 +271,15 @@ def test_gerrit_history_shows_no_robot_review(repo: GitRepo, store: Store, chart
     repo.git("checkout", "-q", "main")
     repo.commit("Core two", {"src/core/c.py": "c\n"}, author=ALICE, at=day(2.5))
     repo.clock = day(3)
-    env = {"GIT_AUTHOR_NAME": zuul[0], "GIT_AUTHOR_EMAIL": zuul[1], "GIT_COMMITTER_NAME": gerrit[0],
-           "GIT_COMMITTER_EMAIL": gerrit[1], "GIT_AUTHOR_DATE": f"@{day(3)} +0000", "GIT_COMMITTER_DATE": f"@{day(3)} +0000"}  # fmt: skip
+    when = f"@{day(3)} +0000"
+    env = {
+        "GIT_AUTHOR_NAME": zuul[0],
+        "GIT_AUTHOR_EMAIL": zuul[1],
+        "GIT_COMMITTER_NAME": gerrit[0],
+        "GIT_COMMITTER_EMAIL": gerrit[1],
+        "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_DATE": when,
+    }
     repo.git("merge", "-q", "--no-ff", "-m", 'Merge "Add ui"', "change", env=env)
     repo.commit("Fast-forwarded\n\nChange-Id: Ifedcba9876543210", {"src/ui/d.py": "d\n"}, author=BOB, at=day(4))
     review = build(repo, store, charter).to_json()["review"]
