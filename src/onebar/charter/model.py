@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, time
-from typing import Literal
+from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -24,6 +24,7 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Release-like tags: v1.2, v1.2.3, 1.2.3, release-1.2.3; pre-releases (-rc1, -beta, .dev0) excluded.
 DEFAULT_TAG_PATTERN = r"^(v|release-)?\d+\.\d+(\.\d+)?$"
 DEFAULT_HOTFIX_PATTERN = r"(?i)hotfix"
+DEFAULT_TRACKER_PATTERN = r"[A-Z][A-Z0-9_]+-\d+"  # Jira-style keys of the shared tracker: PAY-123
 
 
 class _Strict(BaseModel):
@@ -137,9 +138,10 @@ class Delivery(_Strict):
     hotfix_pattern: str = DEFAULT_HOTFIX_PATTERN
     environment: str = "production"
     incident_label: str = "incident"
+    tracker_pattern: str = DEFAULT_TRACKER_PATTERN
     tiers: int = 2023
 
-    @field_validator("tag_pattern", "hotfix_pattern")
+    @field_validator("tag_pattern", "hotfix_pattern", "tracker_pattern")
     @classmethod
     def _valid_regex(cls, v: str) -> str:
         try:
@@ -176,6 +178,45 @@ class OverlapSettings(_Strict):
     min_hours: float = Field(default=4.0, ge=0, le=24)
 
 
+class Milestone(_Strict):
+    """A deliverable an organisation is paid against, judged by what onebar measures (docs/milestones.md).
+
+    Scope: components, paths or a tracker label (at least one). Criteria: any of the fields after
+    `label`; at least one must be set.
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    title: str = ""
+    organisation: str
+    due: date
+    start: date | None = None  # changes from this day count; default: 90 days before `due`
+    payment: str = ""  # what is paid on acceptance, shown as written
+    components: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+    label: str | None = None
+    gate_passed: bool = False  # every change in scope passed the gate
+    coverage_changed_min: float | None = Field(default=None, ge=0, le=100)  # % of changed lines covered
+    change_failure_rate_max: float | None = Field(default=None, ge=0, le=1)  # the organisation's, as a fraction
+    internal_knowers_min: int | None = Field(default=None, ge=1)  # internal people who author the scope's files
+    adrs_signed: bool = False  # decisions naming the scope are accepted and signed off
+    adrs: list[int] = Field(default_factory=list)  # ADR numbers that must be, besides
+    no_open_incidents: bool = False  # no open incident caused by a change in scope
+
+    CRITERIA: ClassVar[tuple[str, ...]] = (
+        "gate_passed",
+        "coverage_changed_min",
+        "change_failure_rate_max",
+        "internal_knowers_min",
+        "adrs_signed",
+        "no_open_incidents",
+    )
+
+    def criteria(self) -> list[str]:
+        """The criteria this milestone sets, in a fixed order."""
+        listed = {"adrs_signed": self.adrs_signed or bool(self.adrs)}
+        return [c for c in self.CRITERIA if listed.get(c, getattr(self, c)) not in (False, None)]
+
+
 class Charter(_Strict):
     """The whole of onebar.toml."""
 
@@ -188,6 +229,7 @@ class Charter(_Strict):
     delivery: Delivery = Field(default_factory=Delivery)
     overlap: OverlapSettings = Field(default_factory=OverlapSettings)
     robots: list[RobotEntry] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
 
     def org_of(self, person_id: str) -> str | None:
         person = self.people.get(person_id)
@@ -238,7 +280,39 @@ def cross_check(charter: Charter) -> list[tuple[Loc, str]]:
         for role in ("responsible", "consulted", "informed"):
             for pid in getattr(comp, role):
                 known_person(pid, ("components", cid, role))
+    problems += _check_milestones(charter)
     return problems
+
+
+def _check_milestones(charter: Charter) -> list[tuple[Loc, str]]:
+    """Milestones name a known organisation and components, a scope, a criterion, and start before they are due."""
+    out: list[tuple[Loc, str]] = []
+    seen: set[str] = set()
+    for i, m in enumerate(charter.milestones):
+        if m.id in seen:
+            out.append((("milestones", i, "id"), f"another milestone is already called {m.id!r}"))
+        seen.add(m.id)
+        if m.organisation not in charter.organisations:
+            out.append(
+                (
+                    ("milestones", i, "organisation"),
+                    f"unknown organisation {m.organisation!r}; known: {_few(charter.organisations)}",
+                )
+            )
+        for c in m.components:
+            if c not in charter.components:
+                out.append(
+                    (("milestones", i, "components"), f"unknown component {c!r}; known: {_few(charter.components)}")
+                )
+        if not (m.components or m.paths or m.label):
+            out.append((("milestones", i), "no scope: give components, paths or a tracker label"))
+        if not m.criteria():
+            out.append((("milestones", i), f"no acceptance criterion: set one of {', '.join(Milestone.CRITERIA)}"))
+        if m.start is not None and m.start >= m.due:
+            out.append(
+                (("milestones", i, "start"), f"the milestone starts on {m.start}, not before it is due on {m.due}")
+            )
+    return out
 
 
 def _few(names: Mapping[str, object]) -> str:

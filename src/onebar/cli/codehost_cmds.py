@@ -43,7 +43,7 @@ def _run_import(host: str, full_name: str, repo: str | None, api_url: str | None
     api = GitHubAPI.connect(token, api_url) if host == "github" else GitLabAPI.connect(token, api_url)
     store = open_store(db)
     try:
-        with api.client:
+        with api:
             s = import_repository(store, api, full_name, repo_name=repo)
     finally:
         store.close()

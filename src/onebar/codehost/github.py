@@ -72,6 +72,12 @@ class GitHubAPI:
     def __init__(self, client: HostClient):
         self.client = client
 
+    def __enter__(self) -> GitHubAPI:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
     @classmethod
     def connect(cls, token: str | None, api_url: str | None = None, **kwargs: Any) -> GitHubAPI:
         return cls(HostClient(api_url or GITHUB_API, token, host="github", **kwargs))

@@ -46,6 +46,12 @@ class GitLabAPI:
     def __init__(self, client: HostClient):
         self.client = client
 
+    def __enter__(self) -> GitLabAPI:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
     @classmethod
     def connect(cls, token: str | None, api_url: str | None = None, **kwargs: Any) -> GitLabAPI:
         return cls(HostClient(api_url or GITLAB_API, token, host="gitlab", **kwargs))

@@ -8,11 +8,13 @@ writer (`onebar.codehost.writer`) stores records, whatever their source.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 BODY_LIMIT = 16 * 1024
+_SPACED_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?) ?([+-]\d{2}):?(\d{2})$")
 
 
 def ts(value: Any) -> int | None:
@@ -24,6 +26,9 @@ def ts(value: Any) -> int | None:
     text = value.strip().replace("Z", "+00:00")
     if text.endswith(" UTC"):  # GitLab's webhooks: "2024-05-01 12:00:00 UTC"
         text = text[:-4].replace(" ", "T") + "+00:00"
+    m = _SPACED_OFFSET.match(text)
+    if m:  # GitLab's deployment hook: "2021-04-28 21:50:00 +0200"
+        text = f"{m.group(1)}T{m.group(2)}{m.group(3)}:{m.group(4)}"
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)

@@ -338,7 +338,14 @@ def load_etags(conn: Connection, prefix: str) -> dict[str, str]:
 # ---- what the report reads: the store's `deployments` and `incidents` of the onebar repository ----
 
 
-def sync_report_tables(conn: Connection, rid: int, incident_labels: tuple[str, ...] = INCIDENT_LABELS) -> int:
+def sync_report_tables(
+    conn: Connection,
+    rid: int,
+    incident_labels: tuple[str, ...] = INCIDENT_LABELS,
+    *,
+    deployment_ids: list[str] | None = None,
+    issue_numbers: list[int] | None = None,
+) -> int:
     """Copy finished host deployments and incident issues into `deployments` / `incidents` of every
     store repository named like the host repository's `repo_name`; returns how many repositories.
 
@@ -352,11 +359,15 @@ def sync_report_tables(conn: Connection, rid: int, incident_labels: tuple[str, .
     if not targets:
         return 0
     cd = codehost_deployments
-    finished = conn.execute(
-        select(cd).where(cd.c.codehost_repo_id == rid, (cd.c.succeeded_at.isnot(None)) | (cd.c.failed_at.isnot(None)))
-    ).all()
+    dq = select(cd).where(cd.c.codehost_repo_id == rid, (cd.c.succeeded_at.isnot(None)) | (cd.c.failed_at.isnot(None)))
+    if deployment_ids is not None or issue_numbers is not None:  # one event: only what it touched
+        dq = dq.where(cd.c.external_id.in_(deployment_ids or []))
+    finished = conn.execute(dq).all()
     ti = tracker_issues
-    issues = conn.execute(select(ti).where(ti.c.codehost_repo_id == rid)).all()
+    iq = select(ti).where(ti.c.codehost_repo_id == rid)
+    if deployment_ids is not None or issue_numbers is not None:
+        iq = iq.where(ti.c.number.in_(issue_numbers or []))
+    issues = conn.execute(iq).all()
     incident_rows = [i for i in issues if _is_incident(i, incident_labels)]
     for repo_id in targets:
         for d in finished:

@@ -1,0 +1,302 @@
+"""Webhook registration and reception: verify, deduplicate, store the raw body; processing is a job.
+
+`Receiver.receive` is what `POST /hooks/github` and `POST /hooks/gitlab` call with the raw body and
+headers. It checks, in order: the content type, the size limit, the headers the host always sends,
+the signature (GitHub: `X-Hub-Signature-256`, HMAC-SHA256 of the raw body; GitLab: `X-Gitlab-Token`;
+both compared in constant time against each active hook's secret), that the body is a JSON object;
+then it stores the delivery once per (hook, delivery id) in one short transaction. A bad or missing
+signature stores nothing, counts against the hook and is reported to `on_reject` (the audit log).
+
+The delivery id: GitHub's `X-GitHub-Delivery` (it names the event, not the hook, so two hooks on one
+repository both keep it); GitLab's `Idempotency-Key`, else `X-Gitlab-Webhook-UUID`, else
+`X-Gitlab-Event-UUID`, else the SHA-256 of the body (GitLab before 17.4 sends no stable key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from cryptography.fernet import MultiFernet
+from sqlalchemy import func, insert, select, update
+
+from onebar.codehost.crypto import decrypt, encrypt, secret_box
+from onebar.errors import UsageError
+from onebar.store import Store
+from onebar.store.schema_codehost import deliveries, hooks
+
+HOSTS = ("github", "gitlab")
+URLS = {"github": "/hooks/github", "gitlab": "/hooks/gitlab"}
+MAX_BODY = 25 * 1024 * 1024  # GitHub sends no payload above 25 MB
+JSON_TYPES = ("application/json", "application/x-www-form-urlencoded")
+
+
+class SignatureError(UsageError):
+    """A delivery whose signature or token is missing or matches no registered hook."""
+
+    http_status = 401
+
+
+class PayloadTooLarge(UsageError):
+    http_status = 413
+
+
+class UnsupportedMediaType(UsageError):
+    http_status = 415
+
+
+@dataclass(frozen=True)
+class CreatedHook:
+    id: int
+    host: str
+    repo: str
+    url: str
+    secret: str  # shown once, stored encrypted
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a receiver answers: 202 for a new delivery, 200 for one already stored."""
+
+    delivery: int
+    hook: int
+    delivery_id: str
+    event: str
+    duplicate: bool
+
+    @property
+    def http_status(self) -> int:
+        return 200 if self.duplicate else 202
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "delivery": self.delivery,
+            "hook": self.hook,
+            "delivery_id": self.delivery_id,
+            "event": self.event,
+            "duplicate": self.duplicate,
+        }
+
+
+def add_hook(
+    store: Store, host: str, repo_name: str, secret: str | None = None, *, now: int | None = None
+) -> CreatedHook:
+    """Register a hook for the onebar repository `repo_name`; a secret is generated when none is given."""
+    if host not in HOSTS:
+        raise UsageError(f"{host!r} is not a code host onebar receives hooks from: {', '.join(HOSTS)}", field="host")
+    if not repo_name.strip():
+        raise UsageError("name the onebar repository the hook feeds", field="repo")
+    if secret is not None and len(secret) < 8:
+        raise UsageError("a hook secret needs 8 characters or more", field="secret")
+    secret = secret or secrets.token_urlsafe(32)
+    token = encrypt(secret)
+    with store.write() as conn:
+        new = conn.execute(
+            insert(hooks).values(
+                host=host,
+                repo_name=repo_name.strip(),
+                secret=token,
+                created_at=now if now is not None else int(time.time()),
+                active=True,
+                rejected=0,
+            )
+        )
+        hid = int(new.inserted_primary_key[0])  # type: ignore[index]
+    return CreatedHook(hid, host, repo_name.strip(), URLS[host], secret)
+
+
+def list_hooks(store: Store) -> list[dict[str, Any]]:
+    """Every hook with its delivery count; secrets are never shown again."""
+    with store.read() as conn:
+        counts: dict[int, int] = {
+            int(k): int(v)
+            for k, v in conn.execute(select(deliveries.c.hook_id, func.count()).group_by(deliveries.c.hook_id))
+        }
+        rows = conn.execute(select(hooks).order_by(hooks.c.id)).all()
+    return [
+        {
+            "id": r.id,
+            "host": r.host,
+            "repo": r.repo_name,
+            "url": URLS.get(r.host, ""),
+            "active": r.active,
+            "deliveries": int(counts.get(r.id, 0)),
+            "rejected": r.rejected,
+            "created_at": r.created_at,
+        }
+        for r in rows
+    ]
+
+
+def github_signature(secret: str, body: bytes) -> str:
+    """The X-Hub-Signature-256 value GitHub sends for `body`."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_github(secret: str, body: bytes, header: str | None) -> bool:
+    return bool(header) and hmac.compare_digest(github_signature(secret, body).encode(), str(header).strip().encode())
+
+
+def verify_gitlab(secret: str, header: str | None) -> bool:
+    return bool(header) and hmac.compare_digest(secret.encode(), str(header).encode())
+
+
+@dataclass
+class _Hook:
+    id: int
+    host: str
+    repo: str
+    secret: str
+
+
+@dataclass
+class Receiver:
+    """Receives deliveries for every active hook of a store; secrets are decrypted once and kept in memory."""
+
+    store: Store
+    max_body: int = MAX_BODY
+    on_reject: Callable[[dict[str, Any]], None] | None = None
+    clock: Callable[[], float] = time.time
+    box: MultiFernet | None = None
+    rejected: int = 0
+    # One writer at a time in this process: SQLite's busy handler would otherwise sleep in steps of
+    # several milliseconds whenever two request threads collide on the write lock.
+    _write_lock: threading.Lock = field(default_factory=threading.Lock)
+    _hooks: dict[str, list[_Hook]] = field(default_factory=dict)
+    _loaded_at: float = 0.0
+
+    def hooks_of(self, host: str) -> list[_Hook]:
+        """Active hooks of a host, reloaded at most every 5 s (a new hook is live within seconds)."""
+        if self.clock() - self._loaded_at > 5 or not self._hooks:
+            box = self.box or secret_box()
+            found: dict[str, list[_Hook]] = {}
+            with self.store.read() as conn:
+                for r in conn.execute(select(hooks).where(hooks.c.active.is_(True))):
+                    found.setdefault(r.host, []).append(_Hook(r.id, r.host, r.repo_name, decrypt(r.secret, box)))
+            self._hooks, self._loaded_at = found, self.clock()
+        return self._hooks.get(host, [])
+
+    def receive(
+        self,
+        host: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        content_type: str | None = None,
+        hook_id: int | None = None,
+    ) -> Receipt:
+        """Verify and store one delivery; raises a 4xx-mapped error and stores nothing when it is bad."""
+        h = {k.lower(): v for k, v in headers.items()}
+        if host not in HOSTS:
+            raise UsageError(f"no receiver for {host!r}", field="host")
+        ctype = (content_type or h.get("content-type") or "").split(";")[0].strip().lower()
+        if ctype not in JSON_TYPES:
+            raise UnsupportedMediaType(
+                f"Content-Type {ctype or '(none)'} is not accepted: send application/json", field="content-type"
+            )
+        if len(body) > self.max_body:
+            raise PayloadTooLarge(f"the body is {len(body)} bytes, over the {self.max_body} byte limit", field="body")
+        if host == "github":
+            event, delivery_id = h.get("x-github-event"), h.get("x-github-delivery")
+            if not event:
+                raise UsageError("the X-GitHub-Event header is missing", field="X-GitHub-Event")
+            if not delivery_id:
+                raise UsageError("the X-GitHub-Delivery header is missing", field="X-GitHub-Delivery")
+            hook = self._match(
+                host, body, hook_id, lambda hk: verify_github(hk.secret, body, h.get("x-hub-signature-256"))
+            )
+        else:
+            event = h.get("x-gitlab-event")
+            if not event:
+                raise UsageError("the X-Gitlab-Event header is missing", field="X-Gitlab-Event")
+            delivery_id = (
+                h.get("idempotency-key")
+                or h.get("x-gitlab-webhook-uuid")
+                or h.get("x-gitlab-event-uuid")
+                or "sha256:" + hashlib.sha256(body).hexdigest()
+            )
+            hook = self._match(host, body, hook_id, lambda hk: verify_gitlab(hk.secret, h.get("x-gitlab-token")))
+        if len(delivery_id) > 200:
+            raise UsageError("the delivery id is longer than 200 characters", field="delivery_id")
+        payload_of(body, ctype)  # a verified body must still be a JSON object
+        return self._store(hook, delivery_id, event[:100], body)
+
+    def _match(self, host: str, body: bytes, hook_id: int | None, ok: Callable[[_Hook], bool]) -> _Hook:
+        candidates = self.hooks_of(host)
+        if hook_id is not None:
+            candidates = [hk for hk in candidates if hk.id == hook_id]
+        for hk in candidates:
+            if ok(hk):
+                return hk
+        self.rejected += 1
+        named = _repo_hint(body)
+        blamed = [hk.id for hk in candidates if named and hk.repo.lower() == named.lower()] or (
+            [candidates[0].id] if len(candidates) == 1 else []
+        )
+        if blamed:
+            with self.store.write() as conn:
+                conn.execute(update(hooks).where(hooks.c.id.in_(blamed)).values(rejected=hooks.c.rejected + 1))
+        if self.on_reject is not None:
+            self.on_reject({"host": host, "hooks": blamed, "repository": named, "reason": "bad or missing signature"})
+        what = "X-Hub-Signature-256" if host == "github" else "X-Gitlab-Token"
+        raise SignatureError(f"the {what} matches no registered {host} hook", field=what)
+
+    def _store(self, hook: _Hook, delivery_id: str, event: str, body: bytes) -> Receipt:
+        d = deliveries
+        with self._write_lock, self.store.write() as conn:
+            found = conn.execute(
+                select(d.c.id, d.c.event).where(d.c.hook_id == hook.id, d.c.delivery_id == delivery_id)
+            ).first()
+            if found is not None:
+                return Receipt(int(found.id), hook.id, delivery_id, found.event, True)
+            new = conn.execute(
+                insert(d).values(
+                    hook_id=hook.id,
+                    delivery_id=delivery_id,
+                    event=event,
+                    received_at=int(self.clock()),
+                    body=body,
+                    status="pending",
+                    attempts=0,
+                )
+            )
+        return Receipt(int(new.inserted_primary_key[0]), hook.id, delivery_id, event, False)  # type: ignore[index]
+
+
+def payload_of(body: bytes, content_type: str = "application/json") -> dict[str, Any]:
+    """The JSON object of a body (GitHub's form encoding carries it in `payload`); UsageError otherwise."""
+    try:
+        if content_type == "application/x-www-form-urlencoded":
+            form = parse_qs(body.decode("utf-8"), strict_parsing=True)
+            text = form["payload"][0]
+        else:
+            text = body.decode("utf-8")
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError, KeyError) as exc:
+        raise UsageError(f"the body is not a JSON payload: {exc}", field="body") from None
+    if not isinstance(data, dict):
+        raise UsageError("the JSON payload is not an object", field="body")
+    return data
+
+
+def _repo_hint(body: bytes) -> str | None:
+    """The repository name an (unverified) body claims, to count a rejection against its hook."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    repo = data.get("repository") or data.get("project") or {}
+    if isinstance(repo, dict):
+        name = repo.get("name") or repo.get("path")
+        return str(name) if name else None
+    return None
