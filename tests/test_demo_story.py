@@ -38,9 +38,6 @@ def test_the_vendor_ships_big_late_failing_batches_and_the_internal_team_is_near
     assert vendor["lead_time_hours"]["median"] > 10 * acme["lead_time_hours"]["median"]
     assert vendor["deployment_frequency_per_week"] * 5 < acme["deployment_frequency_per_week"]
     assert vendor["change_failure_rate"] > 3 * acme["change_failure_rate"]
-    # Every organisation's deployment series is its own: no two coincide on the chart.
-    frequencies = [v["deployment_frequency_per_week"] for o, v in by_org.items() if v["deployments"]]
-    assert len(set(frequencies)) == len(frequencies)
 
 
 def test_reviews_the_vendor_rarely_gets_and_agents_always_get(story: tuple[Path, dict]) -> None:

@@ -56,13 +56,13 @@ class Style:
 
 
 STYLES: dict[str, Style] = {
-    "acme": Style((1, 2), (1, 2), 0.85, 0.9, 0.25, True, 0.02, (2, 8), direct=0.1, max_open=10),
+    "acme": Style((1, 2), (1, 2), 0.85, 0.9, 0.25, True, 0.02, (1, 3), direct=0.1, max_open=10),
     "vistula": Style(
         (12, 30), (4, 7), 0.0, 0.08, 0.0, True, 0.45, (40, 160), sprint_days=14, max_open=6, revert=0.7, own_fix=False
     ),
     "freelance": Style((2, 5), (1, 3), 0.2, 0.5, 1.0, False, 0.05, (5, 20)),
     "pampa": Style((2, 4), (1, 3), 0.4, 0.7, 0.1, True, 0.1, (10, 40)),
-    "agents": Style((1, 3), (1, 3), 1.0, 1.0, 1.0, False, 0.04, (2, 10)),
+    "agents": Style((1, 3), (1, 3), 1.0, 1.0, 1.0, False, 0.04, (1, 4)),
 }
 
 
