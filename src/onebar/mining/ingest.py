@@ -82,13 +82,17 @@ def ingest_repository(
     new = 0
     # One ingest of a repository at a time: a second one (a scheduled job beside a manual run)
     # waits here, then reads the refs the first recorded and finds nothing, or only the rest, to do.
-    with store.ingest_lock(repo_id):
+    with store.ingest_lock(repo_id) as exclusive:
         now = read_refs(info.root)
         with store.read() as conn:
             stored = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == repo_id)).all())
         if stored != now.tips:
-            new = _mine_new(store, info, repo_id, now, stored, lines=lines, progress=progress, jobs=jobs)
+            new = _mine_new(
+                store, info, repo_id, now, stored, lines=lines, progress=progress, jobs=jobs, exclusive=bool(exclusive)
+            )
             _record_refs(store, info, repo_id, now, stored)
+            if new >= BATCH:
+                store.analyze(commits, file_changes, trailers, identities, repo_identities)
         elif progress:
             progress(0, 0)
 
@@ -119,10 +123,13 @@ def _mine_new(
     lines: bool,
     progress: Progress | None,
     jobs: int | None,
+    exclusive: bool,
 ) -> int:
     # Commits already stored but not yet covered by recorded tips come from an interrupted run.
     # After an interrupted first run (no tips at all) skip them while listing, saving git the work;
-    # otherwise the tips exclude nearly everything and each batch is checked against the store.
+    # after an interrupted incremental run the tips exclude nearly everything, and each batch is
+    # checked against the store. Without this repository's ingest lock (`exclusive`), another
+    # process may be storing the same commits, so every batch is checked.
     with store.read() as conn:
         any_stored = conn.execute(select(commits.c.id).where(commits.c.repo_id == repo_id).limit(1)).first()
         skip = (
@@ -130,6 +137,9 @@ def _mine_new(
             if (any_stored and not stored)
             else set()
         )
+    check = not exclusive or bool(any_stored and stored)
+    if check and any_stored:
+        store.analyze(commits, stale_only=True)  # PostgreSQL: the checks must find the (repo, sha) index
     exclude = existing_objects(info.root, sorted(set(stored.values()))) if stored else []
     miner = Miner(
         info.root, now.commits, exclude, skip=skip, workers=jobs or os.cpu_count() or 1, lines=lines, batch=BATCH
@@ -140,9 +150,8 @@ def _mine_new(
     done = 0
     for mined in miner:
         with store.write() as conn:
-            # Checked under the write lock, whatever this run saw when it started: another process
-            # (an ingest that could not take the repository's lock) may have stored some since.
-            batch = _unstored(conn, repo_id, mined)
+            # Checked under the write lock, whatever this run saw when it started.
+            batch = _unstored(conn, repo_id, mined) if check else mined
             if not batch:
                 continue
             new_ids, linked = _write_batch(conn, repo_id, batch, ids, lines)
