@@ -357,7 +357,5 @@ def test_a_bulk_ingest_leaves_planner_statistics_on_postgresql(
     monkeypatch.setattr(ingest_mod, "BATCH", 100)
     ingest_repository(src.path, store)
     with store.read() as conn:
-        estimate = conn.execute(
-            text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('commits')")
-        ).scalar_one()
+        estimate = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('commits')")).scalar_one()
     assert estimate == 1200
