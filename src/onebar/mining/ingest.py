@@ -11,21 +11,21 @@ nothing is lost or doubled.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from onebar.charter.identity import Resolver
-from onebar.charter.model import Charter
 from onebar.git import RepoInfo, open_repository
 from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.mining.stream import Miner
+from onebar.store import cache
 from onebar.store.db import Store
 from onebar.store.schema import (
     commits,
@@ -37,6 +37,9 @@ from onebar.store.schema import (
     tags,
     trailers,
 )
+
+if TYPE_CHECKING:  # the charter's model is loaded only when people must be resolved afresh
+    from onebar.charter.model import Charter
 
 BATCH = 5000  # commits per transaction: big enough to amortise, small enough to lose little
 
@@ -67,10 +70,15 @@ def ingest_repository(
     *,
     lines: bool = True,
     charter: Charter | None = None,
+    charter_file: Path | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
 ) -> IngestSummary:
-    """Bring the store up to date with the repository at `path`; returns what was done."""
+    """Bring the store up to date with the repository at `path`; returns what was done.
+
+    The summary resolves the repository's identities with `charter`, else the charter in
+    `charter_file` (read only when the summary cannot be reused), else one drafted from them.
+    """
     started = time.perf_counter()
     info = open_repository(path)
     warnings: list[str] = []
@@ -96,7 +104,7 @@ def ingest_repository(
         elif progress:
             progress(0, 0)
 
-    return _summarise(store, info, repo_id, new, lines, charter, started, warnings)
+    return _summarise(store, info, repo_id, new, lines, charter, charter_file, started, warnings)
 
 
 def _repository_id(store: Store, info: RepoInfo) -> int:
@@ -333,40 +341,84 @@ def _summarise(
     new: int,
     lines: bool,
     charter: Charter | None,
+    charter_file: Path | None,
     started: float,
     warnings: list[str],
 ) -> IngestSummary:
     with store.read() as conn:
         total = conn.execute(select(func.count()).select_from(commits).where(commits.c.repo_id == repo_id)).scalar()
         n_tags = conn.execute(select(func.count()).select_from(tags).where(tags.c.repo_id == repo_id)).scalar()
-        people_rows = conn.execute(
-            select(identities.c.name, identities.c.email)
-            .join(repo_identities, repo_identities.c.identity_id == identities.c.id)
-            .where(repo_identities.c.repo_id == repo_id)
-        ).all()
-    if charter is None:
-        from onebar.charter.draft import draft_from_identities
-
-        charter = draft_from_identities([(r.name, r.email, 1) for r in people_rows])
-    resolver = Resolver(charter)
-    people: set[str] = set()
-    unknown: list[str] = []
-    for name, email in people_rows:
-        match = resolver.resolve(name, email)
-        if match.person:
-            people.add(match.person)
-        elif not match.known:
-            unknown.append(f"{name} <{email}>")
+        ident = repo_identities.c.identity_id
+        linked = conn.execute(
+            select(func.count(), func.coalesce(func.sum(ident), 0), func.max(ident)).where(
+                repo_identities.c.repo_id == repo_id
+            )
+        ).one()
+    people, unknown = _people(store, repo_id, tuple(linked), charter, charter_file)
     return IngestSummary(
         repository=str(info.root),
         repo_id=repo_id,
         commits_total=int(total or 0),
         commits_new=new,
         tags=int(n_tags or 0),
-        people=len(people),
-        unknown_identities=sorted(unknown),
+        people=people,
+        unknown_identities=unknown,
         shallow=info.shallow,
         lines=lines,
         seconds=round(time.perf_counter() - started, 3),
         warnings=warnings,
     )
+
+
+def _people(
+    store: Store, repo_id: int, linked: tuple[Any, ...], charter: Charter | None, charter_file: Path | None
+) -> tuple[int, list[str]]:
+    """How many people the repository's identities resolve to, and the identities the charter lacks.
+
+    Kept in the cache with the identities (they only ever grow) and the charter they were resolved
+    with: a run that adds no identity, with the charter unchanged, reads neither the charter nor the
+    identities again, nor drafts a charter.
+    """
+    if charter is not None:
+        which = ["given", charter.model_dump_json()]
+    elif charter_file is not None:
+        try:
+            which = ["file", str(charter_file), hashlib.sha256(charter_file.read_bytes()).hexdigest()]
+        except OSError:
+            which = ["file", str(charter_file), "unreadable"]  # load_charter below says why
+    else:
+        which = ["drafted"]
+    key = cache.digest(cache.code_version("charter", "mining"), [int(x or 0) for x in linked], which)
+    owner = f"{store.url} {repo_id}"
+    kept = cache.load("ingest-people", owner, key)
+    if isinstance(kept, list) and len(kept) == 2:
+        return int(kept[0]), [str(u) for u in kept[1]]
+
+    from onebar.charter.identity import Resolver
+
+    with store.read() as conn:
+        rows = conn.execute(
+            select(identities.c.name, identities.c.email)
+            .join(repo_identities, repo_identities.c.identity_id == identities.c.id)
+            .where(repo_identities.c.repo_id == repo_id)
+        ).all()
+    if charter is None and charter_file is not None:
+        from onebar.charter import load_charter
+
+        charter = load_charter(charter_file)
+    if charter is None:
+        from onebar.charter.draft import draft_from_identities
+
+        charter = draft_from_identities([(r.name, r.email, 1) for r in rows])
+    resolver = Resolver(charter)
+    people: set[str] = set()
+    unknown: list[str] = []
+    for name, email in rows:
+        match = resolver.resolve(name, email)
+        if match.person:
+            people.add(match.person)
+        elif not match.known:
+            unknown.append(f"{name} <{email}>")
+    unknown.sort()
+    cache.save("ingest-people", owner, key, [len(people), unknown])
+    return len(people), unknown

@@ -18,6 +18,7 @@ from typing import Any
 from onebar.errors import OnebarError, UsageError
 from onebar.mining.ingest import IngestSummary, Progress, ingest_repository
 
+CHARTER_FILE = "onebar.toml"  # onebar.charter.CHARTER_FILE, named here so a no-op ingest loads no charter model
 CLUSTER_HINT = "give tcp://HOST:PORT of a running Dask scheduler, 'local' or 'none'"
 
 
@@ -31,17 +32,19 @@ class Outcome:
 def ingest_one(
     path: str, db_url: str, lines: bool, progress: Progress | None = None, jobs: int | None = None
 ) -> IngestSummary:
-    """One repository, start to finish."""
-    from onebar.charter import find_charter, load_charter
+    """One repository, start to finish. Its charter is read only if the ingest needs it (see ingest.py)."""
     from onebar.git import open_repository
     from onebar.store import open_store
 
     info = open_repository(Path(path))
-    charter_path = None if info.bare else find_charter(info.root)
-    charter = load_charter(charter_path) if charter_path else None
+    charter_file = None if info.bare else info.root / CHARTER_FILE
+    if charter_file is not None and not charter_file.is_file():
+        charter_file = None
     store = open_store(db_url)
     try:
-        return ingest_repository(Path(path), store, lines=lines, charter=charter, progress=progress, jobs=jobs)
+        return ingest_repository(
+            Path(path), store, lines=lines, charter_file=charter_file, progress=progress, jobs=jobs
+        )
     finally:
         store.close()
 
