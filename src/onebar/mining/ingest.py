@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +23,7 @@ from onebar.git import RepoInfo, open_repository
 from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.mining.stream import Miner
+from onebar.mining.summary import IngestSummary, Progress, shallow_warning
 from onebar.store import cache
 from onebar.store.db import Store
 from onebar.store.schema import (
@@ -42,26 +41,6 @@ if TYPE_CHECKING:  # the charter's model is loaded only when people must be reso
     from onebar.charter.model import Charter
 
 BATCH = 5000  # commits per transaction: big enough to amortise, small enough to lose little
-
-Progress = Callable[[int, int | None], None]  # (done, total or None while unknown)
-
-
-@dataclass
-class IngestSummary:
-    repository: str
-    repo_id: int
-    commits_total: int
-    commits_new: int
-    tags: int
-    people: int
-    unknown_identities: list[str]
-    shallow: bool
-    lines: bool
-    seconds: float
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def ingest_repository(
@@ -81,9 +60,7 @@ def ingest_repository(
     """
     started = time.perf_counter()
     info = open_repository(path)
-    warnings: list[str] = []
-    if info.shallow:
-        warnings.append(f"{info.root} is a shallow clone: history is cut, so older figures are missing")
+    warnings = shallow_warning(info)
     if store.readonly:
         raise store.read_only_error()
     repo_id = _repository_id(store, info)
@@ -104,7 +81,9 @@ def ingest_repository(
         elif progress:
             progress(0, 0)
 
-    return _summarise(store, info, repo_id, new, lines, charter, charter_file, started, warnings)
+    summary = _summarise(store, info, repo_id, new, lines, charter, charter_file, started, warnings)
+    summary.tips = now.tips
+    return summary
 
 
 def _repository_id(store: Store, info: RepoInfo) -> int:
