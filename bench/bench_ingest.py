@@ -7,7 +7,7 @@ For each repository it times, in this order: `git log --all --numstat --no-renam
 second ingest into that store, `onebar ingest --no-lines` into another fresh store, and PyDriller on
 the newest N commits (extrapolated to the whole history, clearly labelled). Start-up is timed too,
 as fresh processes, best of --startup-repeat: `git rev-parse HEAD` (a process that does almost
-nothing), `onebar --help` and the no-op ingest. Wall time is measured
+nothing), `python -c pass` (the interpreter alone), `onebar --help` and the no-op ingest. Wall time is measured
 around each subprocess. Memory is sampled from /proc every 100 ms over the whole process tree:
 "private" is the sum of anonymous RSS (what the processes allocated), "PSS" adds the mapped pack
 pages, each shared page counted once across processes (plain RSS would count the pack once per git
@@ -66,6 +66,13 @@ def _tree_memory(root: int) -> tuple[int, int]:
         pss += _kb(f"/proc/{pid}/smaps_rollup", b"Pss:")
         frontier += [child for child, parent in parents.items() if parent == pid]
     return anon, pss
+
+
+def quick(cmd: list[str], *, env: dict[str, str] | None = None) -> Run:
+    """Wall time of a short command, with no memory sampling to compete with it for the CPU."""
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return Run(time.perf_counter() - start, 0.0, 0.0)
 
 
 def measure(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
@@ -132,6 +139,7 @@ class Row:
     noop: Run
     nolines: Run
     revparse: Run
+    python: Run
     help: Run
     pydriller: tuple[int, float] | None = None  # (commits sampled, seconds)
 
@@ -145,7 +153,8 @@ def bench_repo(
     git = ["git", "-C", str(repo), "log", "--all", "--no-renames"]
     numstat = best(repeat, lambda: measure([*git, "--numstat"]))
     names = best(repeat, lambda: measure([*git, "--name-status"]))
-    revparse = best(startup_repeat, lambda: measure(["git", "-C", str(repo), "rev-parse", "HEAD"]))
+    revparse = best(startup_repeat, lambda: quick(["git", "-C", str(repo), "rev-parse", "HEAD"]))
+    python = best(startup_repeat, lambda: quick([sys.executable, "-c", "pass"]))
     with tempfile.TemporaryDirectory(prefix="onebar-bench-") as tmp:
         counter = iter(range(10_000))
         env = {**env, "ONEBAR_CACHE_DIR": str(Path(tmp) / "cache")}  # as a first run finds it: empty
@@ -157,10 +166,13 @@ def bench_repo(
         full = best(repeat, ingest)
         kept = Path(tmp) / "kept.db"
         ingest(db=kept)
-        noop = best(startup_repeat, lambda: ingest(db=kept))
+        noop_cmd = [*onebar, "ingest", str(repo), "--db", f"sqlite:///{kept}"]
+        noop = best(startup_repeat, lambda: quick(noop_cmd, env=env))
+        noop_memory = measure(noop_cmd, env=env)
+        noop = Run(noop.seconds, noop_memory.private_mb, noop_memory.pss_mb)
         nolines = best(repeat, lambda: ingest("--no-lines"))
-        help_ = best(startup_repeat, lambda: measure([*onebar, "--help"], env=env))
-    row = Row(repo.name, int(count.stdout), numstat, names, full, noop, nolines, revparse, help_)
+        help_ = best(startup_repeat, lambda: quick([*onebar, "--help"], env=env))
+    row = Row(repo.name, int(count.stdout), numstat, names, full, noop, nolines, revparse, python, help_)
     if sample > 0:
         out = subprocess.run(
             [sys.executable, "-c", PYDRILLER_SCRIPT, str(repo), str(sample)], check=True, capture_output=True, text=True
@@ -206,12 +218,13 @@ def render(rows: list[Row], sample: int) -> str:
         "",
         "Start-up, fresh processes (best of several runs), beside git in the same run:",
         "",
-        "| repository | git rev-parse HEAD | onebar --help | no-op onebar ingest | no-op / git log --numstat |",
-        "|---|--:|--:|--:|--:|",
+        "| repository | git rev-parse HEAD | python -c pass | onebar --help | no-op onebar ingest "
+        "| no-op / git log --numstat |",
+        "|---|--:|--:|--:|--:|--:|",
     ]
     lines += [
-        f"| {r.repo} | {r.revparse.seconds:.3f} s | {r.help.seconds:.3f} s | {r.noop.seconds:.3f} s "
-        f"| {r.noop.seconds / r.numstat.seconds:.2f}× |"
+        f"| {r.repo} | {r.revparse.seconds:.3f} s | {r.python.seconds:.3f} s | {r.help.seconds:.3f} s "
+        f"| {r.noop.seconds:.3f} s | {r.noop.seconds / r.numstat.seconds:.2f}× |"
         for r in rows
     ]
     sampled = [r for r in rows if r.pydriller]
