@@ -81,3 +81,11 @@ def allow(action: str) -> Callable[[Request], Awaitable[Principal]]:
 def access_of(request: Request) -> Access:
     access: Access = request.state.access
     return access
+
+
+async def page_principal(request: Request) -> Principal | None:
+    """For server-rendered pages: the signed-in caller, or None (the page then redirects to /signin)."""
+    try:
+        return await current_principal(request)
+    except AuthenticationError:
+        return None
