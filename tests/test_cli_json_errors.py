@@ -52,6 +52,21 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("hook", "list"): (["--db", "nosuch://x"], "UsageError", None),
     ("events", "process"): (["--db", "nosuch://x"], "UsageError", None),
     ("events", "replay"): (["--since", "not-a-date", "--db", "{tmp}/store.db"], "UsageError", "since"),
+    ("audit", "verify"): (["--from", "{file}"], "UsageError", "from_file"),
+    ("audit", "list"): (["--since", "yesterday"], "UsageError", "since"),
+    ("access", "request"): (
+        ["bo", "{missing}", "--component", "api", "--until", "2030-01-01"],
+        "NotARepositoryError",
+        None,
+    ),
+    ("access", "approve"): (["1", "{missing}"], "NotARepositoryError", None),
+    ("access", "revoke"): (["1", "{missing}"], "NotARepositoryError", None),
+    ("access", "list"): (["{missing}"], "NotARepositoryError", None),
+    ("access", "plan"): (["{missing}", "--from", "{file}"], "UsageError", "from_file"),
+    ("access", "review"): (["{missing}"], "NotARepositoryError", None),
+    ("access", "sweep"): (["{missing}"], "NotARepositoryError", None),
+    ("onboard",): (["alice", "{missing}"], "NotARepositoryError", None),
+    ("milestones",): (["{missing}"], "NotARepositoryError", None),
 }
 
 

@@ -66,3 +66,15 @@ def test_night_shift_crossing_midnight() -> None:
     # Monday 05-06 has no Sunday night shift before it; Saturday has no early shift: four sessions.
     assert p.sessions == 4
     assert p.daily_window_hours == 1.0
+
+
+def test_the_over_the_year_range_does_not_depend_on_the_day_asked() -> None:
+    berlin = Schedule("hans", "acme", "Europe/Berlin", time(9), time(17, 30))
+    ranges = {
+        overlap([berlin, NEW_YORK], day).pairs[0].daily_window_range_hours
+        for day in (date(2026, 1, 15), date(2026, 3, 18), date(2026, 7, 15), date(2026, 10, 28), date(2026, 12, 31))
+    }
+    assert ranges == {(2.5, 3.5)}  # the weeks when only one side has switched give 3.5 h
+    # The daily figure itself still follows the day asked.
+    assert overlap([berlin, NEW_YORK], date(2026, 3, 18)).pairs[0].shared.daily_window_hours == 3.5
+    assert overlap([berlin, NEW_YORK], date(2026, 1, 15)).pairs[0].shared.daily_window_hours == 2.5

@@ -199,6 +199,8 @@ def codeowners(path: Path, output: Path | None, check: bool) -> None:
     from onebar.charter import load_charter
     from onebar.gate.codeowners import check_codeowners, codeowners_path, write_codeowners
 
+    if output is not None and output.name in ("", ".", ".."):
+        raise UsageError(f"{str(output)!r} is not a file name", field="output")
     charter = load_charter(path)
     target = output or codeowners_path(path)
     if check:

@@ -50,6 +50,8 @@ def _build(
     from onebar.workspace import open_workspace
 
     with open_workspace(path, db=db, charter_file=charter_file) as ws:
+        for note in ws.notes:
+            click.echo(f"note: {note}", err=True)
         return report_for(ws, since=since, until=until, tiers=tiers)
 
 

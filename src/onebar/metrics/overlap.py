@@ -152,15 +152,16 @@ def _shared(intervals: list[Interval], minimum: float) -> Shared:
 def overlap(schedules: list[Schedule], reference: date, minimum: float = 4.0) -> Overlap:
     """Pairs of organisations and the whole team on the week of `reference`, with the DST range."""
     monday = monday_of(reference)
-    # Two more weeks, half a year apart, show how daylight saving moves the windows.
-    seasons = [monday_of(date(reference.year, 1, 15)), monday_of(date(reference.year, 7, 15))]
+    # One week of each daylight-saving regime of the reference's year shows how the windows move;
+    # the range is the year's, so it is the same whichever day of the year is asked.
+    seasons = regime_weeks(schedules, reference.year)
     orgs = org_time(schedules, monday)
     season_orgs = [org_time(schedules, m) for m in seasons]
     pairs = []
     for a, b in combinations(sorted(orgs), 2):
         shared = _shared(intersect(orgs[a], orgs[b]), minimum)
         over_year = [_shared(intersect(o[a], o[b]), minimum).daily_window_hours for o in season_orgs]
-        span = (min(*over_year, shared.daily_window_hours), max(*over_year, shared.daily_window_hours))
+        span = (min(over_year), max(over_year)) if over_year else (shared.daily_window_hours,) * 2
         pairs.append(PairOverlap((a, b), shared, span))
     team_iv: list[Interval] | None = None
     for iv in orgs.values():
@@ -177,6 +178,19 @@ def overlap(schedules: list[Schedule], reference: date, minimum: float = 4.0) ->
         handoffs=tuple(handoffs(schedules, monday + timedelta(days=2))),
         reasons={} if len(orgs) > 1 else {"pairs": "fewer than two organisations with people"},
     )
+
+
+def regime_weeks(schedules: list[Schedule], year: int) -> list[date]:
+    """The first Monday of each distinct set of UTC offsets (day by day) that `year`'s weeks see."""
+    zones = [ZoneInfo(z) for z in sorted({s.timezone for s in schedules})]
+    first: dict[tuple[object, ...], date] = {}
+    monday = monday_of(date(year, 1, 1))
+    while monday.year <= year:
+        noons = [datetime.combine(monday + timedelta(days=i), time(12)) for i in range(7)]
+        key = tuple(z.utcoffset(n) for z in zones for n in noons)
+        first.setdefault(key, monday)
+        monday += timedelta(days=7)
+    return sorted(first.values())
 
 
 def handoffs(schedules: list[Schedule], day: date) -> list[Handoff]:

@@ -23,6 +23,7 @@ from onebar.metrics import overlap as overlap_mod
 from onebar.metrics import tiers as tiers_mod
 from onebar.metrics.jsonable import iso
 from onebar.metrics.model import AGENT, BOT, DAY, UNKNOWN_ORG, Deployment, History, Incident, Window
+from onebar.mining import missing
 from onebar.report.identity import resolver
 from onebar.report.load import Loaded, load, load_file_changes
 from onebar.report.model import SCHEMA_VERSION, OrgInfo, Report, RepositoryInfo, TiersInfo
@@ -156,7 +157,7 @@ def report_for(
 ) -> Report:
     """The report of an opened workspace: what `onebar report` and the service's report endpoint call."""
     head = ws.head()
-    return build_report(
+    report = build_report(
         ws.store,
         ws.repo_id,
         ws.charter,
@@ -166,6 +167,8 @@ def report_for(
         head_sha=head.sha,
         head_files=set(head.files) if head.files is not None else None,
     )
+    unreadable = missing.lines_unknown(ws.store, ws.repo_id)  # commits git could not read whole
+    return replace(report, warnings=(missing.warning(unreadable),)) if unreadable else report
 
 
 def _org_info(charter: Charter, org: str) -> OrgInfo:

@@ -62,6 +62,8 @@ class Report(Jsonable):
     overlap: Overlap
     # Not serialised: what simulating anyone's departure needs (`onebar offboard`).
     authorship: Authorship = field(metadata=SKIP)
+    # What the report could not see (e.g. commits whose objects git could not read), last in the JSON.
+    warnings: tuple[str, ...] = ()
 
     def offboard(self, who: str) -> Departure:
         """The simulated departure of one organisation or one person (charter id, e-mail or name)."""

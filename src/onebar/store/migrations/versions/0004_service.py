@@ -1,7 +1,7 @@
 """service: owned repositories, API tokens, sessions, jobs, materialised reports, gate runs
 
 Revision ID: 0004
-Revises: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
