@@ -221,3 +221,28 @@ def test_every_answer_and_log_line_carries_the_request_id(client: TestClient, ca
     assert {"trace-42", theirs.headers["x-request-id"]} <= ids
     odd = client.get("/healthz", headers={"X-Request-ID": "no spaces allowed\t"})
     assert odd.headers["x-request-id"] != "no spaces allowed\t"
+
+
+def test_refusals_and_changes_land_in_the_tamper_evident_audit_log(client: TestClient, store_url: str) -> None:
+    from onebar import audit
+    from onebar.store import open_store
+
+    store = open_store(store_url)
+    admin = create_token(store, "admin")
+    store.close()
+    assert client.get("/api/v1/repos").status_code == 401
+    made = client.post("/api/v1/tokens", json={"role": "auditor"}, headers={"Authorization": f"Bearer {admin.token}"})
+    assert made.status_code == 201
+    who = {"Authorization": f"Bearer {made.json()['token']}"}
+    assert client.post("/api/v1/tokens", json={"role": "admin"}, headers=who).status_code == 403
+    store = open_store(store_url)
+    with store.read() as conn:
+        rows = [(e.action, e.target, e.outcome, e.actor.token) for e in audit.entries(conn)]
+    assert ("http.get", "/api/v1/repos", "refused", None) in rows
+    assert ("token.create", f"token:{made.json()['id']}", "success", str(admin.info.id)) in rows
+    assert ("http.post", "/api/v1/tokens", "refused", str(made.json()["id"])) in rows
+    with store.read() as conn:
+        assert made.json()["token"] not in str([e.payload for e in audit.entries(conn)])  # never a secret
+    store.close()
+    verified = run_cli("audit", "verify", "--db", store_url)
+    assert verified.exit_code == 0, verified.stdout + verified.stderr

@@ -46,7 +46,7 @@ async def onebar_error(request: Request, exc: Exception) -> JSONResponse:
         principal = getattr(request.state, "principal", None)
         audit(
             service.store if service is not None else None,
-            actor=principal.actor if principal is not None else "anonymous",
+            actor=principal,
             action=f"http.{request.method.lower()}",
             target=request.url.path,
             outcome="refused",

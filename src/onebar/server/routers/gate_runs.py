@@ -78,7 +78,7 @@ def add(
             if found is not None:
                 return {"id": int(found), "created": False}
         new_id = int(conn.execute(insert(gate_runs).values(**row)).inserted_primary_key[0])  # type: ignore[index]
-    audit(service.store, actor=principal.actor, action="gate_run.record", target=f"repo:{name}",
+    audit(service.store, actor=principal, action="gate_run.record", target=f"repo:{name}",
           payload={"id": new_id, "status": verdict.status, "head": verdict.head})  # fmt: skip
     return {"id": new_id, "created": True}
 

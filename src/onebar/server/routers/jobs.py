@@ -55,5 +55,5 @@ def add(
             raise UsageError(f"a {body.kind} job names a repository", field="repo")
         get_repo(service.store, body.repo)
     job_id = service.enqueue(body.kind, repo=body.repo)
-    audit(service.store, actor=principal.actor, action="job.add", target=f"job:{job_id}", payload=body.model_dump())
+    audit(service.store, actor=principal, action="job.add", target=f"job:{job_id}", payload=body.model_dump())
     return get_job(service.store, job_id).to_json()
