@@ -246,3 +246,35 @@ def test_refusals_and_changes_land_in_the_tamper_evident_audit_log(client: TestC
     store.close()
     verified = run_cli("audit", "verify", "--db", store_url)
     assert verified.exit_code == 0, verified.stdout + verified.stderr
+
+
+def test_the_service_records_last_use_without_a_write_per_request(client: TestClient, store_url: str) -> None:
+    from onebar.store import open_store
+
+    store = open_store(store_url)
+    made = create_token(store, "auditor")
+    store.close()
+    assert client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {made.token}"}).status_code == 200
+    service = client.app.state.service  # type: ignore[attr-defined]
+    assert made.info.id in service._uses  # buffered, not yet written
+    service.flush_uses()
+    store = open_store(store_url)
+    (info,) = [t for t in list_tokens(store) if t.id == made.info.id]
+    store.close()
+    assert info.last_used_at is not None
+
+
+def test_sign_in_returns_to_the_page_asked_for_and_never_elsewhere(client: TestClient, store_url: str) -> None:
+    from onebar.store import open_store
+
+    store = open_store(store_url)
+    token = create_token(store, "auditor").token
+    store.close()
+    for asked, landed in [("/portfolio", "/portfolio"), ("//evil.example/x", "/"), ("https://evil.example", "/")]:
+        page = client.get("/signin", params={"next": asked})
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        done = client.post(
+            "/signin", params={"next": asked}, data={"token": token, "csrf": csrf}, follow_redirects=False
+        )
+        assert done.status_code == 303
+        assert done.headers["location"] == landed

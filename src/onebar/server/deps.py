@@ -41,12 +41,12 @@ async def current_principal(request: Request) -> Principal:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise AuthenticationError("use 'Authorization: Bearer TOKEN'", field="Authorization")
-        principal = authenticate(service.store, secret.strip())  # one indexed point query: no thread hop
+        principal = authenticate(service.store, secret.strip(), touch=service.touch)  # a point query, inline
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise AuthenticationError("authentication required: send 'Authorization: Bearer TOKEN' or sign in")
-        principal, csrf = await run_in_threadpool(session_principal, service.store, cookie)
+        principal, csrf = await run_in_threadpool(session_principal, service.store, cookie, touch=service.touch)
         request.state.csrf = csrf
         if request.method not in SAFE_METHODS:
             given = request.headers.get("x-csrf-token")
