@@ -39,7 +39,7 @@ def jobs(
 
 @router.get("/{job_id}", summary="One job")
 def job(
-    job_id: int, principal: Principal = Depends(allow("jobs.list")), service: Service = Depends(service_of)
+    job_id: int, principal: Principal = Depends(allow("jobs.get")), service: Service = Depends(service_of)
 ) -> dict[str, Any]:
     return get_job(service.store, job_id).to_json()
 
