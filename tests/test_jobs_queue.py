@@ -191,3 +191,20 @@ def test_the_sweep_job_revokes_grants_that_outlive_a_contract(tmp_path: Path) ->
         (grant,) = list_grants(conn, repository="shop")
     assert grant.status == "revoked"
     store.close()
+
+
+def test_the_jobs_sweep_forgets_old_finished_jobs_but_keeps_failures(store: Store) -> None:
+    from onebar.jobs.handlers import JOBS_KEPT, SWEEPERS
+
+    old = queue.enqueue(store, "sync", repo="a", now=NOW)
+    job = queue.claim(store, "w", now=NOW)
+    assert job is not None
+    queue.complete(store, job, "w", now=NOW)
+    bad = queue.enqueue(store, "sync", repo="b", max_attempts=1, now=NOW)
+    failing = queue.claim(store, "w", now=NOW)
+    assert failing is not None
+    queue.fail(store, failing, "w", "boom", now=NOW)
+    assert SWEEPERS["jobs"](store, NOW + JOBS_KEPT - 1) == 0
+    assert SWEEPERS["jobs"](store, NOW + JOBS_KEPT + 1) == 1
+    assert [j.id for j in queue.list_jobs(store)] == [bad]
+    assert old != bad
