@@ -98,6 +98,7 @@ MATRIX: tuple[Endpoint, ...] = (
     _row("gate_runs.add", "POST", "/api/v1/repos/{name}/gate-runs", "post a gate verdict from CI", F, D, D, D, O),
     _row("gate_runs.search", "GET", "/api/v1/gate-runs", "gate verdicts by organisation or rule", F, F, S, S, D),
     _row("jobs.list", "GET", "/api/v1/jobs", "the job queue", F, F, D, D, D),
+    _row("jobs.get", "GET", "/api/v1/jobs/{job_id}", "one job", F, F, D, D, D),
     _row("jobs.add", "POST", "/api/v1/jobs", "queue a job (ingest, refresh, fetch, sweep)", F, D, D, D, D),
     _row("tokens.list", "GET", "/api/v1/tokens", "API tokens (never their secrets)", F, F, D, D, D),
     _row("tokens.add", "POST", "/api/v1/tokens", "create a token (shown once)", F, D, D, D, D),
@@ -106,13 +107,6 @@ MATRIX: tuple[Endpoint, ...] = (
 )
 
 BY_ACTION: dict[str, Endpoint] = {e.action: e for e in MATRIX}
-
-
-def register(endpoint: Endpoint) -> None:
-    """Add a row for an endpoint defined outside this module (a pluggable router), once."""
-    if endpoint.action in BY_ACTION:
-        raise ValueError(f"action {endpoint.action!r} is already in the access matrix")
-    BY_ACTION[endpoint.action] = endpoint
 
 
 def authorize(principal: Principal, action: str, repo: str | None = None) -> Access:
