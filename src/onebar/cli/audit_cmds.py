@@ -62,7 +62,7 @@ def audit() -> None:
     "--checkpoints",
     "checkpoints_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="With --from: the checkpoints exported with `onebar audit export --checkpoints`.",
+    help="Checkpoints exported earlier with `onebar audit export --checkpoints` and kept outside the store.",
 )
 def verify(
     db: str | None,
@@ -76,11 +76,11 @@ def verify(
     from onebar import audit as lib
 
     key = lib.load_verifier(public_key, key_file)
+    notes = [str(o.get("note")) for o in _json_lines(checkpoints_file, "checkpoints_file")] if checkpoints_file else []
     if from_file is not None:
         from onebar.audit.log import iter_rows
 
         rows = list(iter_rows(_json_lines(from_file, "from_file")))
-        notes = [str(o["note"]) for o in _json_lines(checkpoints_file, "checkpoints_file")] if checkpoints_file else []
         result = lib.verify_export(rows, notes, key)
     else:
         from onebar.store import open_store
@@ -88,7 +88,7 @@ def verify(
         store = open_store(db)
         try:
             with store.read() as conn:
-                result = lib.verify(conn, key)
+                result = lib.verify(conn, key, kept=notes)
         finally:
             store.close()
     if fmt == "json":
