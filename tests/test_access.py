@@ -15,7 +15,7 @@ from onebar import audit
 from onebar.access import Grant, Scope, approve_grant, list_grants, request_grant, revoke_grant, sweep
 from onebar.access.plan import plan_access, read_holdings
 from onebar.charter import Charter, parse_charter
-from onebar.errors import ForbiddenError, NotFoundError, UsageError
+from onebar.errors import NotFoundError, PermissionDeniedError, UsageError
 from onebar.store import Store
 
 TODAY = datetime.now(UTC).date()
@@ -101,13 +101,13 @@ def test_bad_requests_are_refused_and_audited(
 
 def test_only_the_lead_approves_and_never_their_own_access(store: Store, charter: Charter) -> None:
     g = ask(store, charter, "cy", Scope("component", "api"), day(5))
-    with pytest.raises(ForbiddenError, match="only ana"):
+    with pytest.raises(PermissionDeniedError, match="only ana"):
         approve_grant(store, charter, g.id, actor=actor("vic"), today=TODAY)
-    with pytest.raises(ForbiddenError):
+    with pytest.raises(PermissionDeniedError):
         approve_grant(store, charter, g.id, actor=actor(None), today=TODAY)
     own = ask(store, charter, "vic", Scope("component", "web"), day(5), by="vic")
     assert own.approver == "ana"  # vic leads web's organisation: the internal lead approves instead
-    with pytest.raises(ForbiddenError):
+    with pytest.raises(PermissionDeniedError):
         approve_grant(store, charter, own.id, actor=actor("vic"), today=TODAY)
     refused = [(e.action, e.actor.person) for e in entries(store) if e.outcome == "refused"]
     assert refused == [("access.grant.approve", "vic"), ("access.grant.approve", None), ("access.grant.approve", "vic")]

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from sqlalchemy import insert, select
 
 from onebar.store import open_store
@@ -66,10 +68,105 @@ def test_a_reader_does_not_block_a_writer(tmp_path: Path) -> None:
 
 
 def test_a_url_that_is_no_database_is_a_usage_error() -> None:
-    import pytest
-
     from onebar.errors import UsageError
 
     with pytest.raises(UsageError, match="not a usable database URL") as info:
         open_store("foo://bar")
     assert info.value.exit_code == 2
+
+
+def _sqlite_exec(db: Path, *statements: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def test_a_store_from_a_newer_onebar_is_refused_naming_its_revision(store_url: str) -> None:
+    import pytest
+
+    from onebar.errors import StoreError
+
+    store = open_store(store_url)
+    with store.write() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0999'")
+    store.close()
+    with pytest.raises(StoreError, match=r"schema revision 0999, newer than this onebar") as info:
+        open_store(store_url)
+    assert SCHEMA_REVISION in str(info.value) and "upgrade onebar" in str(info.value)
+
+
+def test_a_store_missing_a_table_or_a_column_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from onebar.errors import StoreError
+
+    db = tmp_path / "damaged.db"
+    open_store(f"sqlite:///{db}").close()
+    _sqlite_exec(db, "DROP TABLE trailers")
+    with pytest.raises(StoreError, match="lacks table trailers: it is damaged"):
+        open_store(f"sqlite:///{db}")
+    _sqlite_exec(db, "CREATE TABLE trailers (commit_id INTEGER, key TEXT)")
+    with pytest.raises(StoreError, match=r"lacks column trailers\.value"):
+        open_store(f"sqlite:///{db}")
+
+
+def test_onebar_tables_without_a_revision_are_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from onebar.errors import StoreError
+
+    db = tmp_path / "norev.db"
+    open_store(f"sqlite:///{db}").close()
+    _sqlite_exec(db, "DROP TABLE alembic_version")
+    with pytest.raises(StoreError, match="no schema revision"):
+        open_store(f"sqlite:///{db}")
+
+
+def test_a_foreign_sqlite_database_gets_onebar_tables_beside_its_own(tmp_path: Path) -> None:
+    db = tmp_path / "foreign.db"
+    _sqlite_exec(db, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    store = open_store(f"sqlite:///{db}")
+    assert current_revision(store) == SCHEMA_REVISION
+    store.close()
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("mysql://u@localhost/db", "SQLite or PostgreSQL"),
+        ("oracle://scott@db", "SQLite or PostgreSQL"),
+        ("postgresql+psycopg2://u@localhost/db", "not postgresql+psycopg2"),
+        ("postgresql://u@localhost:notaport/db", "not a usable database URL"),
+        ("postgresql://u@localhost:70000/db", "port 70000 is not between 1 and 65535"),
+        ("postgresql://u@[::1/db", "not a usable database URL"),
+        ("foo://bar", "not a usable database URL"),
+    ],
+)
+def test_database_urls_onebar_cannot_use_are_usage_errors(value: str, words: str) -> None:
+    from onebar.errors import UsageError
+
+    with pytest.raises(UsageError, match=re.escape(words)) as info:
+        open_store(value)
+    assert info.value.field == "db" and info.value.exit_code == 2
+
+
+def test_a_file_that_is_no_database_or_a_directory_is_a_usage_error(tmp_path: Path) -> None:
+    from onebar.errors import UsageError
+
+    text = tmp_path / "notes.txt"
+    text.write_text("hello, I am not a database\n" * 100)
+    with pytest.raises(UsageError, match="is not a SQLite database"):
+        open_store(str(text))
+    with pytest.raises(UsageError, match="is a directory"):
+        open_store(str(tmp_path))
+    with pytest.raises(UsageError, match="cannot create the store"):
+        open_store("/proc/onebar-nowhere/store.db")
+
+
+def test_an_unreachable_postgresql_server_is_a_store_error() -> None:
+    from onebar.errors import StoreError
+
+    with pytest.raises(StoreError, match="cannot open the store"):
+        open_store("postgresql://nobody@127.0.0.1:9/db")

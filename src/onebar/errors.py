@@ -7,9 +7,12 @@
     │   └── NotARepositoryError exit 2, HTTP 404   a path that is not a git repository
     ├── GitError                exit 2, HTTP 500   git failed (missing ref, corrupt repository)
     ├── StoreError              exit 1, HTTP 503   the database is unreachable or inconsistent
+    │   └── ReadOnlyStoreError  exit 1, HTTP 503   a write to a store that can only be read
     ├── RemoteError             exit 1, HTTP 502   a remote service (a code host's API) failed or refused
     ├── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
-    └── ForbiddenError          exit 2, HTTP 403   the actor may not do this (approve, sign off)
+    ├── ConflictError           exit 2, HTTP 409   it already exists (a repository name, a running job)
+    ├── AuthenticationError     exit 2, HTTP 401   no credentials, or a token unknown, revoked or expired
+    └── PermissionDeniedError   exit 2, HTTP 403   authenticated, but the role may not do this
 
 Errors become messages only at the edges (the CLI and the HTTP service).
 """
@@ -57,6 +60,11 @@ class OnebarError(Exception):
         prefix = f"{self.location}: " if self.location else (f"{self.field}: " if self.field else "")
         suffix = f" ({self.hint})" if self.hint else ""
         return f"{prefix}{self.message}{suffix}"
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Rebuilt from its attributes, whatever the subclass's constructor takes: errors cross
+        # process boundaries (Dask workers) and must arrive whole.
+        return (_rebuild, (type(self), self.args, self.__dict__))
 
     def to_dict(self) -> dict[str, object]:
         """The one JSON error shape of the CLI's --format json and the HTTP API."""
@@ -124,6 +132,10 @@ class StoreError(OnebarError):
     http_status = 503
 
 
+class ReadOnlyStoreError(StoreError):
+    """The store can only be read (a read-only file, mount, role or replica) and something tried to write."""
+
+
 class RemoteError(OnebarError):
     """A remote service (a code host's API) failed, timed out or refused after the retries allowed."""
 
@@ -135,8 +147,27 @@ class NotFoundError(OnebarError):
     http_status = 404
 
 
-class ForbiddenError(OnebarError):
-    """The request is understood but this actor may not make it (e.g. approving without being the lead)."""
+def _rebuild(cls: type[OnebarError], args: tuple[object, ...], state: dict[str, object]) -> OnebarError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
+class ConflictError(OnebarError):
+    exit_code = 2
+    http_status = 409
+
+
+class AuthenticationError(OnebarError):
+    """No credentials, or credentials that are unknown, revoked or expired."""
+
+    exit_code = 2
+    http_status = 401
+
+
+class PermissionDeniedError(OnebarError):
+    """Authenticated, but the role does not allow this."""
 
     exit_code = 2
     http_status = 403

@@ -38,6 +38,7 @@ class Workspace:
     store: Store
     repo_id: int
     ingest: IngestSummary | None = None
+    notes: list[str] = field(default_factory=list)  # what a face should tell the user (e.g. not ingested)
     _head: Head | None = field(default=None, repr=False)
 
     @property
@@ -104,12 +105,17 @@ def open_workspace(
     """Open the repository at `path`, its charter and the store; ingest what is new unless told not to.
 
     `store` reuses an open store (the service keeps one); otherwise `db` (a URL, or the default) is
-    opened and closed with the workspace.
+    opened and closed with the workspace. A store that can only be read is read as it is: nothing is
+    ingested, and `notes` says so.
     """
     repo = open_repository(path)
     charter, found = load_or_draft_charter(repo, charter_file)
     own = store is None
     st = open_store(db) if store is None else store
+    notes: list[str] = []
+    if ingest and st.readonly:
+        ingest = False
+        notes.append(f"the store {st.url} is read-only: showing what it holds, without ingesting what is new")
     try:
         summary = ingest_repository(path, st, charter=charter if found else None) if ingest else None
         repo_id = summary.repo_id if summary is not None else _repo_id(st, repo)
@@ -117,7 +123,7 @@ def open_workspace(
         if own:
             st.close()
         raise
-    return Workspace(repo, charter, found, st, repo_id, summary)
+    return Workspace(repo, charter, found, st, repo_id, summary, notes)
 
 
 def _repo_id(store: Store, repo: RepoInfo) -> int:

@@ -31,7 +31,7 @@ from onebar.access.model import (
     rank,
 )
 from onebar.charter.model import Charter
-from onebar.errors import ForbiddenError, NotFoundError, OnebarError, UsageError
+from onebar.errors import NotFoundError, OnebarError, PermissionDeniedError, UsageError
 from onebar.store import Store
 from onebar.store.schema import repositories
 from onebar.store.schema_access import grants
@@ -182,7 +182,7 @@ def request_grant(
             home = internal_org(charter)
             approver = charter.lead_of(home) if home else None
             if approver is None or approver == person:
-                raise ForbiddenError(f"nobody but {person} could approve {person}'s own access", field="person")
+                raise PermissionDeniedError(f"nobody but {person} could approve {person}'s own access", field="person")
         for g in list_grants(conn, repository=repository, person=person, statuses=OPEN):
             if g.scope == scope and rank(g.level) >= rank(level) and g.ends_on >= until:
                 raise UsageError(f"grant #{g.id} ({g.status}) already gives this until {g.ends_on}", field="person")
@@ -222,12 +222,12 @@ def approve_grant(store: Store, charter: Charter, grant_id: int, *, actor: audit
         approver = g.approver
         if actor.person is None or actor.person != approver:
             who = actor.person or "an unidentified actor"
-            raise ForbiddenError(
+            raise PermissionDeniedError(
                 f"only {approver}, who leads the organisation owning {g.scope}, may approve grant #{g.id}, not {who}",
                 field="actor",
             )
         if actor.person == g.person:
-            raise ForbiddenError(f"{g.person} may not approve their own access", field="actor")
+            raise PermissionDeniedError(f"{g.person} may not approve their own access", field="actor")
         if g.person not in charter.people:
             raise UsageError(f"{g.person} is no longer in the charter", field="grant_id")
         if g.ends_on < today:

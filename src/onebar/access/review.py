@@ -24,7 +24,7 @@ from onebar.access.model import OPEN, Scope, approver_of, internal_org
 from onebar.access.plan import desired
 from onebar.charter.identity import Resolver
 from onebar.charter.model import Charter
-from onebar.errors import ForbiddenError, NotFoundError, UsageError
+from onebar.errors import NotFoundError, PermissionDeniedError, UsageError
 from onebar.store import Store
 from onebar.store.schema import commits, identities
 from onebar.store.schema_access import access_signoffs
@@ -282,7 +282,7 @@ def sign_review(
         if lead is None:
             raise UsageError(f"{org} has no lead in the charter to sign its review", field="sign")
         if actor.person != lead:
-            raise ForbiddenError(
+            raise PermissionDeniedError(
                 f"only {lead}, lead of {org}, may sign off its access review, not {actor.person or 'an unknown actor'}",
                 field="actor",
             )

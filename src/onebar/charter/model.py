@@ -158,6 +158,22 @@ class Delivery(_Strict):
         return v
 
 
+class RobotEntry(_Strict):
+    """A robot of this project, added to the built-in table (docs/charter.md, "Robots")."""
+
+    name: str
+    kind: Literal["bot", "agent"] = "bot"
+    emails: list[str] = Field(default_factory=list)
+    logins: list[str] = Field(default_factory=list)  # GitHub logins, matched through noreply addresses
+    names: list[str] = Field(default_factory=list)  # full names no person carries
+    evidence: str | None = None
+
+    @field_validator("emails")
+    @classmethod
+    def _lower_robot_emails(cls, v: list[str]) -> list[str]:
+        return [e.lower() for e in v]
+
+
 class OverlapSettings(_Strict):
     min_hours: float = Field(default=4.0, ge=0, le=24)
 
@@ -212,6 +228,7 @@ class Charter(_Strict):
     done: DefinitionOfDone = Field(default_factory=DefinitionOfDone)
     delivery: Delivery = Field(default_factory=Delivery)
     overlap: OverlapSettings = Field(default_factory=OverlapSettings)
+    robots: list[RobotEntry] = Field(default_factory=list)
     milestones: list[Milestone] = Field(default_factory=list)
 
     def org_of(self, person_id: str) -> str | None:
@@ -255,6 +272,9 @@ def cross_check(charter: Charter) -> list[tuple[Loc, str]]:
             seen_emails[email] = pid
         if person.contract_start and person.contract_end and person.contract_end < person.contract_start:
             problems.append((("people", pid, "contract_end"), "contract ends before it starts"))
+    for i, robot in enumerate(charter.robots):
+        if not (robot.emails or robot.logins or robot.names):
+            problems.append((("robots", i), f"robot {robot.name!r} matches nothing: give emails, logins or names"))
     for cid, comp in charter.components.items():
         known_person(comp.accountable, ("components", cid, "accountable"))
         for role in ("responsible", "consulted", "informed"):

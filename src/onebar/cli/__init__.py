@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -34,6 +35,10 @@ COMMANDS: dict[str, str] = {
     "adr": "onebar.cli.gate_cmds:adr",
     "codeowners": "onebar.cli.gate_cmds:codeowners",
     "demo": "onebar.cli.demo_cmd:demo",
+    "serve": "onebar.cli.service_cmds:serve",
+    "repo": "onebar.cli.service_cmds:repo",
+    "token": "onebar.cli.service_cmds:token",
+    "jobs": "onebar.cli.service_cmds:jobs",
     "import": "onebar.cli.codehost_cmds:import_",
     "hook": "onebar.cli.codehost_cmds:hook",
     "events": "onebar.cli.codehost_cmds:events",
@@ -60,6 +65,13 @@ class LazyGroup(click.Group):
         ctx.meta[_ARGV] = list(args)
         return super().parse_args(ctx, args)
 
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        if no_color():  # every message of this run, click's own included, goes out without ANSI styles
+            extra["color"] = False
+        return super().make_context(info_name, args, parent, **extra)
+
     def invoke(self, ctx: click.Context) -> Any:
         from onebar.errors import OnebarError
 
@@ -78,6 +90,16 @@ class LazyGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except (click.exceptions.Exit, click.Abort):
+            raise  # an exit already decided
+        except Exception as exc:  # never a traceback: what the user can act on, or a bug said as one
+            if os.environ.get("ONEBAR_DEBUG"):
+                raise
+            error = unexpected_error(exc, ctx.meta.get(_ARGV, []))
+            if as_json:
+                click.echo(json.dumps(error.to_dict(), indent=2))
+            report_error(error, _flags(self, ctx))
+            ctx.exit(error.exit_code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,7 +114,54 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
+    import sys
+
+    if not os.environ.get("ONEBAR_DEBUG"):
+        # "Exception ignored in ..." tracebacks (a library's destructor failing at exit) say nothing a
+        # user can act on; ONEBAR_DEBUG=1 shows them.
+        sys.unraisablehook = lambda _unraisable: None
     cli.main(args=argv, prog_name="onebar")
+
+
+def no_color() -> bool:
+    """NO_COLOR (https://no-color.org): set and not empty, no ANSI colour in any output."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def unexpected_error(exc: Exception, argv: list[str] | None = None) -> OnebarError:
+    """An exception no library code turned into an OnebarError, as one the user can read.
+
+    A file that cannot be read or written, or a value that is not UTF-8 text, is bad input (exit 2);
+    a database failure is a store error; anything else is a bug, said as one.
+    """
+    from sqlalchemy.exc import DataError, OperationalError
+
+    from onebar.errors import OnebarError, StoreError, UsageError
+
+    if isinstance(exc, UnicodeError) and (bad := _not_utf8(argv or [])):
+        flag, value = bad
+        shown = os.fsencode(value).decode("ascii", "backslashreplace")
+        return UsageError(
+            f"{flag + ': ' if flag else ''}{shown} is not UTF-8 text",
+            hint="onebar keeps names and text as UTF-8: give this value in UTF-8",
+        )
+    if isinstance(exc, OverflowError | DataError) and (big := _too_big(argv or [])):
+        flag, value = big
+        return UsageError(f"{flag + ': ' if flag else ''}{value} is too large a number")
+    if isinstance(exc, OSError) and exc.filename is not None:
+        flag = _flag_of(str(exc.filename), argv or [])
+        return UsageError(f"{flag + ': ' if flag else ''}{exc.filename}: {exc.strerror or exc}")
+    if isinstance(exc, OSError):
+        return OnebarError(f"{exc.strerror or exc}")
+    if isinstance(exc, OperationalError):
+        words = str(exc.orig or exc).strip().splitlines()
+        return StoreError(f"the store failed: {words[0] if words else type(exc).__name__}")
+    if isinstance(exc, MemoryError):
+        return OnebarError("out of memory", hint="free some memory, or ingest with fewer --jobs")
+    return OnebarError(
+        f"unexpected {type(exc).__name__}: {exc}",
+        hint="a bug in onebar: please report it, with the traceback ONEBAR_DEBUG=1 shows",
+    )
 
 
 def _flags(group: click.Group, ctx: click.Context) -> dict[str, str]:
@@ -147,3 +216,38 @@ def report_error(exc: Exception, flags: dict[str, str] | None = None) -> None:
     for line in text.splitlines():
         click.secho("error: ", fg="red", bold=True, err=True, nl=False)
         click.echo(line, err=True)
+
+
+def _not_utf8(argv: list[str]) -> tuple[str | None, str] | None:
+    """The first command-line value holding bytes that are not UTF-8 (Python keeps them as surrogates),
+    with the option it was given to."""
+    for i, arg in enumerate(argv):
+        value = arg.partition("=")[2] if arg.startswith("--") and "=" in arg else arg
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            if value is not arg:
+                return arg.partition("=")[0], value
+            return (argv[i - 1] if i and argv[i - 1].startswith("-") else None), value
+    return None
+
+
+def _flag_of(value: str, argv: list[str]) -> str | None:
+    """The option `value` was given to on the command line (-o FILE, --output=FILE), if any."""
+    for i, arg in enumerate(argv):
+        if arg.startswith("--") and arg.partition("=")[2] == value:
+            return arg.partition("=")[0]
+        if arg == value and i and argv[i - 1].startswith("-"):
+            return argv[i - 1]
+    return None
+
+
+def _too_big(argv: list[str]) -> tuple[str | None, str] | None:
+    """The first whole number on the command line that no 64-bit database column can hold."""
+    for arg in argv:
+        value = arg.partition("=")[2] if arg.startswith("--") and "=" in arg else arg
+        digits = value.lstrip("+-")
+        if digits.isdigit() and (len(digits) > 19 or not -(2**63) <= int(value) < 2**63):
+            flag = arg.partition("=")[0] if value is not arg else _flag_of(value, argv)
+            return flag, value
+    return None

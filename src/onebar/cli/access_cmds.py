@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from onebar.cli.options import db_option
+from onebar.cli.options import db_option, format_choice
 
 path_argument = click.argument("path", default=".", type=click.Path(path_type=Path))
 charter_option = click.option(
@@ -24,10 +24,6 @@ charter_option = click.option(
 as_option = click.option(
     "--as", "as_person", metavar="PERSON", help="Act as this charter person. [default: from git config user.email]"
 )
-
-
-def fmt_option(*choices: str) -> Any:
-    return click.option("--format", "fmt", type=click.Choice(choices), default="text", show_default=True)
 
 
 def today() -> date:
@@ -100,7 +96,7 @@ def access() -> None:
 @click.option("--reason", default="", help="Why (a ticket, a task).")
 @click.option("--start", metavar="DATE", help="First day of access. [default: today, or the contract's start]")
 @as_option
-@fmt_option("text", "json")
+@format_choice("text", "json")
 @charter_option
 @db_option
 def request(
@@ -157,7 +153,7 @@ def request(
 @click.argument("grant_id", metavar="ID", type=int)
 @path_argument
 @as_option
-@fmt_option("text", "json")
+@format_choice("text", "json")
 @charter_option
 @db_option
 def approve(
@@ -181,7 +177,7 @@ def approve(
 @path_argument
 @click.option("--reason", default="", help="Why it is revoked.")
 @as_option
-@fmt_option("text", "json")
+@format_choice("text", "json")
 @charter_option
 @db_option
 def revoke(
@@ -216,7 +212,7 @@ def revoke(
     help="Only grants in this status (repeatable). [default: pending and approved]",
 )
 @click.option("--all", "show_all", is_flag=True, help="Every grant, closed ones included.")
-@fmt_option("text", "json", "md")
+@format_choice("text", "json", "md")
 @charter_option
 @db_option
 def list_cmd(
@@ -253,7 +249,7 @@ def list_cmd(
 @click.option("--apply", "apply", is_flag=True, help="Carry the plan out on GitHub after a confirmation.")
 @click.option("--yes", is_flag=True, help="With --apply: do not ask for confirmation.")
 @as_option
-@fmt_option("text", "json", "md")
+@format_choice("text", "json", "md")
 @charter_option
 @db_option
 def plan(
@@ -367,7 +363,7 @@ def _token(env: str) -> str:
 @click.option("--sign", "sign", metavar="ORG", help="Sign off ORG's part of the review (its lead only).")
 @click.option("--note", default="", help="A note with the sign-off.")
 @as_option
-@fmt_option("text", "json", "md")
+@format_choice("text", "json", "md")
 @charter_option
 @db_option
 def review(
@@ -416,7 +412,7 @@ def _actor_for(ws: Any, as_person: str | None) -> Any:
 @access.command("sweep")
 @path_argument
 @click.option("--warn-days", type=click.IntRange(min=0), default=14, show_default=True)
-@fmt_option("text", "json")
+@format_choice("text", "json")
 @charter_option
 @db_option
 def sweep_cmd(path: Path, warn_days: int, fmt: str, charter_file: Path | None, db: str | None) -> None:

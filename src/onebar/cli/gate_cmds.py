@@ -83,7 +83,7 @@ def gate(
 
         # CI logs are not terminals; 80 columns would wrap every row of the table.
         width = None if sys.stdout.isatty() else 120
-        print_text(verdict, Console(highlight=False, width=width))
+        print_text(verdict, Console(highlight=False, width=width, markup=False))
     else:
         click.echo(render(verdict, fmt), nl=False)
     sys.exit(verdict.exit_code)
@@ -199,6 +199,8 @@ def codeowners(path: Path, output: Path | None, check: bool) -> None:
     from onebar.charter import load_charter
     from onebar.gate.codeowners import check_codeowners, codeowners_path, write_codeowners
 
+    if output is not None and output.name in ("", ".", ".."):
+        raise UsageError(f"{str(output)!r} is not a file name", field="output")
     charter = load_charter(path)
     target = output or codeowners_path(path)
     if check:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from onebar.cli import report_error
 from onebar.cli.options import db_option, format_option
-from onebar.mining.ingest import IngestSummary
+
+if TYPE_CHECKING:
+    from onebar.mining.ingest import IngestSummary
 
 
 @click.command()
@@ -35,10 +37,8 @@ def ingest(
     """Stream the history of every branch and tag into the store (incremental)."""
     from onebar.mining.many import Outcome, ingest_many, ingest_one
     from onebar.settings import database_url
-    from onebar.store import open_store
 
     url = database_url(db)
-    open_store(url).close()  # create and migrate once, before any worker races to
     targets = [str(p) for p in paths] or ["."]
     if cluster is None and len(targets) > 1:
         cluster = "local"
@@ -57,6 +57,9 @@ def ingest(
             outcomes = [Outcome(targets[0], summary=ingest_one(targets[0], url, not no_lines, progress, jobs))]
         show(outcomes[0])
     else:
+        from onebar.store import open_store
+
+        open_store(url).close()  # check the store once, before every worker finds the same fault
         outcomes = ingest_many(targets, url, lines=not no_lines, cluster=cluster, jobs=jobs, on_done=show)
 
     if fmt == "json":
@@ -96,7 +99,11 @@ class _progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         self.bar = Progress(
-            TextColumn(f"mining {self.name}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True
+            TextColumn(f"mining {self.name}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
         )
         self.bar.start()
         self.task = self.bar.add_task("commits", total=None)

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from onebar.charter.identity import Resolver
 from onebar.charter.model import Charter
 from onebar.git import RepoInfo, open_repository
+from onebar.mining import missing
 from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.mining.stream import Miner
@@ -76,17 +77,23 @@ def ingest_repository(
     warnings: list[str] = []
     if info.shallow:
         warnings.append(f"{info.root} is a shallow clone: history is cut, so older figures are missing")
-    now = read_refs(info.root)
+    if store.readonly:
+        raise store.read_only_error()
     repo_id = _repository_id(store, info)
-    with store.read() as conn:
-        stored = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == repo_id)).all())
-
     new = 0
-    if stored != now.tips:
-        new = _mine_new(store, info, repo_id, now, stored, lines=lines, progress=progress, jobs=jobs)
-        _record_refs(store, info, repo_id, now, stored)
-    elif progress:
-        progress(0, 0)
+    # One ingest of a repository at a time: a second one (a scheduled job beside a manual run)
+    # waits here, then reads the refs the first recorded and finds nothing, or only the rest, to do.
+    with store.ingest_lock(repo_id):
+        now = read_refs(info.root)
+        with store.read() as conn:
+            stored = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == repo_id)).all())
+        if stored != now.tips:
+            new = _mine_new(
+                store, info, repo_id, now, stored, lines=lines, progress=progress, jobs=jobs, warnings=warnings
+            )
+            _record_refs(store, info, repo_id, now, stored)
+        elif progress:
+            progress(0, 0)
 
     return _summarise(store, info, repo_id, new, lines, charter, started, warnings)
 
@@ -115,6 +122,7 @@ def _mine_new(
     lines: bool,
     progress: Progress | None,
     jobs: int | None,
+    warnings: list[str] | None = None,
 ) -> int:
     # Commits already stored but not yet covered by recorded tips come from an interrupted run.
     # After an interrupted first run (no tips at all) skip them while listing, saving git the work;
@@ -136,7 +144,9 @@ def _mine_new(
     done = 0
     for mined in miner:
         with store.write() as conn:
-            batch = _unstored(conn, repo_id, mined) if any_stored else mined
+            # Checked under the write lock, whatever this run saw when it started: another process
+            # (an ingest that could not take the repository's lock) may have stored some since.
+            batch = _unstored(conn, repo_id, mined)
             if not batch:
                 continue
             new_ids, linked = _write_batch(conn, repo_id, batch, ids, lines)
@@ -144,6 +154,8 @@ def _mine_new(
         done += len(batch)
         if progress:
             progress(done, miner.total)
+    if miner.unreadable and warnings is not None:
+        warnings.append(missing.warning(sorted(miner.unreadable)))
     return done
 
 
@@ -203,7 +215,7 @@ def _write_batch(
     new_ids = ids.assign(conn, people)
     known = ids.ids | new_ids if new_ids else ids.ids
     linked = {known[p] for p in people} - ids.in_repo
-    _bulk(conn, repo_identities.name, ["repo_id", "identity_id"], [(repo_id, i) for i in sorted(linked)])
+    _bulk(conn, repo_identities.name, ["repo_id", "identity_id"], [(repo_id, i) for i in sorted(linked)], skip=True)
     next_id = int(conn.execute(select(func.coalesce(func.max(commits.c.id), 0))).scalar_one()) + 1
     commit_rows: list[tuple[Any, ...]] = []
     trailer_rows: list[tuple[Any, ...]] = []
@@ -212,7 +224,7 @@ def _write_batch(
         cid = next_id
         next_id += 1
         added = deleted = None
-        if lines:
+        if lines and not c.lines_unknown:
             added = sum(f.added or 0 for f in c.files)
             deleted = sum(f.deleted or 0 for f in c.files)
         commit_rows.append(
@@ -240,16 +252,22 @@ def _write_batch(
     _bulk(conn, commits.name, [col.name for col in commits.columns], commit_rows)
     _bulk(conn, trailers.name, ["commit_id", "key", "value"], trailer_rows)
     _bulk(conn, file_changes.name, ["commit_id", "path", "status", "added", "deleted", "binary"], file_rows)
+    unreadable = [(repo_id, c.sha) for c in batch if c.lines_unknown]  # onebar.mining.missing
+    _bulk(conn, "unreadable_commits", ["repo_id", "sha"], unreadable)
     return new_ids, linked
 
 
-def _bulk(conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-    """executemany straight on the driver: the ORM-free path is several times faster for big batches."""
+def _bulk(conn: Connection, table: str, columns: list[str], rows: list[tuple[Any, ...]], skip: bool = False) -> None:
+    """executemany straight on the driver: the ORM-free path is several times faster for big batches.
+
+    `skip` leaves rows that are already there (same key) as they are.
+    """
     if not rows:
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cols = ", ".join(f'"{c}"' for c in columns)
-    conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({', '.join([mark] * len(columns))})", rows)
+    tail = " ON CONFLICT DO NOTHING" if skip else ""
+    conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({', '.join([mark] * len(columns))}){tail}", rows)
 
 
 def _record_refs(store: Store, info: RepoInfo, repo_id: int, now: Refs, stored: dict[str, str]) -> None:

@@ -3,11 +3,13 @@
 Each repository is one task: the worker opens the store by URL, reads the repository's charter and
 ingests it (see `ingest.py`). Writers to one store serialise on its write lock, batch by batch.
 A remote cluster needs the repository paths to exist on its workers and a store they can all reach
-(PostgreSQL).
+(PostgreSQL). A task never fails in Dask's eyes: it returns its outcome, error included, so that
+one repository's failure is one clean message, not a worker's traceback.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,8 @@ from typing import Any
 
 from onebar.errors import OnebarError, UsageError
 from onebar.mining.ingest import IngestSummary, Progress, ingest_repository
+
+CLUSTER_HINT = "give tcp://HOST:PORT of a running Dask scheduler, 'local' or 'none'"
 
 
 @dataclass
@@ -27,7 +31,7 @@ class Outcome:
 def ingest_one(
     path: str, db_url: str, lines: bool, progress: Progress | None = None, jobs: int | None = None
 ) -> IngestSummary:
-    """One repository, start to finish; the unit of work a Dask worker runs."""
+    """One repository, start to finish."""
     from onebar.charter import find_charter, load_charter
     from onebar.git import open_repository
     from onebar.store import open_store
@@ -40,6 +44,16 @@ def ingest_one(
         return ingest_repository(Path(path), store, lines=lines, charter=charter, progress=progress, jobs=jobs)
     finally:
         store.close()
+
+
+def ingest_task(path: str, db_url: str, lines: bool, jobs: int | None = None) -> Outcome:
+    """The unit of work a Dask worker runs: one repository, its error returned rather than raised."""
+    try:
+        return Outcome(path, summary=ingest_one(path, db_url, lines, jobs=jobs))
+    except OnebarError as exc:
+        return Outcome(path, error=exc)
+    except Exception as exc:  # a bug: reported as one error for this repository, the others go on
+        return Outcome(path, error=_unexpected(path, exc))
 
 
 def ingest_many(
@@ -70,6 +84,58 @@ def _guard(path: str, work: Callable[[], IngestSummary]) -> Outcome:
         return Outcome(path, error=exc)
 
 
+def check_scheduler_address(address: str) -> tuple[str, int]:
+    """The host and port of a Dask scheduler address (tcp://host:8786, tls://…, or host:8786)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        host, port = parse_host_port(location)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(
+            f"{address!r} is not a Dask scheduler address ({exc})", field="cluster", hint=CLUSTER_HINT
+        ) from None
+    if scheme not in {"tcp", "tls"}:
+        raise UsageError(
+            f"{address!r}: scheme {scheme!r} is not one onebar reaches (tcp or tls)", field="cluster", hint=CLUSTER_HINT
+        )
+    if not host or not 0 < int(port) < 65536:
+        raise UsageError(f"{address!r}: a host and a port (1-65535) are needed", field="cluster", hint=CLUSTER_HINT)
+    return host, int(port)
+
+
+def _connect(cluster: str, n_paths: int) -> tuple[Any, Any]:
+    """A Dask client, and the local cluster it owns (None for a remote scheduler)."""
+    import logging
+    import socket
+
+    from distributed import Client, LocalCluster
+
+    if cluster == "local":
+        workers = max(1, min(n_paths, os.cpu_count() or 1))
+        local = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.CRITICAL,  # a task never raises; anything else reaches us as an error
+        )
+        return Client(local), local
+    host, port = check_scheduler_address(cluster)
+    # Reach the port before Dask does: a Client that fails to connect prints tracebacks as it is
+    # garbage-collected, long after its exception was handled.
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+    except OSError as exc:
+        raise UsageError(
+            f"{cluster}: cannot reach the Dask scheduler ({exc.strerror or exc})", field="cluster", hint=CLUSTER_HINT
+        ) from None
+    try:
+        return Client(cluster, timeout="10s"), None
+    except (OSError, ValueError, TypeError) as exc:
+        raise UsageError(f"{cluster}: cannot reach the Dask scheduler ({exc})", field="cluster") from None
+
+
 def _on_dask(
     paths: list[str],
     db_url: str,
@@ -78,34 +144,22 @@ def _on_dask(
     jobs: int | None,
     on_done: Callable[[Outcome], None] | None,
 ) -> list[Outcome]:
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
-    local: Any = None
-    try:
-        if cluster == "local":
-            import os
-
-            workers = max(1, min(len(paths), os.cpu_count() or 1))
-            local = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-            )
-            client = Client(local)
-        else:
-            client = Client(cluster, timeout="5s")
-    except OSError as exc:
-        raise UsageError(f"--cluster {cluster}: cannot reach the Dask scheduler ({exc})") from None
+    client, local = _connect(cluster, len(paths))
     try:
         futures = {
-            client.submit(ingest_one, p, db_url, lines, None, jobs, key=f"onebar-ingest-{i}"): p
+            client.submit(ingest_task, p, db_url, lines, jobs, key=f"onebar-ingest-{i}", pure=False): p
             for i, p in enumerate(paths)
         }
         by_path: dict[str, Outcome] = {}
         for future in as_completed(futures):
             path = futures[future]
             try:
-                outcome = Outcome(path, summary=future.result())
-            except OnebarError as exc:
-                outcome = Outcome(path, error=exc)
+                outcome = future.result()
+            except Exception as exc:  # the worker died or the scheduler went away
+                error = OnebarError(f"{path}: the Dask task failed ({type(exc).__name__}: {exc})")
+                outcome = Outcome(path, error=error)
             by_path[path] = outcome
             if on_done:
                 on_done(outcome)
@@ -114,3 +168,15 @@ def _on_dask(
         client.close()
         if local is not None:
             local.close()
+
+
+def _unexpected(path: str, exc: Exception) -> OnebarError:
+    detail = ""
+    if os.environ.get("ONEBAR_DEBUG"):
+        import traceback
+
+        detail = "\n" + "".join(traceback.format_exception(exc))
+    return OnebarError(
+        f"{path}: unexpected {type(exc).__name__}: {exc}{detail}",
+        hint="a bug in onebar: please report it, with the traceback ONEBAR_DEBUG=1 shows",
+    )

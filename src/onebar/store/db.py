@@ -1,67 +1,220 @@
 """Opening the store: SQLite (WAL, one writer) by default, PostgreSQL when the URL names one.
 
-`open_store` brings the schema to the current Alembic revision. It checks the recorded revision
-with one query first, so the common case (already current) costs no Alembic start-up.
+`open_store` checks what it opens with one catalog query and one revision query: a store at this
+onebar's schema revision is used as is (no Alembic start-up), an older one is migrated under a lock
+(several processes may open a new store at once), and a newer, damaged or foreign one is refused
+with a message saying which. A store that can only be read (a read-only file, mount, role or
+replica) opens for reading; a write to it raises `ReadOnlyStoreError`.
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
-from onebar.errors import StoreError, UsageError
+from onebar.errors import OnebarError, ReadOnlyStoreError, StoreError, UsageError
 from onebar.settings import database_url
-from onebar.store.schema import SCHEMA_REVISION
+from onebar.store.schema import SCHEMA_REVISION, metadata
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+USABLE = "give a SQLite file path, sqlite:///PATH or postgresql://user@host:5432/db"
+
+# PostgreSQL advisory lock keys: one for writers (and migrations), one space of per-repository
+# ingest locks (the two-key form, so it never collides with the one-key writer lock).
+_PG_WRITE_LOCK = 7242
+_PG_INGEST_LOCKS = 7243
 
 
+@dataclass
 class Store:
     """A handle on one onebar database (many repositories live in one store)."""
 
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self.dialect = engine.dialect.name
+    engine: Engine
+    url: str = ""  # without its password, for messages
+    readonly: bool = False
+    lock_file: Path | None = None  # SQLite: beside the database, for per-repository ingest locks
+    dialect: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dialect = self.engine.dialect.name
+        self.url = self.url or _safe(self.engine.url)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One write transaction, stored whole or not at all; writers are serialised."""
-        with self.engine.connect() as conn:
+        if self.readonly:
+            raise self.read_only_error()
+        with self._errors(), self.engine.connect() as conn:
             conn.execution_options(onebar_write=True)  # SQLite: BEGIN IMMEDIATE (see _sqlite_engine)
             with conn.begin():
                 if self.dialect == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(7242)"))
+                    conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})"))
                 yield conn
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        with self._errors(), self.engine.connect() as conn:
             yield conn
+
+    @contextmanager
+    def ingest_lock(self, repo_id: int) -> Iterator[None]:
+        """Held while one process ingests one repository: a second ingest of it waits, then finds
+        nothing left to do. Ingests of other repositories run alongside. Released by the operating
+        system or the server if the process dies."""
+        if self.dialect == "postgresql":
+            with self._errors(), self.engine.connect() as conn:
+                conn.execute(text(f"SELECT pg_advisory_lock({_PG_INGEST_LOCKS}, :id)"), {"id": repo_id})
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.execute(text(f"SELECT pg_advisory_unlock({_PG_INGEST_LOCKS}, :id)"), {"id": repo_id})
+                    conn.commit()
+        elif self.lock_file is not None:
+            with _file_lock(self.lock_file, repo_id):
+                yield
+        else:  # an in-memory database: one process only
+            yield
+
+    def read_only_error(self) -> ReadOnlyStoreError:
+        return ReadOnlyStoreError(
+            f"the store {self.url} is read-only: it can be read (report, offboard, overlap) but not written",
+            hint="point --db / ONEBAR_DATABASE_URL at a writable store to ingest or record",
+        )
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Database failures the user can act on (read-only, locked, full, unreachable) as StoreError."""
+        try:
+            yield
+        except OperationalError as exc:
+            if _is_read_only(exc):
+                raise self.read_only_error() from None
+            raise StoreError(f"the store {self.url} failed: {_reason(exc)}") from None
+        except DBAPIError as exc:
+            if _is_read_only(exc):
+                raise self.read_only_error() from None
+            raise
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def _sqlite_engine(url: str) -> Engine:
-    path = url.removeprefix("sqlite:///")
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+    """Open (creating if needed) the store named by `url`, --db, ONEBAR_DATABASE_URL or the default."""
+    full = database_url(url)
+    parsed = _parse(full)
+    safe = _safe(parsed)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            store = _open_sqlite(parsed, safe)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True, connect_args=_pg_connect_args(parsed))
+            store = Store(engine, safe)
+        try:
+            _bring_up(store, migrate)
+        except BaseException:
+            store.close()
+            raise
+    except OnebarError:
+        raise
+    except OperationalError as exc:
+        if _is_not_a_database(exc):
+            raise UsageError(f"{safe} is not a SQLite database", field="db", hint=USABLE) from None
+        raise StoreError(f"cannot open the store {safe}: {_reason(exc)}") from None
+    except SQLAlchemyError as exc:
+        if _is_not_a_database(exc):
+            raise UsageError(f"{safe} is not a SQLite database", field="db", hint=USABLE) from None
+        raise StoreError(f"cannot open the store {safe}: {_reason(exc)}") from None
+    return store
+
+
+def _parse(url: str) -> URL:
+    """The URL, checked: SQLite or PostgreSQL through psycopg 3, with a port that is a port."""
+    try:
+        parsed = make_url(url)
+        port = parsed.port
+    except (ArgumentError, ValueError) as exc:
+        raise UsageError(f"{_safe(url)} is not a usable database URL ({exc})", field="db", hint=USABLE) from None
+    if parsed.drivername not in {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}:
+        raise UsageError(
+            f"{_safe(parsed)} is not a usable database URL: onebar stores in SQLite or PostgreSQL "
+            f"(through psycopg 3), not {parsed.drivername}",
+            field="db",
+            hint=USABLE,
+        )
+    if port is not None and not 0 < port < 65536:
+        raise UsageError(f"{_safe(parsed)}: port {port} is not between 1 and 65535", field="db", hint=USABLE)
+    return parsed
+
+
+def _pg_connect_args(url: URL) -> dict[str, Any]:
+    # Fail in seconds, not minutes, when the server is unreachable (unless the URL says otherwise).
+    return {} if "connect_timeout" in url.query else {"connect_timeout": 10}
+
+
+def _open_sqlite(url: URL, safe: str) -> Store:
+    path = url.database or ""
+    if not path or path == ":memory:" or path.startswith("file:"):  # in memory, or a URI the user spelt out
+        readonly = url.query.get("mode") == "ro" or url.query.get("immutable") == "1"
+        return Store(_sqlite_engine(url, readonly=False, pragmas=not readonly), safe, readonly=readonly)
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = path.encode("utf-8", "backslashreplace").decode()
+        raise UsageError(f"{shown}: SQLite needs a store path that is UTF-8", field="db", hint=USABLE) from None
+    file = Path(path)
+    if file.is_dir():
+        raise UsageError(f"{file} is a directory, not a SQLite database", field="db", hint=USABLE)
+    if not file.exists():
+        try:
+            file.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot create the store {file}: {exc.strerror} ({exc.filename})", field="db", hint=USABLE
+            ) from None
+        if not os.access(file.parent, os.W_OK):
+            raise UsageError(f"cannot create the store {file}: {file.parent} is read-only", field="db", hint=USABLE)
+    writable = not file.exists() or (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK))
+    if writable:
+        return Store(_sqlite_engine(url, readonly=False), safe, lock_file=Path(f"{file}-ingest.lock"))
+    store = Store(_sqlite_engine(url, readonly=True), safe, readonly=True)
+    try:
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar()
+    except OperationalError:
+        # A WAL database on a read-only mount without its -shm file: read the file as it is. Only
+        # a clean close leaves no -wal behind, which is the only case where this is needed.
+        store.close()
+        store = Store(_sqlite_engine(url, readonly=True, immutable=True), safe, readonly=True)
+    return store
+
+
+def _sqlite_engine(url: URL, *, readonly: bool, immutable: bool = False, pragmas: bool = True) -> Engine:
+    if readonly:
+        mode = "mode=ro&immutable=1" if immutable else "mode=ro"
+        url = url.set(database=f"file:{Path(url.database or '').resolve()}?{mode}", query={"uri": "true"})
     engine = create_engine(url, connect_args={"timeout": 60, "isolation_level": None})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA busy_timeout=60000")  # first: the pragmas below may wait for a lock
+        if pragmas and not readonly:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA wal_autocheckpoint=20000")  # checkpoint every ~80 MB, not 4: bulk ingest writes less
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=60000")
         cur.execute("PRAGMA cache_size=-32768")  # 32 MiB: random-order index inserts (shas) stay in memory
-        cur.execute("PRAGMA wal_autocheckpoint=20000")  # checkpoint every ~80 MB, not 4: bulk ingest writes less
         cur.close()
 
     # pysqlite's own transaction handling is off (isolation_level=None); begin explicitly so a
@@ -75,51 +228,189 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
-    """Open (creating if needed) the store named by `url`, --db, ONEBAR_DATABASE_URL or the default."""
-    url = database_url(url)
-    try:
-        engine = _sqlite_engine(url) if url.startswith("sqlite") else create_engine(url, pool_pre_ping=True)
-        store = Store(engine)
-        if migrate and current_revision(store) != SCHEMA_REVISION:
-            upgrade(store)
-    except ArgumentError as exc:  # not a URL SQLAlchemy can use: bad input, not an unavailable store
-        raise UsageError(
-            f"--db / ONEBAR_DATABASE_URL: {_safe(url)} is not a usable database URL ({exc})",
-            hint="give a SQLite file path, sqlite:///PATH or postgresql://user@host:5432/db",
-        ) from None
-    except OperationalError as exc:
-        raise StoreError(f"cannot open the store {_safe(url)}: {exc.orig}") from None
-    except SQLAlchemyError as exc:
-        raise StoreError(f"cannot open the store {_safe(url)}: {exc}") from None
-    return store
+@dataclass(frozen=True)
+class _Probe:
+    """What a store holds before onebar touches it: its revision, its tables' columns, whether it can be written."""
+
+    revision: str | None
+    columns: dict[str, set[str]]
+    readonly: bool
+
+
+def _probe(conn: Connection) -> _Probe:
+    if conn.dialect.name == "sqlite":
+        rows = conn.exec_driver_sql(
+            "SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p WHERE m.type = 'table'"
+        ).all()
+        readonly = False
+    else:
+        rows = conn.exec_driver_sql(
+            "SELECT c.relname, a.attname FROM pg_attribute AS a JOIN pg_class AS c ON a.attrelid = c.oid "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') "
+            "AND a.attnum > 0 AND NOT a.attisdropped"
+        ).all()
+        readonly = bool(
+            conn.exec_driver_sql(
+                "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on' "
+                "OR (to_regclass('alembic_version') IS NOT NULL "
+                "AND NOT has_table_privilege(to_regclass('alembic_version'), 'UPDATE'))"
+            ).scalar()
+        )
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, set()).add(column)
+    revision = None
+    if "alembic_version" in columns:
+        revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    return _Probe(revision, columns, readonly)
+
+
+def _bring_up(store: Store, migrate: bool) -> None:
+    """Check the store's schema and migrate it when it is older than this onebar's."""
+    with store.engine.connect() as conn:
+        probe = _probe(conn)
+        conn.rollback()
+    store.readonly = store.readonly or probe.readonly
+    if probe.revision == SCHEMA_REVISION:
+        _check_shape(store, probe)
+        return
+    if probe.revision is not None and not _known_revision(probe.revision):
+        raise StoreError(
+            f"the store {store.url} has schema revision {probe.revision}, newer than this onebar "
+            f"knows (it reads up to revision {SCHEMA_REVISION}): a newer onebar wrote it",
+            hint="upgrade onebar to read it: pip install --upgrade onebar",
+        )
+    ours = sorted(set(probe.columns) & set(metadata.tables))
+    if probe.revision is None and ours:
+        raise StoreError(
+            f"the store {store.url} holds onebar tables ({', '.join(ours)}) "
+            "but no schema revision: it is damaged or was not made by onebar",
+            hint="point --db at another database, or restore this one from a backup",
+        )
+    if not migrate:
+        return
+    if store.readonly:
+        what = "new" if probe.revision is None else f"at schema revision {probe.revision}"
+        raise ReadOnlyStoreError(
+            f"the store {store.url} is read-only and {what}: this onebar needs revision {SCHEMA_REVISION}",
+            hint="open it once with write access to upgrade it",
+        )
+    upgrade(store)
+
+
+def _check_shape(store: Store, probe: _Probe) -> None:
+    missing: list[str] = []
+    for name, table in metadata.tables.items():
+        have = probe.columns.get(name)
+        if have is None:
+            missing.append(f"table {name}")
+        else:
+            missing.extend(f"column {name}.{c.name}" for c in table.columns if c.name not in have)
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise StoreError(
+            f"the store {store.url} is at schema revision {SCHEMA_REVISION} but lacks {shown}: it is damaged",
+            hint="point --db at another database, or restore this one from a backup",
+        )
+
+
+def _known_revision(revision: str) -> bool:
+    """Whether this onebar's migrations include `revision` (read only when a store is not current)."""
+    return revision in {script.revision for script in _script().walk_revisions()}
 
 
 def current_revision(store: Store) -> str | None:
     with store.engine.connect() as conn:
-        try:
-            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except (OperationalError, SQLAlchemyError):
-            conn.rollback()
-            return None
+        return _probe(conn).revision
 
 
 def upgrade(store: Store, revision: str = "head") -> None:
-    """Run the Alembic migrations up to `revision`, in one transaction where the database allows."""
+    """Run the Alembic migrations up to `revision` in one transaction that holds the write lock, so
+    that processes opening a new store at once migrate it once: the others wait, then find it current."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with store.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with store.engine.connect() as conn:
+        conn.execution_options(onebar_write=True)  # SQLite: BEGIN IMMEDIATE
+        with conn.begin():
+            if store.dialect == "postgresql":
+                conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})"))
+            if revision == "head" and _probe(conn).revision == SCHEMA_REVISION:
+                return  # another process migrated it while this one waited for the lock
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
 
 
-def _safe(url: str) -> str:
+def _script() -> Any:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(cfg)
+
+
+# SQLite ingest locks: one byte per repository id in one lock file beside the database. POSIX
+# record locks belong to the process, so threads of one process also queue on a threading lock,
+# and the file stays open for the life of the process (closing it would drop every lock held on it).
+_LOCK_FILES: dict[Path, int] = {}
+_THREAD_LOCKS: dict[tuple[Path, int], threading.Lock] = {}
+_REGISTRY = threading.Lock()
+
+
+@contextmanager
+def _file_lock(path: Path, key: int) -> Iterator[None]:
+    import fcntl
+
+    with _REGISTRY:
+        fd = _LOCK_FILES.get(path)
+        if fd is None:
+            try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError:
+                fd = -1  # cannot create it (a read-only directory): ingests do not wait, writes stay exact
+            _LOCK_FILES[path] = fd
+        inner = _THREAD_LOCKS.setdefault((path, key), threading.Lock())
+    with inner:
+        if fd < 0:
+            yield
+            return
+        fcntl.lockf(fd, fcntl.LOCK_EX, 1, key)
+        try:
+            yield
+        finally:
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, key)
+
+
+def _is_read_only(exc: DBAPIError) -> bool:
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return bool(code & 0xFF == 8)  # SQLITE_READONLY and its extended codes
+    return getattr(orig, "sqlstate", None) in {"25006", "42501"}  # read-only transaction, insufficient privilege
+
+
+def _is_not_a_database(exc: SQLAlchemyError) -> bool:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlite_errorcode", None) == 26  # SQLITE_NOTADB
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's own words (first line), without SQLAlchemy's statement dump."""
+    orig = getattr(exc, "orig", None)
+    words = str(orig if orig is not None else exc).strip()
+    return words.splitlines()[0] if words else type(exc).__name__
+
+
+def _safe(url: str | URL) -> str:
     """The URL without its password, for messages."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
         creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
+        if ":" in creds:
+            return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}"
     return url

@@ -1,7 +1,7 @@
 """audit log (hash-chained entries, signed checkpoints), access grants and review sign-offs
 
 Revision ID: 0005
-Revises: 0006
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0006"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
