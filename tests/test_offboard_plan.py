@@ -33,7 +33,7 @@ def ws(repo: GitRepo, store_url: str) -> Workspace:
 
 
 def _plan(ws: Workspace, kind: str, who: str):  # type: ignore[no-untyped-def]
-    know = from_report(report_for(ws, since="all"), ws.charter)
+    know = from_report(report_for(ws, since="all"))
     with ws.store.read() as conn:
         grants = list_grants(conn, repository=ws.repo.name)
     leaving = leaving_of(know, ws.charter, kind, who)
