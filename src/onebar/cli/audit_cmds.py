@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from onebar.audit.chain import parse_instant
 from onebar.cli.options import db_option
 
 key_file_option = click.option(
@@ -19,22 +19,6 @@ key_file_option = click.option(
     help="Ed25519 signing key (PEM). [env: ONEBAR_AUDIT_KEY (the key), ONEBAR_AUDIT_KEY_FILE; "
     "default: audit.key beside the default store]",
 )
-
-
-def parse_day(value: str | None, field: str) -> datetime | None:
-    """A date or ISO 8601 time as an aware datetime (naive means UTC); a UsageError naming `field` if not."""
-    from onebar.errors import UsageError
-
-    if value is None:
-        return None
-    try:
-        if len(value.strip()) == 10:
-            d = date.fromisoformat(value.strip())
-            return datetime(d.year, d.month, d.day, tzinfo=UTC)
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 time", field=field) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @click.group()
@@ -143,7 +127,7 @@ def export(since: str | None, only_checkpoints: bool, output: Path | None, db: s
     from onebar import audit as lib
     from onebar.store import open_store
 
-    start = parse_day(since, "since")
+    start = parse_instant(since, "since")
     store = open_store(db)
     out = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
@@ -223,7 +207,7 @@ def list_entries(
     from onebar import audit as lib
     from onebar.store import open_store
 
-    start = parse_day(since, "since")
+    start = parse_instant(since, "since")
     store = open_store(db)
     try:
         with store.read() as conn:
