@@ -129,7 +129,12 @@ def export(since: str | None, only_checkpoints: bool, output: Path | None, db: s
 
     start = parse_instant(since, "since")
     store = open_store(db)
-    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        out = output.open("w", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        from onebar.errors import UsageError
+
+        raise UsageError(f"cannot write {output}: {exc.strerror}", field="output") from None
     try:
         with store.read() as conn:
             if only_checkpoints:
