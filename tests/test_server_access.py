@@ -166,3 +166,18 @@ def test_the_service_sweep_job_runs_the_grants_sweep(tmp_path: Path, store_url: 
         [done] = list_grants(conn, repository="shop")
     assert done.status == "revoked" and "contract ended" in (done.end_reason or "")
     store.close()
+
+
+def test_onboarding_briefs_and_milestones_by_role(world: tuple[TestClient, Tokens]) -> None:
+    client, t = world
+    dave = client.get("/api/v1/repos/shop/onboard/dave", headers=h(t.member_vistula))
+    assert dave.status_code == 200 and dave.json()["person"]["org"] == "vistula"
+    assert {c["id"] for c in dave.json()["components"]} == {"billing"}
+    assert client.get("/api/v1/repos/shop/onboard/carol", headers=h(t.member_vistula)).status_code == 403
+    assert client.get("/api/v1/repos/shop/onboard/carol", headers=h(t.lead_vistula)).status_code == 403
+    assert client.get("/api/v1/repos/shop/onboard/carol", headers=h(t.auditor)).status_code == 200
+    assert client.get("/api/v1/repos/shop/onboard/nobody", headers=h(t.admin)).status_code == 404
+    assert client.get("/api/v1/repos/shop/onboard/dave", headers=h(t.ci)).status_code == 403
+    got = client.get("/api/v1/repos/shop/milestones", headers=h(t.lead_vistula))
+    assert got.status_code == 200 and got.json()["milestones"] == []  # the charter declares none
+    assert client.get("/api/v1/repos/shop/milestones", headers=h(t.member_vistula)).status_code == 403

@@ -14,4 +14,5 @@ ROUTERS: tuple[str, ...] = (
     "onebar.server.routers.metrics",
     "onebar.server.routers.audit",
     "onebar.server.routers.access",
+    "onebar.server.routers.briefs",
 )
