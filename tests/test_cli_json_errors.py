@@ -51,11 +51,6 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("hook", "add"): (["github", "--repo", "r", "--db", "nosuch://x"], "UsageError", "db"),
     ("hook", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
     ("events", "process"): (["--db", "nosuch://x"], "UsageError", "db"),
-    ("jobs",): (["--db", "nosuch://x"], "UsageError", "db"),
-    ("token", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
-    ("token", "create"): (["--role", "admin", "--db", "nosuch://x"], "UsageError", "db"),
-    ("repo", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
-    ("repo", "add"): (["{missing}", "--db", "nosuch://x"], "UsageError", "db"),
     ("events", "replay"): (["--since", "not-a-date", "--db", "{tmp}/store.db"], "UsageError", "since"),
     ("audit", "verify"): (["--from", "{file}"], "UsageError", "from_file"),
     ("audit", "list"): (["--since", "yesterday"], "UsageError", "since"),
@@ -72,6 +67,11 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("access", "sweep"): (["{missing}"], "NotARepositoryError", None),
     ("onboard",): (["alice", "{missing}"], "NotARepositoryError", None),
     ("milestones",): (["{missing}"], "NotARepositoryError", None),
+    ("jobs",): (["--db", "nosuch://x"], "UsageError", "db"),
+    ("repo", "add"): (["{missing}", "--db", "nosuch://x"], "UsageError", "db"),
+    ("repo", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
+    ("token", "create"): (["--role", "admin", "--db", "nosuch://x"], "UsageError", "db"),
+    ("token", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
 }
 
 

@@ -18,15 +18,19 @@ def replace_text(path: Path, text: str, *, field: str | None = None) -> None:
     """Write `text` (UTF-8) to `path` whole; `field` names the input that gave the path in errors."""
     if path.is_dir():
         raise UsageError(f"{path} is a directory, not a file to write", field=field)
+    try:
+        _write(path, text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}", field=field) from None
+
+
+def _write(path: Path, text: str) -> None:
     if path.exists() and not path.is_file():
         with path.open("w", encoding="utf-8") as fh:
             fh.write(text)
         return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}", field=field) from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)

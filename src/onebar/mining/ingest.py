@@ -23,7 +23,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from onebar.charter.identity import Resolver
 from onebar.charter.model import Charter
 from onebar.git import RepoInfo, open_repository
-from onebar.mining import missing
+from onebar.mining import facts, missing
 from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.mining.stream import Miner
@@ -95,6 +95,7 @@ def ingest_repository(
         elif progress:
             progress(0, 0)
 
+    facts.update(store, repo_id, now.tips.get("HEAD"))  # what the report reads instead of recomputing
     return _summarise(store, info, repo_id, new, lines, charter, started, warnings)
 
 

@@ -84,7 +84,7 @@ def write_renderings(verdict: Verdict, targets: Sequence[tuple[str, Path]]) -> N
     written, and each file is replaced whole (a temporary file, then a rename)."""
     rendered = [(render(verdict, fmt), target) for fmt, target in targets]
     for text, target in rendered:
-        replace_text(target, text, field="output")
+        replace_text(target, text, field="writes")
 
 
 __all__ = ["FORMATS", "print_text", "render", "write_renderings"]
