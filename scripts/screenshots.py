@@ -94,8 +94,18 @@ def prepare(store_url: str, data: Path, commits: int) -> dict[str, str]:
     for person, comp, level, days, reason, actor, approve in asks:
         until, ends = today + timedelta(days=days), charter.people[person].contract_end
         until = min(until, ends) if ends else until
-        g = request_grant(store, charter, label, person=person, scope=Scope("component", comp), until=until,
-                          level=level, reason=reason, actor=actor, today=today)  # fmt: skip
+        g = request_grant(
+            store,
+            charter,
+            label,
+            person=person,
+            scope=Scope("component", comp),
+            until=until,
+            level=level,
+            reason=reason,
+            actor=actor,
+            today=today,
+        )
         if approve:
             approve_grant(store, charter, g.id, actor=maria, today=today)
     store.close()
@@ -104,13 +114,23 @@ def prepare(store_url: str, data: Path, commits: int) -> dict[str, str]:
 
 def post_gate_runs(base: str, ci: str) -> None:
     """A few verdicts from CI, of several organisations, through the API as CI posts them."""
-    runs = [("piotr", "vistula", "fail", ["tests.with_code"]), ("maria", "acme", "pass", []),
-            ("divya", "indigo", "fail", ["reviews.cross_org", "size"]), ("agnieszka", "vistula", "pass", []),
-            ("tom", "acme", "pass", []), ("camila", "pampa", "fail", ["coverage.changed_lines"])]  # fmt: skip
+    runs = [
+        ("piotr", "vistula", "fail", ["tests.with_code"]),
+        ("maria", "acme", "pass", []),
+        ("divya", "indigo", "fail", ["reviews.cross_org", "size"]),
+        ("agnieszka", "vistula", "pass", []),
+        ("tom", "acme", "pass", []),
+        ("camila", "pampa", "fail", ["coverage.changed_lines"]),
+    ]
     for i, (person, org, status, failed) in enumerate(runs):
         rules = [{"id": r, "status": "fail"} for r in failed] + [{"id": "secrets", "status": "pass"}]
-        body = {"status": status, "base": f"{i:040x}", "head": f"{i + 100:040x}",
-                "author": {"person": person, "org": org}, "rules": rules}  # fmt: skip
+        body = {
+            "status": status,
+            "base": f"{i:040x}",
+            "head": f"{i + 100:040x}",
+            "author": {"person": person, "org": org},
+            "rules": rules,
+        }
         r = httpx.post(f"{base}/api/v1/repos/demo/gate-runs", json=body, headers={"Authorization": f"Bearer {ci}"})
         r.raise_for_status()
 
@@ -130,8 +150,24 @@ def queue_jobs(base: str, admin: str) -> None:
 
 def serve(store_url: str, data: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "onebar", "serve", "--host", "127.0.0.1", "--port", str(port), "--db", store_url,
-           "--data-dir", str(data), "--job-workers", "1", "--log-level", "warning"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "onebar",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--db",
+        store_url,
+        "--data-dir",
+        str(data),
+        "--job-workers",
+        "1",
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(cmd, env={**os.environ, "ONEBAR_FETCH_INTERVAL": "0", "ONEBAR_SWEEP_INTERVAL": "0"})
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

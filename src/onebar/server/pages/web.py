@@ -45,6 +45,18 @@ HEADERS = {
 
 
 @dataclass(frozen=True)
+class Problem:
+    """The API's problem document (RFC 9457), as an error page shows it."""
+
+    status: int
+    title: str
+    detail: str
+    field: str | None
+    hint: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True)
 class NavItem:
     href: str
     label: str
@@ -146,9 +158,12 @@ async def error_page(request: Request, exc: OnebarError) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?{urlencode({'next': target})}", status_code=303)
     doc = json.loads(bytes(answer.body))
+    problem = Problem(
+        doc["status"], doc["title"], doc["detail"], doc.get("field"), doc.get("hint"), doc.get("request_id")
+    )
     principal = getattr(request.state, "principal", None)
     viewer = Viewer(principal, csrf_token(request), request.url.path) if principal is not None else None
-    return render(viewer, "error.html.j2", title=doc["title"], status=answer.status_code, problem=doc)
+    return render(viewer, "error.html.j2", title=problem.title, status=answer.status_code, problem=problem)
 
 
 class PageRoute(APIRoute):
