@@ -35,13 +35,13 @@ def secure(request: Request, service: Service) -> bool:
     return forced if forced is not None else request.url.scheme == "https"
 
 
-def _page(csrf: str, message: str = "", next_path: str | None = None) -> str:
-    action = "/signin" + (f"?{urlencode({'next': next_path})}" if next_path and _local(next_path) else "")
+def _page(csrf: str, message: str = "", target: str | None = None) -> str:
     note = f'<p role="alert">{html.escape(message)}</p>' if message else ""
+    action = "/signin" + (f"?{urlencode({'next': target})}" if target and _local(target) else "")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · onebar</title></head>
-<body><main><h1>Sign in to onebar</h1>{note}
+<title>Sign in · onebar</title><link rel="stylesheet" href="/static/onebar.css"></head>
+<body class="signin"><main><h1>Sign in to onebar</h1>{note}
 <form method="post" action="{html.escape(action)}">
 <input type="hidden" name="csrf" value="{html.escape(csrf)}">
 <label for="token">API token</label>
@@ -53,7 +53,7 @@ def _page(csrf: str, message: str = "", next_path: str | None = None) -> str:
 @router.get("/signin", response_class=HTMLResponse, summary="The sign-in page")
 def signin_page(request: Request, service: Service = Depends(service_of)) -> HTMLResponse:
     value = secrets.token_urlsafe(24)
-    response = HTMLResponse(_page(value, next_path=request.query_params.get("next")))
+    response = HTMLResponse(_page(value, target=request.query_params.get("next")))
     response.set_cookie(
         PRE_CSRF_COOKIE, value, httponly=True, samesite="strict", secure=secure(request, service), max_age=3600
     )
@@ -71,8 +71,10 @@ async def signin(
         audit(service.store, actor="anonymous", action="session.start", target="/signin", outcome="refused",
               payload={"reason": exc.message})  # fmt: skip
         value = secrets.token_urlsafe(24)
-        message = "That token is not valid (unknown, revoked or expired)."
-        page = HTMLResponse(_page(value, message, request.query_params.get("next")), status_code=401)
+        page = HTMLResponse(
+            _page(value, "That token is not valid (unknown, revoked or expired).", request.query_params.get("next")),
+            status_code=401,
+        )
         page.set_cookie(PRE_CSRF_COOKIE, value, httponly=True, samesite="strict", secure=secure(request, service))
         return page
     audit(service.store, actor=session.principal, action="session.start", target="/signin")
