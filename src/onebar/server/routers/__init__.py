@@ -12,4 +12,5 @@ ROUTERS: tuple[str, ...] = (
     "onebar.server.routers.gate_runs",
     "onebar.server.routers.jobs",
     "onebar.server.routers.metrics",
+    "onebar.server.routers.hooks",
 )
