@@ -20,7 +20,7 @@ from sqlalchemy import Connection, select, update
 from onebar.codehost import records as rec
 from onebar.codehost import writer
 from onebar.codehost.deploy_hook import parse_deployment
-from onebar.codehost.hooks import payload_of
+from onebar.codehost.hooks import WRITE_LOCK, payload_of
 from onebar.errors import UsageError
 from onebar.store import Store
 from onebar.store.schema import deployments, repositories
@@ -84,6 +84,7 @@ def process_pending(store: Store, *, limit: int | None = None, batch: int = 200)
         for did in ids:
             process_one(store, did, result)
             done += 1
+            time.sleep(0)  # let the receivers in this process have the interpreter between deliveries
     return result
 
 
@@ -91,7 +92,7 @@ def process_one(store: Store, delivery: int, result: ProcessResult | None = None
     """Process one delivery if it is still pending (another worker may have taken it); its new status."""
     result = result if result is not None else ProcessResult()
     d, hk = deliveries, hooks
-    with store.write() as conn:
+    with WRITE_LOCK, store.write() as conn:
         row = conn.execute(
             select(
                 d.c.id, d.c.delivery_id, d.c.event, d.c.body, d.c.received_at, d.c.attempts, hk.c.host, hk.c.repo_name

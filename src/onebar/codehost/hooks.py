@@ -163,6 +163,11 @@ class _Hook:
 # Called inside the transaction that stores a new delivery (the service queues its processing job there).
 AfterStore = Callable[[Connection, Receipt], None]
 
+# One code-host writer at a time in this process (receivers and the processing job): SQLite's busy
+# handler would otherwise sleep in steps of several milliseconds whenever two threads collide on its
+# write lock. A caller that must not block (the service's event loop) checks `WRITE_LOCK.locked()`.
+WRITE_LOCK = threading.Lock()
+
 
 @dataclass
 class Receiver:
@@ -175,9 +180,6 @@ class Receiver:
     clock: Callable[[], float] = time.time
     box: MultiFernet | None = None
     rejected: int = 0
-    # One writer at a time in this process: SQLite's busy handler would otherwise sleep in steps of
-    # several milliseconds whenever two request threads collide on the write lock.
-    _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _hooks: dict[str, list[_Hook]] = field(default_factory=dict)
     _loaded_at: float = 0.0
 
@@ -284,8 +286,22 @@ class Receiver:
         raise SignatureError(f"the {what} matches no registered {host} hook", field=what)
 
     def _store(self, hook: _Hook, delivery_id: str, event: str, body: bytes) -> Receipt:
-        with self._write_lock, self.store.write() as conn:
+        with WRITE_LOCK, self.store.write() as conn:
             return store_delivery(conn, hook.id, delivery_id, event, body, int(self.clock()), self.after)
+
+
+# The hot path of every delivery, as the driver's own SQL (SQLAlchemy's statement building costs
+# more than the database's work here): insert unless (hook, delivery id) is stored, else read it.
+_INSERT = (
+    "INSERT INTO deliveries (hook_id, delivery_id, event, received_at, body, status, attempts) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, 'pending', 0) ON CONFLICT (hook_id, delivery_id) DO NOTHING RETURNING id"
+)
+_FOUND = "SELECT id, event FROM deliveries WHERE hook_id = {p} AND delivery_id = {p}"
+
+
+def driver_sql(conn: Connection, sql: str) -> str:
+    """`sql` with `{p}` as the driver's placeholder (`?` for sqlite3, `%s` for psycopg)."""
+    return sql.format(p="?" if conn.dialect.name == "sqlite" else "%s")
 
 
 def store_delivery(
@@ -298,24 +314,11 @@ def store_delivery(
     after: AfterStore | None = None,
 ) -> Receipt:
     """Store a verified delivery once per (hook, delivery id), in the caller's transaction."""
-    d = deliveries
-    found = conn.execute(
-        select(d.c.id, d.c.event).where(d.c.hook_id == hook_id, d.c.delivery_id == delivery_id)
-    ).first()
-    if found is not None:
-        return Receipt(int(found.id), hook_id, delivery_id, found.event, True)
-    new = conn.execute(
-        insert(d).values(
-            hook_id=hook_id,
-            delivery_id=delivery_id,
-            event=event,
-            received_at=received_at,
-            body=body,
-            status="pending",
-            attempts=0,
-        )
-    )
-    receipt = Receipt(int(new.inserted_primary_key[0]), hook_id, delivery_id, event, False)  # type: ignore[index]
+    new = conn.exec_driver_sql(driver_sql(conn, _INSERT), (hook_id, delivery_id, event, received_at, body)).first()
+    if new is None:
+        found = conn.exec_driver_sql(driver_sql(conn, _FOUND), (hook_id, delivery_id)).one()
+        return Receipt(int(found[0]), hook_id, delivery_id, str(found[1]), True)
+    receipt = Receipt(int(new[0]), hook_id, delivery_id, event, False)
     if after is not None:
         after(conn, receipt)
     return receipt

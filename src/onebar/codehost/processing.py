@@ -30,11 +30,18 @@ KIND = "deliveries"
 BATCH = 1000  # deliveries per job; the rest go to the next job, so other kinds get their turn
 
 
+# A processing job still waiting: the usual case while deliveries stream in (one point query).
+_WAITING = (
+    "SELECT 1 FROM jobs WHERE status = 'queued' AND kind = 'deliveries' AND repo IS NULL AND payload = '{}' LIMIT 1"
+)
+
+
 def queue_processing(store: Store) -> AfterStore:
     """The receiver's `after`: queue (or reuse a waiting) processing job in the delivery's transaction."""
 
     def after(conn: Connection, receipt: Receipt) -> None:
-        enqueue(store, KIND, conn=conn)
+        if conn.exec_driver_sql(_WAITING).first() is None:
+            enqueue(store, KIND, conn=conn)
 
     return after
 
