@@ -104,6 +104,8 @@ MATRIX: tuple[Endpoint, ...] = (
     _row("tokens.add", "POST", "/api/v1/tokens", "create a token (shown once)", F, D, D, D, D),
     _row("tokens.revoke", "DELETE", "/api/v1/tokens/{id}", "revoke a token", F, D, D, D, D),
     _row("metrics", "GET", "/metrics", "Prometheus metrics", F, F, D, D, D),
+    _row("hooks.deployments", "POST", "/hooks/deployments", "report a deployment from any CI", F, D, D, D, O),
+    _row("deliveries.list", "GET", "/api/v1/deliveries", "stored webhook deliveries", F, F, D, D, D),
 )
 
 # The dashboard's pages (onebar.server.pages, docs/dashboard.md): HTML views of the rows above, under the

@@ -16,4 +16,5 @@ ROUTERS: tuple[str, ...] = (
     "onebar.server.routers.access",
     "onebar.server.routers.briefs",
     "onebar.server.pages",
+    "onebar.server.routers.hooks",
 )
