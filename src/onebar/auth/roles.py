@@ -130,6 +130,13 @@ PAGES: tuple[Endpoint, ...] = (
 BY_ACTION: dict[str, Endpoint] = {e.action: e for e in (*MATRIX, *PAGES)}
 
 
+def register(endpoint: Endpoint) -> None:
+    """Add a row for an endpoint defined outside this module (a pluggable router), once."""
+    if endpoint.action in BY_ACTION:
+        raise ValueError(f"action {endpoint.action!r} is already in the access matrix")
+    BY_ACTION[endpoint.action] = endpoint
+
+
 def authorize(principal: Principal, action: str, repo: str | None = None) -> Access:
     """The caller's access to `action` (on `repo`); PermissionDeniedError when the matrix says deny."""
     endpoint = BY_ACTION[action]
