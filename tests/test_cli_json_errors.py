@@ -67,11 +67,15 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("access", "sweep"): (["{missing}"], "NotARepositoryError", None),
     ("onboard",): (["alice", "{missing}"], "NotARepositoryError", None),
     ("milestones",): (["{missing}"], "NotARepositoryError", None),
-    ("jobs",): (["--db", "nosuch://x"], "UsageError", "db"),
-    ("repo", "add"): (["{missing}", "--db", "nosuch://x"], "UsageError", "db"),
+    ("repo", "add"): (
+        ["{missing}", "--db", "{tmp}/store.db", "--data-dir", "{tmp}/data"],
+        "NotARepositoryError",
+        "source",
+    ),
     ("repo", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
-    ("token", "create"): (["--role", "admin", "--db", "nosuch://x"], "UsageError", "db"),
+    ("token", "create"): (["--role", "lead", "--db", "{tmp}/store.db"], "UsageError", "org"),
     ("token", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
+    ("jobs",): (["--status", "queued", "--db", "nosuch://x"], "UsageError", "db"),
 }
 
 
