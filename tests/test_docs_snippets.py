@@ -104,9 +104,7 @@ def _ingest_summary(s: Snippet, tmp: Path) -> None:
 
     data = json.loads(s.text)
     printed = IngestSummary("r", 1, 0, 0, 0, 0, [], False, True, 0.0).to_dict()
-    assert set(data) == set(printed), (
-        f"{s}: not what `ingest --format json` prints"
-    )
+    assert set(data) == set(printed), f"{s}: not what `ingest --format json` prints"
 
 
 def _adr(s: Snippet, tmp: Path) -> None:
