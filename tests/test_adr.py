@@ -8,10 +8,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gate_fixtures import CHARTER
 from helpers import GitRepo, run_cli
 from onebar.adr import AdrError, accept, load_all, new, parse_adr, render_adr, sign, supersede
+from onebar.adr.records import FILENAME, slugify
 from onebar.charter import parse_charter
 from onebar.errors import NotFoundError
 
@@ -137,3 +140,25 @@ def test_signing_needs_the_charter_and_listing_does_not(tmp_path: Path) -> None:
     unsigned = run_cli("adr", "sign", "1", "--person", "alice", "--repo", str(tmp_path))
     assert unsigned.exit_code == 2
     assert f"{tmp_path / 'onebar.toml'}: no charter here" in unsigned.stderr
+
+
+@pytest.mark.parametrize(
+    ("title", "slug"),
+    [
+        ("ünïcode", "unicode"),
+        ("Ünïcode für Straße", "unicode-fur-strasse"),
+        ("Łódź & Ærø", "lodz-aero"),
+        ("Ελληνικά", "ellinika"),
+        ("!!!", "decision"),
+    ],
+)
+def test_slugs_transliterate_letters_instead_of_dropping_them(title: str, slug: str) -> None:
+    assert slugify(title) == slug
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=120))
+def test_every_title_makes_a_file_name_the_records_read_back(title: str) -> None:
+    slug = slugify(title)
+    assert FILENAME.match(f"0001-{slug}.md")
+    assert len(slug) <= 60

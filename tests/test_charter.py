@@ -137,7 +137,7 @@ def test_resolver_matches_email_login_domain_bots_and_agents() -> None:
     bot = r.resolve("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com")
     assert (bot.org, bot.kind) == ("bots", "bot")
     agent = r.resolve("Claude", "noreply@anthropic.com")
-    assert (agent.kind, agent.known) == ("agent", False)
+    assert (agent.kind, agent.org, agent.known) == ("agent", None, True)  # a robot of the table is known
     assert not r.resolve("Eve", "eve@elsewhere.test").known
 
 
@@ -147,6 +147,8 @@ def _history(repo: GitRepo) -> None:
     repo.commit("alias", {"src/shop/core/b.py": "1"}, author=("alice example", "alice.e@acme.test"))
     repo.commit("api", {"src/shop/api/x.py": "1"}, author=("Bob Partner", "bob@globex.test"), tz="+0530")
     repo.commit("api 2", {"src/shop/api/x.py": "2"}, author=("Bob Partner", "bob@globex.test"), tz="+0530")
+    repo.commit("api 3", {"src/shop/api/y.py": "1"}, author=("Gita Partner", "gita@globex.test"), tz="+0530")
+    repo.commit("core 3", {"src/shop/core/c.py": "1"}, author=("Carl Colleague", "carl@acme.test"))
     repo.commit(
         "tests\n\nCo-authored-by: Claude <noreply@anthropic.com>",
         {"tests/test_x.py": "1"},

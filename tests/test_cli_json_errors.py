@@ -46,6 +46,27 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("gate",): (["{missing}"], "NotARepositoryError", None),
     ("adr", "list"): (["--repo", "{bad}"], "CharterError", "organisations.acme.kind"),
     ("demo",): (["{file}", "--commits", "100"], "UsageError", None),
+    ("import", "github"): (["no-slash"], "UsageError", "full_name"),
+    ("import", "gitlab"): ([""], "UsageError", "full_name"),
+    ("hook", "add"): (["github", "--repo", "r", "--db", "nosuch://x"], "UsageError", None),
+    ("hook", "list"): (["--db", "nosuch://x"], "UsageError", None),
+    ("events", "process"): (["--db", "nosuch://x"], "UsageError", None),
+    ("events", "replay"): (["--since", "not-a-date", "--db", "{tmp}/store.db"], "UsageError", "since"),
+    ("audit", "verify"): (["--from", "{file}"], "UsageError", "from_file"),
+    ("audit", "list"): (["--since", "yesterday"], "UsageError", "since"),
+    ("access", "request"): (
+        ["bo", "{missing}", "--component", "api", "--until", "2030-01-01"],
+        "NotARepositoryError",
+        None,
+    ),
+    ("access", "approve"): (["1", "{missing}"], "NotARepositoryError", None),
+    ("access", "revoke"): (["1", "{missing}"], "NotARepositoryError", None),
+    ("access", "list"): (["{missing}"], "NotARepositoryError", None),
+    ("access", "plan"): (["{missing}", "--from", "{file}"], "UsageError", "from_file"),
+    ("access", "review"): (["{missing}"], "NotARepositoryError", None),
+    ("access", "sweep"): (["{missing}"], "NotARepositoryError", None),
+    ("onboard",): (["alice", "{missing}"], "NotARepositoryError", None),
+    ("milestones",): (["{missing}"], "NotARepositoryError", None),
 }
 
 
@@ -54,7 +75,7 @@ def _args(tmp: Path, args: list[str]) -> list[str]:
     bad.mkdir()
     (bad / "onebar.toml").write_text("version = 1\n[organisations.acme]\nkind = 'vendor'\n")
     (tmp / "file.txt").write_text("x")
-    return [a.format(missing=tmp / "missing", bad=bad, file=tmp / "file.txt") for a in args]
+    return [a.format(missing=tmp / "missing", bad=bad, file=tmp / "file.txt", tmp=tmp) for a in args]
 
 
 def test_every_json_command_is_covered() -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gate_fixtures import CHARTER, charter
 from helpers import run_cli
@@ -59,3 +62,73 @@ def test_cli_without_charter_is_a_charter_error(tmp_path: Path) -> None:
     result = run_cli("codeowners", str(tmp_path))
     assert result.exit_code == 2
     assert "onebar.toml" in result.stderr
+
+
+COMPONENT = '\n[components.odd]\npaths = [{path}]\naccountable = "alice"\n'
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        ('"#notes/**"', "starts with #"),
+        ('"!src/x"', "no negation"),
+        ('"src/[ab].py"', "character ranges"),
+        ('"[Section]"', "section heading"),
+        ('"src/a\\\\ b.py"', "backslash"),
+        ('"src/a b.py"', "whitespace"),
+        ('"src/a\\tb.py"', "whitespace"),
+        ('"src/a\\nb.py"', "control character"),
+        ('""', "is empty"),
+    ],
+)
+def test_paths_codeowners_cannot_express_are_refused_naming_the_field(path: str, why: str) -> None:
+    with pytest.raises(UsageError, match=why) as err:
+        render_codeowners(charter(COMPONENT.format(path=path)))
+    assert err.value.location is not None
+    assert err.value.location.field == "components.odd.paths[0]"
+
+
+def test_a_login_that_is_not_one_is_refused() -> None:
+    c = charter(CHARTER_EXTRA_PERSON.format(github='"bad login"'))
+    with pytest.raises(UsageError, match="not a GitHub login") as err:
+        render_codeowners(c)
+    assert err.value.location is not None and err.value.location.field == "people.erin.github"
+    assert "@acme/platform" in render_codeowners(charter(CHARTER_EXTRA_PERSON.format(github='"acme/platform"')))
+
+
+CHARTER_EXTRA_PERSON = (
+    '\n[people.erin]\nname = "Erin"\norg = "acme"\nemails = ["erin@acme.test"]\ngithub = {github}\n\n'
+    '[components.web]\npaths = ["web/**"]\naccountable = "erin"\n'
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.text(st.sampled_from("abz09._-/*#! [\\"), min_size=1, max_size=12),
+        min_size=1,
+        max_size=4,
+    ),
+    st.sampled_from(["src/x.py", "web/a/b.js", "#notes/n.md", "docs/index.md", "a/b/c"]),
+)
+def test_what_is_written_is_read_back_by_a_codeowners_parser(patterns: list[str], path: str) -> None:
+    """Whatever the component paths, the file is either refused or parsed by a CODEOWNERS parser into
+    exactly the ownership the gate's `owners` rule applies."""
+    from codeowners import CodeOwners
+
+    paths = ", ".join(json.dumps(p) for p in patterns)
+    c = charter(f'\n[components.odd]\npaths = [{paths}]\naccountable = "bob"\n')
+    try:
+        text = render_codeowners(c)
+    except UsageError:
+        return
+    parsed = CodeOwners(text)
+    rules = [line.split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")]
+    assert len(rules) == sum(len(comp.paths) for comp in c.components.values())
+    expected = last_match(ownership(c), path)
+    owners = {o for _, o in parsed.of(path)}
+    if expected is None:
+        assert owners == set()
+    else:
+        comp = c.components[expected]
+        assert owners == {"@" + c.people[p].github for p in [comp.accountable, *comp.responsible]}  # type: ignore[operator]

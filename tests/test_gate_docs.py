@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 
 from helpers import run_cli
@@ -90,6 +91,7 @@ def _gate_step_env(tmp_path: Path, repo: Path, **inputs: str) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_the_actions_gate_step_runs_under_bash_errexit(tmp_path: Path) -> None:
     """Run the action's own script (as GitHub does: bash -eo pipefail) against a real repository."""
     import subprocess

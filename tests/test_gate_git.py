@@ -116,20 +116,31 @@ def test_json_error_shape_on_stdout(repo: GitRepo) -> None:
 LINE = st.sampled_from(["a", "b", "c", "", "  indented", "tab\there", "ünï", "+plus", "-minus", "@@ x @@", "\\ back"])
 
 
+_SCRATCH: list[GitRepo] = []
+
+
+def _scratch(factory: pytest.TempPathFactory) -> GitRepo:
+    """One repository for every example of a property test; each example adds two commits to it."""
+    if not _SCRATCH:
+        _SCRATCH.append(GitRepo.create(factory.mktemp("prop") / "r"))
+    return _SCRATCH[0]
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.lists(LINE, max_size=12), st.lists(LINE, max_size=12), st.booleans())
 def test_diff_parser_agrees_with_git(
     tmp_path_factory: pytest.TempPathFactory, old: list[str], new: list[str], trailing_newline: bool
 ) -> None:
     """Whatever the contents, added lines carry their head line numbers and counts match `git diff --numstat`."""
-    repo = GitRepo.create(tmp_path_factory.mktemp("prop") / "r")
-    repo.commit("old", {"f.txt": "".join(x + "\n" for x in old), "keep": "k\n"})
-    base = repo.head()
+    repo = _scratch(tmp_path_factory)
     text = "\n".join(new) + ("\n" if trailing_newline and new else "")
-    repo.commit("new", {"f.txt": text})
+    with repo.batch(checkout=False):
+        repo.commit("old", {"f.txt": "".join(x + "\n" for x in old), "keep": "k\n"})
+        repo.commit("new", {"f.txt": text})
+    base, head = repo.git("rev-parse", "HEAD~1", "HEAD").split()
     git = GitSource(repo.path)
-    changes = git.diff(git.range(base, "HEAD"))
-    numstat = repo.git("diff", "--numstat", base, "HEAD").split()
+    changes = git.diff(git.range(base, head))
+    numstat = repo.git("diff", "--numstat", base, head).split()
     if not changes:
         assert numstat == []
         return

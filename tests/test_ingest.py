@@ -142,11 +142,13 @@ def test_interrupted_ingest_resumes_without_loss_or_doubles(
 def test_interrupted_incremental_run_resumes_exactly(
     repo: GitRepo, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for i in range(50):
-        repo.commit(f"old {i}", {"a.txt": str(i)}, step=60)
+    with repo.batch():
+        for i in range(50):
+            repo.commit(f"old {i}", {"a.txt": str(i)}, step=60)
     ingest_repository(repo.path, store)
-    for i in range(350):
-        repo.commit(f"new {i}", {f"n/{i % 7}.txt": str(i)}, step=60)
+    with repo.batch():
+        for i in range(350):
+            repo.commit(f"new {i}", {f"n/{i % 7}.txt": str(i)}, step=60)
     monkeypatch.setattr(ingest_mod, "BATCH", 100)
     real = ingest_mod._write_batch
     calls = {"n": 0}
@@ -170,6 +172,7 @@ def test_interrupted_incremental_run_resumes_exactly(
         assert conn.execute(select(func.count()).select_from(file_changes)).scalar() == 400
 
 
+@pytest.mark.slow
 def test_kill_9_then_rerun_stores_exactly_the_history(tmp_path: Path) -> None:
     src = fast_import_history(tmp_path / "big", 6000)
     db = tmp_path / "kill.db"
@@ -261,7 +264,8 @@ def test_non_utf8_identity_and_message(repo: GitRepo, store: Store) -> None:
 
 
 def test_huge_commit(repo: GitRepo, store: Store) -> None:
-    repo.commit("vendor drop", {f"vendor/lib{i}.c": f"int f{i};\n" * 3 for i in range(3000)})
+    with repo.batch(checkout=False):
+        repo.commit("vendor drop", {f"vendor/lib{i}.c": f"int f{i};\n" * 3 for i in range(3000)})
     ingest_repository(repo.path, store)
     assert _count(store, file_changes) == 3000
 

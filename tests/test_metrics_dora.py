@@ -31,7 +31,7 @@ def _story() -> tuple[History, list[Deployment]]:
     return h, deps
 
 
-def _figures(h: History, deps: list[Deployment], org: str | None = None, **kw: object) -> dict:
+def _figures(h: History, deps: list[Deployment], org: str | None = None, **kw: object) -> dora.Figures:
     window = Window(0, 100 * H)
     linked = dora.link(h, deps)
     judged = dora.judge(h, linked, list(kw.get("incidents", [])), window.until)  # type: ignore[arg-type]
@@ -41,27 +41,27 @@ def _figures(h: History, deps: list[Deployment], org: str | None = None, **kw: o
 def test_overall_keys_by_hand() -> None:
     h, deps = _story()
     f = _figures(h, deps)
-    assert f["deployments"] == 3
-    assert f["lead_time_hours"] == {"median": 15.0, "p90": 20.0, "changes": 4}
-    assert f["failed_deployments"] == 1
-    assert f["change_failure_rate"] == pytest.approx(1 / 3, abs=1e-4)
-    assert f["time_to_restore_hours"]["median"] == 30.0  # v1.0 at 20h, its fix shipped in v1.1 at 50h
-    assert f["time_to_restore_hours"]["source"] == "git"
-    assert f["deployment_rework_rate"] == pytest.approx(1 / 3, abs=1e-4)  # v1.1 ships only the fix
-    assert f["median_interval_hours"] == 25.0
+    assert f.deployments == 3
+    assert f.lead_time_hours == dora.LeadTime(15.0, 20.0, 4)
+    assert f.failed_deployments == 1
+    assert f.change_failure_rate == pytest.approx(1 / 3, abs=1e-4)
+    assert f.time_to_restore_hours.median == 30.0  # v1.0 at 20h, its fix shipped in v1.1 at 50h
+    assert f.time_to_restore_hours.source == "git"
+    assert f.deployment_rework_rate == pytest.approx(1 / 3, abs=1e-4)  # v1.1 ships only the fix
+    assert f.median_interval_hours == 25.0
 
 
 def test_each_change_counts_for_its_own_authors_org() -> None:
     h, deps = _story()
     partner = _figures(h, deps, org="partner")
-    assert partner["deployments"] == 2  # v1.0 and v1.2 ship partner changes
-    assert partner["change_failure_rate"] == 0.5  # c1 was fixed, c3 was not
-    assert partner["lead_time_hours"]["median"] == 10.0
-    assert partner["time_to_restore_hours"]["median"] == 30.0
+    assert partner.deployments == 2  # v1.0 and v1.2 ship partner changes
+    assert partner.change_failure_rate == 0.5  # c1 was fixed, c3 was not
+    assert partner.lead_time_hours.median == 10.0
+    assert partner.time_to_restore_hours.median == 30.0
     acme = _figures(h, deps, org="acme")
-    assert acme["deployments"] == 2
-    assert acme["change_failure_rate"] == 0.0
-    assert acme["lead_time_hours"]["median"] == 20.0
+    assert acme.deployments == 2
+    assert acme.change_failure_rate == 0.0
+    assert acme.lead_time_hours.median == 20.0
 
 
 def test_change_belongs_to_earliest_deployment_even_on_a_release_branch() -> None:
@@ -97,9 +97,9 @@ def test_revert_shipped_with_its_change_is_no_failure() -> None:
     c0 = h.add("c0", author="a", org="x", at=0)
     c1 = h.add("c1", (c0,), author="a", org="x", at=H, reverts=c0)
     f = _figures(h, [Deployment("v1", c1, 2 * H)])
-    assert f["change_failure_rate"] == 0.0
-    assert f["time_to_restore_hours"]["median"] is None
-    assert "time_to_restore_hours" in f["reasons"]
+    assert f.change_failure_rate == 0.0
+    assert f.time_to_restore_hours.median is None
+    assert "time_to_restore_hours" in f.reasons
 
 
 def test_hotfix_deployment_fails_the_one_before() -> None:
@@ -117,19 +117,19 @@ def test_incidents_give_time_to_restore_and_fail_their_deployment() -> None:
     h, deps = _story()
     incidents = [Incident("outage", 71 * H, 73 * H, "v1.2"), Incident("slow", 75 * H, None)]
     f = _figures(h, deps, incidents=incidents)
-    assert f["time_to_restore_hours"] == {"median": 2.0, "restored": 1, "open": 1, "source": "incidents"}
-    assert f["failed_deployments"] == 2  # v1.0 (fixed) and v1.2 (both incidents)
+    assert f.time_to_restore_hours == dora.Restore(2.0, 1, 1, "incidents")
+    assert f.failed_deployments == 2  # v1.0 (fixed) and v1.2 (both incidents)
 
 
 def test_no_deployments_is_null_with_reasons_not_zero() -> None:
     h = History()
     h.add("c0", author="a", org="x", at=0)
     f = _figures(h, [])
-    assert f["deployment_frequency_per_week"] is None
-    assert f["lead_time_hours"]["median"] is None
-    assert f["change_failure_rate"] is None
-    assert f["tier"] is None
-    assert {"deployment_frequency_per_week", "lead_time_hours", "change_failure_rate", "tier"} <= set(f["reasons"])
+    assert f.deployment_frequency_per_week is None
+    assert f.lead_time_hours.median is None
+    assert f.change_failure_rate is None
+    assert f.tier is None
+    assert {"deployment_frequency_per_week", "lead_time_hours", "change_failure_rate", "tier"} <= set(f.reasons)
 
 
 def test_fix_not_yet_deployed_leaves_failure_open() -> None:
@@ -137,9 +137,9 @@ def test_fix_not_yet_deployed_leaves_failure_open() -> None:
     c0 = h.add("c0", author="a", org="x", at=0)
     c1 = h.add("c1", (c0,), author="a", org="x", at=2 * H, reverts=c0)
     f = _figures(h, [Deployment("v1", c0, H)])
-    assert f["change_failure_rate"] == 1.0
-    assert f["time_to_restore_hours"]["open"] == 1
-    assert f["time_to_restore_hours"]["median"] is None
+    assert f.change_failure_rate == 1.0
+    assert f.time_to_restore_hours.open == 1
+    assert f.time_to_restore_hours.median is None
     assert h.committed_at[c1] > 0
 
 
@@ -155,9 +155,9 @@ def test_trend_buckets_and_direction() -> None:
     linked = dora.link(h, deps)
     judged = dora.judge(h, linked, [], window.until)
     t = dora.trend(h, linked, judged, window)
-    assert len(t["series"]) == 8
-    assert t["direction"]["lead_time_hours"] == "improving"
-    assert t["direction"]["deployment_frequency_per_week"] == "steady"
+    assert len(t.series) == 8
+    assert t.direction.lead_time_hours == "improving"
+    assert t.direction.deployment_frequency_per_week == "steady"
 
 
 def test_tiers_as_data_2023_and_2024() -> None:
@@ -168,7 +168,7 @@ def test_tiers_as_data_2023_and_2024() -> None:
     assert tier_of("change_failure_rate", 0.15, 2024) == "high"  # 2024's high/medium inversion
     assert tier_of("time_to_restore_hours", 48, 2023) == "medium"
     assert tier_of("time_to_restore_hours", 48, 2024) == "low"
-    assert overall_tier({"a": "elite", "b": "medium", "c": None}) == "medium"
+    assert overall_tier(["elite", "medium", None]) == "medium"
 
 
 @settings(max_examples=60, deadline=None)
@@ -224,13 +224,13 @@ def test_per_org_figures_add_up_to_the_whole(commits: list[tuple[str, int]], tag
     judged = dora.judge(h, linked, [], window.until)
     overall = dora.figures(h, linked, judged, window)
     orgs = [dora.figures(h, linked, judged, window, org=o) for o in ("x", "y", "z")]
-    assert sum(f["changes"] for f in orgs) == overall["changes"]
-    assert all(f["deployments"] <= overall["deployments"] for f in orgs)
+    assert sum(f.changes for f in orgs) == overall.changes
+    assert all(f.deployments <= overall.deployments for f in orgs)
     for f in [overall, *orgs]:
-        for key in ("change_failure_rate", "deployment_rework_rate"):
-            assert f[key] is None or 0 <= f[key] <= 1
-        if f[key] is None:
-            assert f["reasons"]
+        for rate in (f.change_failure_rate, f.deployment_rework_rate):
+            assert rate is None or 0 <= rate <= 1
+            if rate is None:
+                assert f.reasons
 
 
 def test_reverting_a_merge_fails_the_changes_it_brought_in() -> None:
@@ -248,5 +248,5 @@ def test_reverting_a_merge_fails_the_changes_it_brought_in() -> None:
     assert judged.dep_failed == [True, False]
     assert judged.dep_restore_hours[0] == 2.0
     y = dora.figures(h, linked, judged, Window(0, 10 * H), org="y")
-    assert y["change_failure_rate"] == 1.0
+    assert y.change_failure_rate == 1.0
     assert m1 not in judged.fixers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from onebar.metrics.model import AGENT, BOT, UNKNOWN_ORG, History, Window
+from onebar.metrics.model import AGENT, BOT, UNKNOWN_ORG, Contributor, History, Window
 from onebar.metrics.review import introduced_by, review_matrix
 from onebar.metrics.seams import Contract, contributors
 
@@ -31,23 +31,23 @@ def test_commits_belong_to_the_merge_that_brought_them_in() -> None:
 
 def test_merge_by_another_org_and_trailers_count_as_review() -> None:
     h = _merged_history()
-    h.reviewers[1] = (("dave", "agency", "human"),)  # m1 reviewed by the agency
+    h.reviewers[1] = (Contributor("dave", "agency", "human", "Dave"),)  # m1 reviewed by the agency
     out = review_matrix(h, W, head=4)
-    assert out["changes"] == 4  # the merge itself is not a change
-    assert out["matrix"]["agency"] == {"acme": 2}  # b1, b2 merged by carol
-    assert out["matrix"]["acme"] == {"agency": 1}
-    assert out["cross_org_share"] == 0.75
-    assert out["by_org"]["acme"]["unreviewed"] == 1
-    assert out["signals"] == {"trailer": 1, "committer": 0, "merge": 2}
+    assert out.changes == 4  # the merge itself is not a change
+    assert out.matrix["agency"] == {"acme": 2}  # b1, b2 merged by carol
+    assert out.matrix["acme"] == {"agency": 1}
+    assert out.cross_org_share == 0.75
+    assert out.by_org["acme"].unreviewed == 1
+    assert out.signals.to_json() == {"trailer": 1, "committer": 0, "merge": 2}
 
 
 def test_bots_and_unknown_reviewers_do_not_make_a_change_cross_reviewed() -> None:
     h = History()
     h.add("c", author="alice", org="acme", at=1, committer="web-flow", committer_org=UNKNOWN_ORG, committer_kind=BOT)
-    h.reviewers[0] = (("x@y", UNKNOWN_ORG, "unknown"),)
+    h.reviewers[0] = (Contributor("x@y", UNKNOWN_ORG, "unknown", "x@y"),)
     out = review_matrix(h, W, head=0)
-    assert out["cross_org_share"] == 0.0
-    assert out["matrix"]["acme"] == {UNKNOWN_ORG: 1}
+    assert out.cross_org_share == 0.0
+    assert out.matrix["acme"] == {UNKNOWN_ORG: 1}
 
 
 def test_contributor_seams() -> None:
@@ -56,11 +56,11 @@ def test_contributor_seams() -> None:
     h.add("b", author="bob", org="agency", at=86400 * 40)  # 1970-02-10, after bob's contract
     h.add("c", author="dependabot", org="bots", at=20, kind=BOT)
     c = h.add("d", author="alice", org="acme", at=30)
-    h.coauthors[c] = (("claude", "agents", AGENT),)
+    h.coauthors[c] = (Contributor("claude", "agents", AGENT, "Claude"),)
     out = contributors(h, Window(0, 86400 * 100), contracts={"bob": Contract(None, date(1970, 1, 31))})
-    assert [u["identity"] for u in out["unknown"]] == ["eve@x"]
-    assert [(x["person"], x["commits"]) for x in out["outside_contract"]] == [("bob", 1)]
-    assert out["by_kind"] == {"bot": 1, "human": 2, "unknown": 1}
-    assert out["bots"] == ["dependabot"]
-    assert out["agents"] == ["claude"]
-    assert out["ai_coauthored_commits"] == 1
+    assert [u.identity for u in out.unknown] == ["eve@x"]
+    assert [(x.person, x.commits) for x in out.outside_contract] == [("bob", 1)]
+    assert out.by_kind == {"bot": 1, "human": 2, "unknown": 1}
+    assert out.bots == ("dependabot",)
+    assert out.agents == ("claude",)
+    assert out.ai_coauthored_commits == 1

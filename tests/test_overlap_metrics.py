@@ -12,7 +12,7 @@ MANILA = Schedule("mara", "pacific", "Asia/Manila", time(9), time(18))
 
 
 def _pair(ref: date) -> dict:
-    return overlap([BERLIN, NEW_YORK], ref)["pairs"][0]
+    return overlap([BERLIN, NEW_YORK], ref).to_json()["pairs"][0]
 
 
 def test_winter_and_summer_two_hours_a_day() -> None:
@@ -34,28 +34,47 @@ def test_dst_gap_weeks_in_march_give_three_hours() -> None:
 
 def test_team_window_is_the_intersection_of_all_orgs() -> None:
     out = overlap([BERLIN, NEW_YORK, MANILA], date(2024, 1, 10))
-    assert out["team"]["hours_per_week"] == 0.0  # Manila (01-10 UTC) never meets New York
-    pairs = {tuple(p["orgs"]): p for p in out["pairs"]}
-    assert pairs[("acme", "pacific")]["daily_window_hours"] == 2.0  # 08-10 UTC
+    assert out.team is not None
+    assert out.team.hours_per_week == 0.0  # Manila (01-10 UTC) never meets New York
+    pairs = {p.orgs: p for p in out.pairs}
+    assert pairs[("acme", "pacific")].shared.daily_window_hours == 2.0  # 08-10 UTC
 
 
 def test_an_org_is_at_work_when_any_member_is() -> None:
     late = Schedule("lena", "acme", "Europe/Berlin", time(13), time(21))  # 12-20 UTC in winter
-    p = overlap([BERLIN, late, NEW_YORK], date(2024, 1, 10), minimum=4)["pairs"][0]
-    assert p["daily_window_hours"] == 6.0
-    assert p["meets_minimum"] is True
+    p = overlap([BERLIN, late, NEW_YORK], date(2024, 1, 10), minimum=4).pairs[0].shared
+    assert p.daily_window_hours == 6.0
+    assert p.meets_minimum is True
 
 
 def test_follow_the_sun_handoffs() -> None:
     out = handoffs([BERLIN, NEW_YORK, MANILA], date(2024, 1, 10))
-    assert [(h["from"], h["to"]) for h in out] == [("pacific", "acme"), ("acme", "nyco"), ("nyco", "pacific")]
-    assert out[0]["gap_hours"] == -2.0  # Manila ends 10:00 UTC, Berlin started 08:00: two hours live
-    assert out[2] == {"from": "nyco", "to": "pacific", "at_utc": "22:00", "next_start_utc": "01:00", "gap_hours": 3.0}
+    assert [(h.from_, h.to) for h in out] == [("pacific", "acme"), ("acme", "nyco"), ("nyco", "pacific")]
+    assert out[0].gap_hours == -2.0  # Manila ends 10:00 UTC, Berlin started 08:00: two hours live
+    assert out[2].to_json() == {
+        "from": "nyco",
+        "to": "pacific",
+        "at_utc": "22:00",
+        "next_start_utc": "01:00",
+        "gap_hours": 3.0,
+    }
 
 
 def test_night_shift_crossing_midnight() -> None:
     night = Schedule("ned", "nightco", "UTC", time(22), time(6))
-    p = overlap([night, Schedule("ed", "earlyco", "UTC", time(5), time(13))], date(2024, 1, 10))["pairs"][0]
+    p = overlap([night, Schedule("ed", "earlyco", "UTC", time(5), time(13))], date(2024, 1, 10)).pairs[0].shared
     # Monday 05-06 has no Sunday night shift before it; Saturday has no early shift: four sessions.
-    assert p["sessions"] == 4
-    assert p["daily_window_hours"] == 1.0
+    assert p.sessions == 4
+    assert p.daily_window_hours == 1.0
+
+
+def test_the_over_the_year_range_does_not_depend_on_the_day_asked() -> None:
+    berlin = Schedule("hans", "acme", "Europe/Berlin", time(9), time(17, 30))
+    ranges = {
+        overlap([berlin, NEW_YORK], day).pairs[0].daily_window_range_hours
+        for day in (date(2026, 1, 15), date(2026, 3, 18), date(2026, 7, 15), date(2026, 10, 28), date(2026, 12, 31))
+    }
+    assert ranges == {(2.5, 3.5)}  # the weeks when only one side has switched give 3.5 h
+    # The daily figure itself still follows the day asked.
+    assert overlap([berlin, NEW_YORK], date(2026, 3, 18)).pairs[0].shared.daily_window_hours == 3.5
+    assert overlap([berlin, NEW_YORK], date(2026, 1, 15)).pairs[0].shared.daily_window_hours == 2.5

@@ -19,9 +19,10 @@ def record(
     body: bytes = b"",
     files: bytes = b"",
     parents: bytes = b"",
+    encoding: bytes = b"",
 ) -> bytes:
     fields = [SHA.encode(), parents, name, email, b"1700000000", b"2023-11-14 23:13:20 +0100", name, email,
-              b"1700000100", b"2023-11-14 22:15:00 -0230", subject, trailers, body]  # fmt: skip
+              b"1700000100", b"2023-11-14 22:15:00 -0230", encoding, subject, trailers, body]  # fmt: skip
     return US.join(fields) + US + (b"\0\n" + files if files else b"")
 
 
@@ -70,10 +71,21 @@ def test_trailer_lines_without_a_key_are_ignored() -> None:
     assert parse_trailers("just text\nFixes: abc123\n") == [("fixes", "abc123")]
 
 
-def test_non_utf8_bytes_are_replaced_not_fatal() -> None:
-    c = parse_record(record(name=b"Jos\xe9 M\xfcller", subject=b"caf\xe9"))
+def test_non_utf8_names_fall_back_to_cp1252_not_replacement_characters() -> None:
+    c = parse_record(record(name=b"Jos\xe9 M\xfcller", subject=b"caf\xe9", files=b":100644 100644 a b M\0x\xff.txt\0"))
     assert c is not None
-    assert c.author[0].startswith("Jos") and "\ufffd" in c.author[0]
+    assert c.author[0] == c.committer[0] == "José Müller"
+    assert c.subject == "café"
+    assert c.files[0].path == "x\ufffd.txt"  # paths keep replacement characters
+
+
+def test_non_utf8_names_use_the_commits_declared_encoding() -> None:
+    name = "Łukasz Żółw".encode("iso-8859-2")
+    c = parse_record(record(name=name, encoding=b"ISO-8859-2"))
+    assert c is not None
+    assert c.author[0] == "Łukasz Żółw"
+    c = parse_record(record(name=name, encoding=b"no-such-codec"))  # an unknown declaration: the fallback
+    assert c is not None and c.author[0] == name.decode("cp1252")
 
 
 def test_stream_split_across_arbitrary_chunks() -> None:

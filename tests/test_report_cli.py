@@ -162,6 +162,9 @@ def test_record_rejects_bad_input(project: tuple[GitRepo, str], args: tuple[str,
 def test_report_without_a_charter_infers_organisations(repo: GitRepo, tmp_path: Path) -> None:
     repo.commit("Add core", {"src/core/a.py": "a\n"}, author=ALICE, at=day(1))
     repo.commit("Add ui", {"src/ui/b.py": "b\n"}, author=BOB, at=day(2))
+    # A domain of one occasional committer is no organisation (docs/charter.md): two people each.
+    repo.commit("Fix core", {"src/core/a.py": "a2\n"}, author=("Ann Colleague", "ann@" + ALICE[1].split("@")[1]))
+    repo.commit("Fix ui", {"src/ui/b.py": "b2\n"}, author=("Ben Colleague", "ben@" + BOB[1].split("@")[1]))
     repo.tag("v1.0", message="release", at=day(3))
     result = run_cli("report", str(repo.path), "--db", f"sqlite:///{tmp_path / 'x.db'}", "--format", "json")
     assert result.exit_code == 0, result.output

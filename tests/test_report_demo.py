@@ -11,6 +11,8 @@ import pytest
 from helpers import run_cli
 from onebar import demo
 
+pytestmark = pytest.mark.slow  # builds and reports a 1,500-commit demo
+
 SCHEMA = json.loads((Path(__file__).parent.parent / "docs" / "report.schema.json").read_text())
 
 

@@ -9,7 +9,10 @@
     ├── StoreError              exit 1, HTTP 503   the database is unreachable or inconsistent
     │   └── ReadOnlyStoreError  exit 1, HTTP 503   a write to a store that can only be read
     ├── RemoteError             exit 1, HTTP 502   a remote service (a code host's API) failed or refused
-    └── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
+    ├── NotFoundError           exit 2, HTTP 404   a named thing (person, org, ADR) does not exist
+    ├── ConflictError           exit 2, HTTP 409   it already exists (a repository name, a running job)
+    ├── AuthenticationError     exit 2, HTTP 401   no credentials, or a token unknown, revoked or expired
+    └── PermissionDeniedError   exit 2, HTTP 403   authenticated, but the role may not do this
 
 Errors become messages only at the edges (the CLI and the HTTP service).
 """
@@ -149,3 +152,22 @@ def _rebuild(cls: type[OnebarError], args: tuple[object, ...], state: dict[str, 
     Exception.__init__(error, *args)
     error.__dict__.update(state)
     return error
+
+
+class ConflictError(OnebarError):
+    exit_code = 2
+    http_status = 409
+
+
+class AuthenticationError(OnebarError):
+    """No credentials, or credentials that are unknown, revoked or expired."""
+
+    exit_code = 2
+    http_status = 401
+
+
+class PermissionDeniedError(OnebarError):
+    """Authenticated, but the role does not allow this."""
+
+    exit_code = 2
+    http_status = 403

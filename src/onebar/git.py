@@ -17,6 +17,7 @@ _ENV = {
     "GIT_PAGER": "cat",
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_NO_REPLACE_OBJECTS": "1",
+    "GIT_NO_LAZY_FETCH": "1",  # a partial clone's missing objects are not fetched while reading (git >= 2.44)
     "LC_ALL": "C",
 }
 
@@ -102,3 +103,23 @@ def open_repository(path: Path) -> RepoInfo:
         root = Path(top)
         name = root.name
     return RepoInfo(git_dir=git_dir, root=root, name=name, bare=bare, shallow=shallow_s == "true")
+
+
+def decode_text(raw: bytes, encoding: str = "") -> str:
+    """Text git printed as it was stored: UTF-8, else the commit's declared `encoding`, else cp1252/latin-1.
+
+    Old histories hold names and messages in Latin-1 without an `encoding` header; decoding them as
+    cp1252 (a superset of latin-1's printable characters) shows "Müller" rather than "M\ufffdller".
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    for codec in (encoding.strip(), "cp1252"):
+        if not codec:
+            continue
+        try:
+            return raw.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return raw.decode("latin-1")

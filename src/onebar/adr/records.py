@@ -76,7 +76,11 @@ class Adr:
 
 
 def slugify(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+    """The file-name part of a title: letters of any script transliterated to ASCII ("Ünïcode für
+    Straße" -> "unicode-fur-strasse"), everything else a dash, at most 60 characters."""
+    from anyascii import anyascii
+
+    slug = re.sub(r"[^a-z0-9]+", "-", anyascii(title).lower()).strip("-")
     return slug[:60].rstrip("-") or "decision"
 
 

@@ -61,18 +61,23 @@ def check_charter(path: Path) -> CharterSummary:
     return CharterSummary.of(path / CHARTER_FILE if path.is_dir() else path, charter)
 
 
-def draft_charter_file(repo: Path, internal_domains: tuple[str, ...] = (), *, today: date) -> DraftedCharter:
+def draft_charter_file(
+    repo: Path, internal_domains: tuple[str, ...] = (), *, today: date, org_domains: tuple[str, ...] = ()
+) -> DraftedCharter:
     """Draft onebar.toml for the repository at `repo` from its history and tree (nothing is written)."""
-    return _draft(open_repository(repo), internal_domains, today)
+    return _draft(open_repository(repo), internal_domains, today, org_domains)
 
 
-def _draft(info: RepoInfo, internal_domains: tuple[str, ...], today: date) -> DraftedCharter:
+def _draft(
+    info: RepoInfo, internal_domains: tuple[str, ...], today: date, org_domains: tuple[str, ...] = ()
+) -> DraftedCharter:
     from onebar.charter.draft import charter_to_toml, draft_charter
 
-    charter = draft_charter(info.root, internal_domains)
+    charter = draft_charter(info.root, internal_domains, org_domains)
     header = (
         f"# onebar charter, drafted by `onebar init` on {today.isoformat()} from git history.\n"
-        "# Review it: organisations come from e-mail domains, time zones from commit offsets.\n"
+        "# Review it: organisations come from e-mail domains, time zones from commit offsets,\n"
+        "# robots from onebar's robot table (docs/charter.md, 'What onebar init infers').\n"
         "# Reference: docs/charter.md. Validate with `onebar check`.\n\n"
     )
     target = info.root / CHARTER_FILE
@@ -80,14 +85,19 @@ def _draft(info: RepoInfo, internal_domains: tuple[str, ...], today: date) -> Dr
 
 
 def init_charter(
-    repo: Path, internal_domains: tuple[str, ...] = (), *, today: date, force: bool = False
+    repo: Path,
+    internal_domains: tuple[str, ...] = (),
+    *,
+    today: date,
+    force: bool = False,
+    org_domains: tuple[str, ...] = (),
 ) -> DraftedCharter:
     """Draft onebar.toml and write it at the repository's root; an existing one is kept unless `force`."""
     info = open_repository(repo)
     target = info.root / CHARTER_FILE
     if target.exists() and not force:
         raise UsageError(f"{target} already exists and is only overwritten when forced", field="force")
-    drafted = _draft(info, internal_domains, today)
+    drafted = _draft(info, internal_domains, today, org_domains)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(drafted.text, encoding="utf-8")
     tmp.replace(target)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, time
-from typing import Literal
+from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -158,8 +158,63 @@ class Delivery(_Strict):
         return v
 
 
+class RobotEntry(_Strict):
+    """A robot of this project, added to the built-in table (docs/charter.md, "Robots")."""
+
+    name: str
+    kind: Literal["bot", "agent"] = "bot"
+    emails: list[str] = Field(default_factory=list)
+    logins: list[str] = Field(default_factory=list)  # GitHub logins, matched through noreply addresses
+    names: list[str] = Field(default_factory=list)  # full names no person carries
+    evidence: str | None = None
+
+    @field_validator("emails")
+    @classmethod
+    def _lower_robot_emails(cls, v: list[str]) -> list[str]:
+        return [e.lower() for e in v]
+
+
 class OverlapSettings(_Strict):
     min_hours: float = Field(default=4.0, ge=0, le=24)
+
+
+class Milestone(_Strict):
+    """A deliverable an organisation is paid against, judged by what onebar measures (docs/milestones.md).
+
+    Scope: components, paths or a tracker label (at least one). Criteria: any of the fields after
+    `label`; at least one must be set.
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    title: str = ""
+    organisation: str
+    due: date
+    start: date | None = None  # changes from this day count; default: 90 days before `due`
+    payment: str = ""  # what is paid on acceptance, shown as written
+    components: list[str] = Field(default_factory=list)
+    paths: list[str] = Field(default_factory=list)
+    label: str | None = None
+    gate_passed: bool = False  # every change in scope passed the gate
+    coverage_changed_min: float | None = Field(default=None, ge=0, le=100)  # % of changed lines covered
+    change_failure_rate_max: float | None = Field(default=None, ge=0, le=1)  # the organisation's, as a fraction
+    internal_knowers_min: int | None = Field(default=None, ge=1)  # internal people who author the scope's files
+    adrs_signed: bool = False  # decisions naming the scope are accepted and signed off
+    adrs: list[int] = Field(default_factory=list)  # ADR numbers that must be, besides
+    no_open_incidents: bool = False  # no open incident caused by a change in scope
+
+    CRITERIA: ClassVar[tuple[str, ...]] = (
+        "gate_passed",
+        "coverage_changed_min",
+        "change_failure_rate_max",
+        "internal_knowers_min",
+        "adrs_signed",
+        "no_open_incidents",
+    )
+
+    def criteria(self) -> list[str]:
+        """The criteria this milestone sets, in a fixed order."""
+        listed = {"adrs_signed": self.adrs_signed or bool(self.adrs)}
+        return [c for c in self.CRITERIA if listed.get(c, getattr(self, c)) not in (False, None)]
 
 
 class Charter(_Strict):
@@ -173,6 +228,8 @@ class Charter(_Strict):
     done: DefinitionOfDone = Field(default_factory=DefinitionOfDone)
     delivery: Delivery = Field(default_factory=Delivery)
     overlap: OverlapSettings = Field(default_factory=OverlapSettings)
+    robots: list[RobotEntry] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
 
     def org_of(self, person_id: str) -> str | None:
         person = self.people.get(person_id)
@@ -215,12 +272,47 @@ def cross_check(charter: Charter) -> list[tuple[Loc, str]]:
             seen_emails[email] = pid
         if person.contract_start and person.contract_end and person.contract_end < person.contract_start:
             problems.append((("people", pid, "contract_end"), "contract ends before it starts"))
+    for i, robot in enumerate(charter.robots):
+        if not (robot.emails or robot.logins or robot.names):
+            problems.append((("robots", i), f"robot {robot.name!r} matches nothing: give emails, logins or names"))
     for cid, comp in charter.components.items():
         known_person(comp.accountable, ("components", cid, "accountable"))
         for role in ("responsible", "consulted", "informed"):
             for pid in getattr(comp, role):
                 known_person(pid, ("components", cid, role))
+    problems += _check_milestones(charter)
     return problems
+
+
+def _check_milestones(charter: Charter) -> list[tuple[Loc, str]]:
+    """Milestones name a known organisation and components, a scope, a criterion, and start before they are due."""
+    out: list[tuple[Loc, str]] = []
+    seen: set[str] = set()
+    for i, m in enumerate(charter.milestones):
+        if m.id in seen:
+            out.append((("milestones", i, "id"), f"another milestone is already called {m.id!r}"))
+        seen.add(m.id)
+        if m.organisation not in charter.organisations:
+            out.append(
+                (
+                    ("milestones", i, "organisation"),
+                    f"unknown organisation {m.organisation!r}; known: {_few(charter.organisations)}",
+                )
+            )
+        for c in m.components:
+            if c not in charter.components:
+                out.append(
+                    (("milestones", i, "components"), f"unknown component {c!r}; known: {_few(charter.components)}")
+                )
+        if not (m.components or m.paths or m.label):
+            out.append((("milestones", i), "no scope: give components, paths or a tracker label"))
+        if not m.criteria():
+            out.append((("milestones", i), f"no acceptance criterion: set one of {', '.join(Milestone.CRITERIA)}"))
+        if m.start is not None and m.start >= m.due:
+            out.append(
+                (("milestones", i, "start"), f"the milestone starts on {m.start}, not before it is due on {m.due}")
+            )
+    return out
 
 
 def _few(names: Mapping[str, object]) -> str:

@@ -35,9 +35,17 @@ COMMANDS: dict[str, str] = {
     "adr": "onebar.cli.gate_cmds:adr",
     "codeowners": "onebar.cli.gate_cmds:codeowners",
     "demo": "onebar.cli.demo_cmd:demo",
+    "serve": "onebar.cli.service_cmds:serve",
+    "repo": "onebar.cli.service_cmds:repo",
+    "token": "onebar.cli.service_cmds:token",
+    "jobs": "onebar.cli.service_cmds:jobs",
     "import": "onebar.cli.codehost_cmds:import_",
     "hook": "onebar.cli.codehost_cmds:hook",
     "events": "onebar.cli.codehost_cmds:events",
+    "audit": "onebar.cli.audit_cmds:audit",
+    "access": "onebar.cli.access_cmds:access",
+    "onboard": "onebar.cli.onboard_cmds:onboard",
+    "milestones": "onebar.cli.milestones_cmds:milestones",
 }
 
 

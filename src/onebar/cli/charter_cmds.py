@@ -20,16 +20,26 @@ from onebar.cli.options import format_option
     metavar="DOMAIN",
     help="E-mail domain of the home organisation (repeatable).",
 )
+@click.option(
+    "--org-domain",
+    "org_domains",
+    multiple=True,
+    metavar="DOMAIN",
+    help="E-mail domain that is an organisation even with one occasional committer (repeatable).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing onebar.toml.")
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the draft instead of writing it.")
-def init(path: Path, internal_domains: tuple[str, ...], force: bool, to_stdout: bool) -> None:
+def init(
+    path: Path, internal_domains: tuple[str, ...], org_domains: tuple[str, ...], force: bool, to_stdout: bool
+) -> None:
     """Draft onebar.toml from the repository's history and tree."""
     from onebar.charter.files import draft_charter_file, init_charter
 
     if to_stdout:
-        click.echo(draft_charter_file(path, internal_domains, today=date.today()).text, nl=False)
+        drafted = draft_charter_file(path, internal_domains, today=date.today(), org_domains=org_domains)
+        click.echo(drafted.text, nl=False)
         return
-    s = init_charter(path, internal_domains, today=date.today(), force=force).summary
+    s = init_charter(path, internal_domains, today=date.today(), force=force, org_domains=org_domains).summary
     kinds = ", ".join(f"{n} {k}" for k, n in s.kinds.items())
     click.echo(
         f"Wrote {s.file}: {s.people} people in {s.organisations} organisations ({kinds}), {s.components} components."

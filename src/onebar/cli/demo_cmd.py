@@ -51,5 +51,5 @@ def demo(directory: Path, commits: int, seed: int, force: bool, fmt: str) -> Non
     ]
     for key, value in rows:
         table.add_row(key, value)
-    Console().print(table)
+    Console(markup=False).print(table)  # paths are text, never markup
     click.echo(f"Next: onebar report {summary.path}   (or: onebar check {summary.path})")

@@ -83,7 +83,7 @@ def gate(
 
         # CI logs are not terminals; 80 columns would wrap every row of the table.
         width = None if sys.stdout.isatty() else 120
-        print_text(verdict, Console(highlight=False, width=width))
+        print_text(verdict, Console(highlight=False, width=width, markup=False))
     else:
         click.echo(render(verdict, fmt), nl=False)
     sys.exit(verdict.exit_code)

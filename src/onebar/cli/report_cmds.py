@@ -14,8 +14,8 @@ from typing import Any
 import click
 
 from onebar.cli.options import db_option, format_choice, format_option
+from onebar.report.render import FORMATS
 
-FORMATS = ("text", "json", "md", "html")
 path_argument = click.argument("path", default=".", type=click.Path(path_type=Path))
 charter_option = click.option(
     "--charter",
@@ -110,25 +110,14 @@ def offboard(
     who: str, path: Path, since: str | None, until: str | None, fmt: str, charter_file: Path | None, db: str | None
 ) -> None:
     """Simulate PERSON or ORG leaving: files and components left with no author."""
-    from onebar.report.build import offboard as simulate
+    from onebar.report.render.text import departure_text
 
     built = _build(path, db, since, until, None, charter_file)
-    result = simulate(built, who)
+    departure = built.offboard(who)
     if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json.dumps(departure.to_json(), indent=2, ensure_ascii=False))
         return
-    from onebar.report.render import pct
-
-    click.echo(
-        f"If {result['kind']} {result['name']} leaves: {result['files_lost']} of "
-        f"{built.data['knowledge']['files']} files ({pct(result['files_lost_share'])}) keep no author."
-    )
-    for comp, v in result["components"].items():
-        click.echo(f"  component {comp}: {v['files_lost']} files ({pct(v['files_lost_share'])})")
-    for f in result["files"]:
-        click.echo(f"  {f}")
-    if result["files_lost"] > len(result["files"]):
-        click.echo(f"  ... and {result['files_lost'] - len(result['files'])} more (--format json lists them all)")
+    click.echo(departure_text(departure, built.knowledge.files), nl=False)
 
 
 @click.command()
@@ -139,26 +128,13 @@ def overlap(path: Path, on: str | None, fmt: str) -> None:
     """Shared working hours between organisations (time zones, daylight saving) and hand-offs."""
     from onebar.charter import load_charter
     from onebar.report.build import overlap_for
-    from onebar.report.render import dur, num
+    from onebar.report.render.text import overlap_text
 
     result = overlap_for(load_charter(path), on)
     if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
-    click.echo(f"Week of {result['week_of']}, minimum {num(result['minimum_hours'])} h a day")
-    for p in result["pairs"]:
-        mark = "ok " if p["meets_minimum"] else "LOW"
-        click.echo(
-            f"  {mark} {' <-> '.join(p['orgs'])}: {dur(p['daily_window_hours'])} a day, "
-            f"{num(p['hours_per_week'])} h a week (over the year {num(p['daily_window_range_hours'][0])}"
-            f"-{num(p['daily_window_range_hours'][1])} h)"
-        )
-    if result["team"]:
-        click.echo(f"  whole team: {num(result['team']['hours_per_week'])} h a week")
-    for h in result["handoffs"]:
-        click.echo(f"  hand-off {h['from']} -> {h['to']} at {h['at_utc']} UTC, gap {num(h['gap_hours'])} h")
-    for r in result["reasons"].values():
-        click.echo(f"  {r}")
+    click.echo(overlap_text(result), nl=False)
 
 
 @click.group()

@@ -186,6 +186,37 @@ class HostClient:
         nxt = r.links.get("next", {}).get("url")
         return Page(url, r.status_code, data, next_url=nxt, etag=new_etag)
 
+    def send(self, method: str, path: str, body: Any = None) -> int:
+        """One idempotent write (PUT, DELETE), retried on 5xx and dropped connections; returns the status.
+
+        Used by the access plan's --apply; refusals raise as GET's do.
+        """
+        url = self.url(path)
+        failures = 0
+        while True:
+            self.stats.requests += 1
+            try:
+                r = self._http.request(method, url, json=body)
+            except httpx.TransportError as exc:
+                failures += 1
+                if failures > self.retries:
+                    raise RemoteError(f"{self.host} API: {method} {url} failed {failures} times: {exc!r}") from None
+                self._pause(self._backoff(failures))
+                continue
+            self.stats.statuses[r.status_code] = self.stats.statuses.get(r.status_code, 0) + 1
+            if r.status_code >= 500 and failures < self.retries:
+                failures += 1
+                self._pause(self._backoff(failures))
+                continue
+            break
+        if r.status_code == 401:
+            raise UsageError(f"{self.host} API refused the token (401) for {method} {url}", field="token")
+        if r.status_code == 404:
+            raise NotFoundError(f"{self.host} API: {url} was not found (404), or the token cannot change it")
+        if r.status_code >= 400:
+            raise RemoteError(f"{self.host} API: {method} {url} answered {r.status_code}: {_message(r)}")
+        return r.status_code
+
     def pages(self, path: str, params: dict[str, Any] | None = None, *, conditional: bool = False) -> Iterator[Page]:
         """Every page of a list, following Link rel="next"; a 304 page ends the walk."""
         page = self.get(path, params, conditional=conditional)

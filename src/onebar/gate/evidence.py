@@ -87,7 +87,8 @@ def parse_coverage(path: Path, root: Path) -> Coverage:
 
 def _parse_xml(text: str, path: Path, kind: str) -> Element:
     try:
-        return SafeET.fromstring(text)
+        root: Element = SafeET.fromstring(text)  # defusedxml is untyped; it returns an ElementTree element
+        return root
     except ParseError as exc:
         line, col = getattr(exc, "position", (None, None))
         raise EvidenceError(

@@ -9,7 +9,7 @@ import pathspec
 
 
 @lru_cache(maxsize=512)
-def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+def _spec(patterns: tuple[str, ...]) -> pathspec.PathSpec[pathspec.Pattern]:
     return pathspec.PathSpec.from_lines("gitignore", patterns)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import itertools
 import re
 from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from onebar.metrics import tiers as tiers_mod
+from onebar.metrics.jsonable import OMIT_NONE, TIME, Jsonable
 from onebar.metrics.model import Deployment, History, Incident, Window, median, quantile
 
 HOUR = 3600
@@ -219,6 +220,62 @@ def _incident_deployment(inc: Incident, deps: list[Deployment], at: list[int]) -
     return i if i >= 0 else -1
 
 
+@dataclass(frozen=True, slots=True)
+class LeadTime(Jsonable):
+    median: float | None
+    p90: float | None
+    changes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Restore(Jsonable):
+    """Time to restore: the median over restored failures, and how many are still open."""
+
+    median: float | None
+    restored: int
+    open: int
+    source: str  # "incidents" or "git"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTiers(Jsonable):
+    """Each key's DORA tier (None when the key could not be measured)."""
+
+    deployment_frequency_per_week: str | None
+    lead_time_hours: str | None
+    change_failure_rate: str | None
+    time_to_restore_hours: str | None
+
+    def values(self) -> list[str | None]:
+        """The four tiers, best key first as DORA lists them."""
+        return [
+            self.deployment_frequency_per_week,
+            self.lead_time_hours,
+            self.change_failure_rate,
+            self.time_to_restore_hours,
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures(Jsonable):
+    """DORA's keys over one window, for everyone or for one organisation's changes."""
+
+    deployments: int
+    changes: int
+    deployment_frequency_per_week: float | None
+    median_interval_hours: float | None
+    lead_time_hours: LeadTime
+    failed_deployments: int | None = field(metadata=OMIT_NONE)  # overall only
+    failed_changes: int | None = field(metadata=OMIT_NONE)  # per organisation only
+    change_failure_rate: float | None
+    time_to_restore_hours: Restore
+    rework_deployments: int
+    deployment_rework_rate: float | None
+    tiers: KeyTiers
+    tier: str | None
+    reasons: Mapping[str, str]
+
+
 def figures(
     history: History,
     linked: Linked,
@@ -227,7 +284,7 @@ def figures(
     *,
     org: str | None = None,
     year: int = tiers_mod.DEFAULT_YEAR,
-) -> dict[str, Any]:
+) -> Figures:
     """The keys over `window`, overall (org=None) or for one organisation's changes."""
     deps, at = linked.deployments, linked.at
     lo, hi = bisect_left(at, window.since), bisect_left(at, window.until)
@@ -255,20 +312,18 @@ def figures(
                 else:
                     restore.append(r)
     n = len(dep_idx)
-    out: dict[str, Any] = {"deployments": n, "changes": changes}
-    out["deployment_frequency_per_week"] = round(n / window.weeks, 3)
+    frequency: float | None = round(n / window.weeks, 3)
     intervals = [(at[b] - at[a]) / HOUR for a, b in itertools.pairwise(dep_idx)]
-    out["median_interval_hours"] = _r(median(intervals))
     if len(intervals) == 0:
         reasons["median_interval_hours"] = "fewer than two deployments in the window"
-    out["lead_time_hours"] = {"median": _r(median(lead)), "p90": _r(quantile(lead, 0.9)), "changes": len(lead)}
+    lead_time = LeadTime(_r(median(lead)), _r(quantile(lead, 0.9)), len(lead))
     if not lead:
         reasons["lead_time_hours"] = "no change reached a deployment in the window"
 
+    failed_deployments: int | None = None
     if org is None:
-        failed = sum(1 for d in dep_idx if judged.dep_failed[d])
-        out["failed_deployments"] = failed
-        out["change_failure_rate"] = _r(failed / n, 4) if n else None
+        failed_deployments = sum(1 for d in dep_idx if judged.dep_failed[d])
+        cfr = _r(failed_deployments / n, 4) if n else None
         if not n:
             reasons["change_failure_rate"] = "no deployments in the window"
         for d in dep_idx:
@@ -279,8 +334,7 @@ def figures(
                 else:
                     restore.append(r)
     else:
-        out["failed_changes"] = failed_changes
-        out["change_failure_rate"] = _r(failed_changes / changes, 4) if changes else None
+        cfr = _r(failed_changes / changes, 4) if changes else None
         if not changes:
             reasons["change_failure_rate"] = f"no change by {org} reached a deployment in the window"
 
@@ -296,43 +350,45 @@ def figures(
                 open_failures += 1
             else:
                 restore.append(max(inc.resolved_at - inc.started_at, 0) / HOUR)
-    out["time_to_restore_hours"] = {
-        "median": _r(median(restore)),
-        "restored": len(restore),
-        "open": open_failures,
-        "source": ttr_source,
-    }
+    ttr = Restore(_r(median(restore)), len(restore), open_failures, ttr_source)
     if not restore:
         reasons["time_to_restore_hours"] = (
             "no failure was restored in the window" if open_failures else "no failure in the window to restore from"
         )
     rework = sum(1 for d in dep_idx if judged.dep_rework[d])
-    out["rework_deployments"] = rework
-    out["deployment_rework_rate"] = _r(rework / n, 4) if n else None
+    rework_rate = _r(rework / n, 4) if n else None
     if not n:
         reasons["deployment_rework_rate"] = "no deployments in the window"
     if not deps:
-        out["deployment_frequency_per_week"] = None
+        frequency = None
         reasons["deployment_frequency_per_week"] = (
             "no deployments found: no tag matches the charter's tag pattern and none was recorded"
         )
-
-    per_key = {
-        "deployment_frequency_per_week": tiers_mod.tier_of(
-            "deployment_frequency_per_week", out["deployment_frequency_per_week"], year
-        ),
-        "lead_time_hours": tiers_mod.tier_of("lead_time_hours", out["lead_time_hours"]["median"], year),
-        "change_failure_rate": tiers_mod.tier_of("change_failure_rate", out["change_failure_rate"], year),
-        "time_to_restore_hours": tiers_mod.tier_of(
-            "time_to_restore_hours", out["time_to_restore_hours"]["median"], year
-        ),
-    }
-    out["tiers"] = per_key
-    out["tier"] = tiers_mod.overall_tier(per_key) if n else None
+    key_tiers = KeyTiers(
+        tiers_mod.tier_of("deployment_frequency_per_week", frequency, year),
+        tiers_mod.tier_of("lead_time_hours", lead_time.median, year),
+        tiers_mod.tier_of("change_failure_rate", cfr, year),
+        tiers_mod.tier_of("time_to_restore_hours", ttr.median, year),
+    )
+    tier = tiers_mod.overall_tier(key_tiers.values()) if n else None
     if not n:
         reasons["tier"] = "no deployments in the window"
-    out["reasons"] = reasons
-    return out
+    return Figures(
+        deployments=n,
+        changes=changes,
+        deployment_frequency_per_week=frequency,
+        median_interval_hours=_r(median(intervals)),
+        lead_time_hours=lead_time,
+        failed_deployments=failed_deployments,
+        failed_changes=failed_changes if org is not None else None,
+        change_failure_rate=cfr,
+        time_to_restore_hours=ttr,
+        rework_deployments=rework,
+        deployment_rework_rate=rework_rate,
+        tiers=key_tiers,
+        tier=tier,
+        reasons=reasons,
+    )
 
 
 def _r(x: float | None, digits: int = 2) -> float | None:
@@ -344,6 +400,33 @@ TREND_KEYS = {  # key -> +1 when higher is better, -1 when lower is better
     "lead_time_hours": -1,
     "change_failure_rate": -1,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class TrendPoint(Jsonable):
+    """The keys over one bucket of the window (a week, a month or a quarter)."""
+
+    since: int = field(metadata=TIME)
+    until: int = field(metadata=TIME)
+    deployments: int
+    deployment_frequency_per_week: float | None
+    lead_time_hours: float | None  # median
+    change_failure_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Direction(Jsonable):
+    """Per key, the window's second half against its first: improving, worsening, steady or None."""
+
+    deployment_frequency_per_week: str | None
+    lead_time_hours: str | None
+    change_failure_rate: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Trend(Jsonable):
+    series: tuple[TrendPoint, ...]
+    direction: Direction
 
 
 def buckets(window: Window) -> list[Window]:
@@ -365,34 +448,37 @@ def trend(
     window: Window,
     org: str | None = None,
     year: int = tiers_mod.DEFAULT_YEAR,
-) -> dict[str, Any]:
+) -> Trend:
     """Per bucket figures plus, per key, whether the window's second half beats its first."""
     series = []
     for b in buckets(window):
         f = figures(history, linked, judged, b, org=org, year=year)
         series.append(
-            {
-                "since": b.since,
-                "until": b.until,
-                "deployments": f["deployments"],
-                "deployment_frequency_per_week": f["deployment_frequency_per_week"],
-                "lead_time_hours": f["lead_time_hours"]["median"],
-                "change_failure_rate": f["change_failure_rate"],
-            }
+            TrendPoint(
+                b.since,
+                b.until,
+                f.deployments,
+                f.deployment_frequency_per_week,
+                f.lead_time_hours.median,
+                f.change_failure_rate,
+            )
         )
     mid = window.since + (window.until - window.since) // 2
     first = figures(history, linked, judged, Window(window.since, mid), org=org, year=year)
     second = figures(history, linked, judged, Window(mid, window.until), org=org, year=year)
-    direction = {}
-    for key, sign in TREND_KEYS.items():
-        before, after = _value(first, key), _value(second, key)
-        direction[key] = _direction(before, after, sign)
-    return {"series": series, "direction": direction}
-
-
-def _value(f: dict[str, Any], key: str) -> float | None:
-    v = f[key]
-    return v["median"] if isinstance(v, dict) else v
+    sign = TREND_KEYS
+    return Trend(
+        tuple(series),
+        Direction(
+            _direction(
+                first.deployment_frequency_per_week,
+                second.deployment_frequency_per_week,
+                sign["deployment_frequency_per_week"],
+            ),
+            _direction(first.lead_time_hours.median, second.lead_time_hours.median, sign["lead_time_hours"]),
+            _direction(first.change_failure_rate, second.change_failure_rate, sign["change_failure_rate"]),
+        ),
+    )
 
 
 def _direction(a: float | None, b: float | None, sign: int) -> str | None:
@@ -402,3 +488,92 @@ def _direction(a: float | None, b: float | None, sign: int) -> str | None:
     if abs(b - a) <= 0.1 * max(abs(a), abs(b), 1e-9):
         return "steady"
     return "improving" if (b - a) * sign > 0 else "worsening"
+
+
+@dataclass(frozen=True, slots=True)
+class DeploymentOutcome(Jsonable):
+    """One deployment in the window: what it shipped first, and whether it failed or was rework."""
+
+    name: str
+    sha: str | None
+    at: int = field(metadata=TIME)
+    source: str
+    changes: int
+    changes_by_org: Mapping[str, int]
+    failed: bool
+    rework: bool
+    restore_hours: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Trends(Jsonable):
+    overall: Trend
+    by_org: Mapping[str, Trend]
+
+
+@dataclass(frozen=True, slots=True)
+class Dora(Jsonable):
+    """The delivery section: the keys overall and per organisation, their trends, the deployments."""
+
+    overall: Figures
+    by_org: Mapping[str, Figures]
+    trend: Trends
+    deployments: tuple[DeploymentOutcome, ...]
+    time_to_restore_source: str
+    attribution: str
+
+
+ATTRIBUTION = "per change: each commit counts for its own author's organisation"
+
+
+def section(
+    history: History,
+    linked: Linked,
+    judged: Judged,
+    window: Window,
+    orgs: list[str],
+    *,
+    trend_orgs: int,
+    incidents_recorded: bool,
+    year: int = tiers_mod.DEFAULT_YEAR,
+) -> Dora:
+    """The delivery section over `window` for `orgs` (most active first); trends for the first `trend_orgs`.
+
+    `incidents_recorded` says whether the repository has any incident at all, which makes incidents
+    the source of time to restore.
+    """
+    overall = figures(history, linked, judged, window, year=year)
+    by_org = {o: figures(history, linked, judged, window, org=o, year=year) for o in orgs}
+    trends = Trends(
+        trend(history, linked, judged, window, year=year),
+        {o: trend(history, linked, judged, window, org=o, year=year) for o in orgs[:trend_orgs]},
+    )
+    deployments = []
+    for d, dep in enumerate(linked.deployments):
+        if dep.at not in window:
+            continue
+        changes = linked.shipped[d]
+        per_org: dict[str, int] = {}
+        for c in changes:
+            per_org[history.org[c]] = per_org.get(history.org[c], 0) + 1
+        deployments.append(
+            DeploymentOutcome(
+                name=dep.name,
+                sha=history.sha[dep.commit] if dep.commit >= 0 else None,
+                at=dep.at,
+                source=dep.source,
+                changes=len(changes),
+                changes_by_org=dict(sorted(per_org.items())),
+                failed=judged.dep_failed[d],
+                rework=judged.dep_rework[d],
+                restore_hours=judged.dep_restore_hours[d],
+            )
+        )
+    return Dora(
+        overall,
+        by_org,
+        trends,
+        tuple(deployments),
+        "incidents" if incidents_recorded else "git",
+        ATTRIBUTION,
+    )

@@ -13,8 +13,11 @@ greedily removes the author of most files until fewer than half of the files kee
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+
+from onebar.metrics.jsonable import Jsonable
+from onebar.metrics.model import UNKNOWN_ORG, Contributor
 
 NORMALIZED = 0.75
 ABSOLUTE = 3.293
@@ -80,7 +83,7 @@ class TruckFactor:
     orphans_at_start: int  # files with no author even before anyone leaves
 
 
-def truck_factor(authors: dict[str, frozenset[str]], *, prune: bool = False) -> TruckFactor:
+def truck_factor(authors: Mapping[str, frozenset[str]], *, prune: bool = False) -> TruckFactor:
     """Greedy truck factor: remove the author of most files while at least half keep an author.
 
     Ties go to the alphabetically first person so that results are reproducible. With `prune`,
@@ -112,12 +115,12 @@ def truck_factor(authors: dict[str, frozenset[str]], *, prune: bool = False) -> 
     return TruckFactor(len(removed), tuple(removed), total, orphans)
 
 
-def files_lost(authors: dict[str, frozenset[str]], leaving: set[str]) -> list[str]:
+def files_lost(authors: Mapping[str, frozenset[str]], leaving: set[str]) -> list[str]:
     """Files that had an author and have none once `leaving` go."""
     return sorted(f for f, people in authors.items() if people and people <= leaving)
 
 
-def sole_owners(authors: dict[str, frozenset[str]], group_of: Callable[[str], str]) -> dict[str, list[str]]:
+def sole_owners(authors: Mapping[str, frozenset[str]], group_of: Callable[[str], str]) -> dict[str, list[str]]:
     """Files each group would lose alone: those whose authors all belong to that one group.
 
     One pass over the files answers "what if group G leaves?" for every group at once.
@@ -132,7 +135,9 @@ def sole_owners(authors: dict[str, frozenset[str]], group_of: Callable[[str], st
     return out
 
 
-def group(authors: dict[str, frozenset[str]], component_of: Callable[[str], str | None]) -> dict[str, dict]:
+def group(
+    authors: Mapping[str, frozenset[str]], component_of: Callable[[str], str | None]
+) -> dict[str, dict[str, frozenset[str]]]:
     """Split file authorship by component (files in no component are left out)."""
     out: dict[str, dict[str, frozenset[str]]] = {}
     for f, people in authors.items():
@@ -146,3 +151,115 @@ def loss_share(authors: dict[str, frozenset[str]], leaving: set[str]) -> tuple[i
     """(files lost, share of all files lost); share None when there are no files."""
     lost = len(files_lost(authors, leaving))
     return lost, (lost / len(authors) if authors else None)
+
+
+MODEL = "doa-avelino-2016"
+TOP_AUTHORS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRef(Jsonable):
+    """A person as the report names them: key, display name, organisation."""
+
+    person: str
+    name: str
+    org: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopAuthor(Jsonable):
+    person: str
+    name: str
+    org: str
+    files: int  # files this person authors
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentKnowledge(Jsonable):
+    files: int
+    truck_factor: int
+    truck_factor_people: tuple[PersonRef, ...]
+    orgs: tuple[str, ...]
+    files_by_org: Mapping[str, int]
+    single_org: bool  # only one organisation authors its files
+    orphan_files: int
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge(Jsonable):
+    """Knowledge risk at the end of the window: truck factor overall and per component."""
+
+    model: str
+    files: int
+    orphan_files: int
+    truck_factor: int | None
+    truck_factor_people: tuple[PersonRef, ...]
+    top_authors: tuple[TopAuthor, ...]
+    files_by_org: Mapping[str, int]
+    components: Mapping[str, ComponentKnowledge]
+    single_org_components: tuple[str, ...]
+    reasons: Mapping[str, str]
+
+
+def section(
+    authors: Mapping[str, frozenset[str]],
+    component: Mapping[str, str],
+    people: Mapping[str, Contributor],
+    *,
+    components_defined: bool,
+) -> Knowledge:
+    """The knowledge section from each scored file's authors and each file's component."""
+    tf = truck_factor(authors)
+
+    def ref(p: str) -> PersonRef:
+        who = people.get(p)
+        return PersonRef(p, who.label if who else p, who.org if who else UNKNOWN_ORG)
+
+    def org_of(p: str) -> str:
+        who = people.get(p)
+        return who.org if who else UNKNOWN_ORG
+
+    comps: dict[str, ComponentKnowledge] = {}
+    for cid, cauthors in sorted(group(authors, component.get).items()):
+        ctf = truck_factor(cauthors)
+        per_org = files_by_org(cauthors, org_of)
+        comps[cid] = ComponentKnowledge(
+            files=len(cauthors),
+            truck_factor=ctf.value,
+            truck_factor_people=tuple(ref(p) for p in ctf.people),
+            orgs=tuple(sorted(per_org)),
+            files_by_org=per_org,
+            single_org=len(per_org) == 1,
+            orphan_files=ctf.orphans_at_start,
+        )
+    reasons: dict[str, str] = {}
+    if not authors:
+        reasons["truck_factor"] = "no file with a known history at the end of the window"
+    if not components_defined:
+        reasons["components"] = "the charter defines no components"
+    by_author: dict[str, int] = {}
+    for file_people in authors.values():
+        for p in file_people:
+            by_author[p] = by_author.get(p, 0) + 1
+    top = sorted(by_author.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_AUTHORS]
+    return Knowledge(
+        model=MODEL,
+        files=len(authors),
+        orphan_files=tf.orphans_at_start,
+        truck_factor=tf.value if authors else None,
+        truck_factor_people=tuple(ref(p) for p in tf.people),
+        top_authors=tuple(TopAuthor(r.person, r.name, r.org, n) for r, n in ((ref(p), n) for p, n in top)),
+        files_by_org=files_by_org(authors, org_of),
+        components=comps,
+        single_org_components=tuple(c for c, v in comps.items() if v.single_org),
+        reasons=reasons,
+    )
+
+
+def files_by_org(authors: Mapping[str, frozenset[str]], org_of: Callable[[str], str]) -> dict[str, int]:
+    """How many files each organisation authors (a file with two authors of one organisation counts once)."""
+    out: dict[str, int] = {}
+    for file_people in authors.values():
+        for o in {org_of(p) for p in file_people}:
+            out[o] = out.get(o, 0) + 1
+    return dict(sorted(out.items()))

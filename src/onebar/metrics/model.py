@@ -9,10 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from onebar.metrics.jsonable import Jsonable, iso
+
 UNKNOWN_ORG = "(unknown)"
 
 # Kinds of contributor; "human" covers every person of an internal/partner/contractor organisation.
 HUMAN, BOT, AGENT, UNKNOWN = "human", "bot", "agent", "unknown"
+DAY = 86400
+
+
+@dataclass(frozen=True, slots=True)
+class Contributor:
+    """Who a git identity is, as the report counts them: one person (or unknown e-mail) of one organisation."""
+
+    key: str  # charter person id, or the lower-cased e-mail of someone not in the charter
+    org: str  # organisation id, or UNKNOWN_ORG
+    kind: str  # human, bot, agent, unknown
+    label: str  # how to show them
 
 
 @dataclass
@@ -33,8 +46,8 @@ class History:
     subject: list[str] = field(default_factory=list)
     reverts: list[int] = field(default_factory=list)  # index of the reverted commit, -1 if none
     fixes: dict[int, tuple[int, ...]] = field(default_factory=dict)  # commit -> commits its Fixes: names
-    reviewers: dict[int, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)  # (person, org, kind)
-    coauthors: dict[int, tuple[tuple[str, str, str], ...]] = field(default_factory=dict)  # (person, org, kind)
+    reviewers: dict[int, tuple[Contributor, ...]] = field(default_factory=dict)  # Reviewed-by and the like
+    coauthors: dict[int, tuple[Contributor, ...]] = field(default_factory=dict)  # Co-authored-by
     patch_id: list[int] = field(default_factory=list)  # same value for a commit and its cherry-picks
 
     def __len__(self) -> int:
@@ -100,7 +113,7 @@ class Incident:
 
 
 @dataclass(frozen=True)
-class Window:
+class Window(Jsonable):
     """A half-open time window [since, until) in Unix seconds."""
 
     since: int
@@ -108,10 +121,17 @@ class Window:
 
     @property
     def weeks(self) -> float:
-        return max(self.until - self.since, 1) / (7 * 86400)
+        return max(self.until - self.since, 1) / (7 * DAY)
+
+    @property
+    def days(self) -> float:
+        return round((self.until - self.since) / DAY, 2)
 
     def __contains__(self, t: int) -> bool:
         return self.since <= t < self.until
+
+    def to_json(self) -> dict[str, object]:
+        return {"since": iso(self.since), "until": iso(self.until), "days": self.days}
 
 
 def median(values: list[float]) -> float | None:

@@ -9,12 +9,13 @@ shared time; the daily window is the median session length.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import combinations
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from onebar.metrics.jsonable import FLATTEN, Jsonable, spec
 from onebar.metrics.model import median
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -90,51 +91,109 @@ def org_time(schedules: list[Schedule], monday: date) -> dict[str, list[Interval
     return {org: union(iv) for org, iv in sorted(per.items())}
 
 
-def _shared(intervals: list[Interval], minimum: float) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Shared(Jsonable):
+    """Time two or more organisations are at work together in one week."""
+
+    hours_per_week: float
+    sessions: int  # contiguous stretches of shared time
+    daily_window_hours: float  # the median session
+    meets_minimum: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PairOverlap(Jsonable):
+    orgs: tuple[str, str]
+    shared: Shared = field(metadata=FLATTEN)
+    daily_window_range_hours: tuple[float, float]  # lowest and highest over the year (daylight saving)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgHours(Jsonable):
+    hours_per_week: float
+    people: int
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff(Jsonable):
+    """Follow the sun: one organisation's end of day and the next one's start (UTC, HH:MM)."""
+
+    from_: str = field(metadata=spec(name="from"))
+    to: str
+    at_utc: str
+    next_start_utc: str
+    gap_hours: float  # negative: the two overlap by that much, so the hand-off can be live
+
+
+@dataclass(frozen=True, slots=True)
+class Overlap(Jsonable):
+    """Shared working time of each pair of organisations and of the whole team, on one calendar week."""
+
+    week_of: date
+    minimum_hours: float
+    organisations: Mapping[str, OrgHours]
+    pairs: tuple[PairOverlap, ...]
+    team: Shared | None
+    handoffs: tuple[Handoff, ...]
+    reasons: Mapping[str, str]
+
+
+def _shared(intervals: list[Interval], minimum: float) -> Shared:
     sessions = [round((b - a) / 3600, 2) for a, b in intervals]
     window = median(sessions)
-    return {
-        "hours_per_week": round(hours(intervals), 2),
-        "sessions": len(sessions),
-        "daily_window_hours": round(window, 2) if window is not None else 0.0,
-        "meets_minimum": (window or 0.0) >= minimum,
-    }
+    return Shared(
+        hours_per_week=round(hours(intervals), 2),
+        sessions=len(sessions),
+        daily_window_hours=round(window, 2) if window is not None else 0.0,
+        meets_minimum=(window or 0.0) >= minimum,
+    )
 
 
-def overlap(schedules: list[Schedule], reference: date, minimum: float = 4.0) -> dict[str, Any]:
+def overlap(schedules: list[Schedule], reference: date, minimum: float = 4.0) -> Overlap:
     """Pairs of organisations and the whole team on the week of `reference`, with the DST range."""
     monday = monday_of(reference)
-    # Two more weeks, half a year apart, show how daylight saving moves the windows.
-    seasons = [monday_of(date(reference.year, 1, 15)), monday_of(date(reference.year, 7, 15))]
+    # One week of each daylight-saving regime of the reference's year shows how the windows move;
+    # the range is the year's, so it is the same whichever day of the year is asked.
+    seasons = regime_weeks(schedules, reference.year)
     orgs = org_time(schedules, monday)
     season_orgs = [org_time(schedules, m) for m in seasons]
     pairs = []
     for a, b in combinations(sorted(orgs), 2):
-        row = {"orgs": [a, b], **_shared(intersect(orgs[a], orgs[b]), minimum)}
-        over_year = [_shared(intersect(o[a], o[b]), minimum)["daily_window_hours"] for o in season_orgs]
-        row["daily_window_range_hours"] = [
-            min(*over_year, row["daily_window_hours"]),
-            max(*over_year, row["daily_window_hours"]),
-        ]
-        pairs.append(row)
+        shared = _shared(intersect(orgs[a], orgs[b]), minimum)
+        over_year = [_shared(intersect(o[a], o[b]), minimum).daily_window_hours for o in season_orgs]
+        span = (min(over_year), max(over_year)) if over_year else (shared.daily_window_hours,) * 2
+        pairs.append(PairOverlap((a, b), shared, span))
     team_iv: list[Interval] | None = None
     for iv in orgs.values():
         team_iv = iv if team_iv is None else intersect(team_iv, iv)
     team = _shared(team_iv or [], minimum) if len(orgs) > 1 else None
-    return {
-        "week_of": monday.isoformat(),
-        "minimum_hours": minimum,
-        "organisations": {
-            org: {"hours_per_week": round(hours(iv), 2), "people": sum(1 for s in schedules if s.org == org)}
-            for org, iv in orgs.items()
+    return Overlap(
+        week_of=monday,
+        minimum_hours=minimum,
+        organisations={
+            org: OrgHours(round(hours(iv), 2), sum(1 for s in schedules if s.org == org)) for org, iv in orgs.items()
         },
-        "pairs": pairs,
-        "team": team,
-        "handoffs": handoffs(schedules, monday + timedelta(days=2)),
-    }
+        pairs=tuple(pairs),
+        team=team,
+        handoffs=tuple(handoffs(schedules, monday + timedelta(days=2))),
+        reasons={} if len(orgs) > 1 else {"pairs": "fewer than two organisations with people"},
+    )
 
 
-def handoffs(schedules: list[Schedule], day: date) -> list[dict[str, Any]]:
+def regime_weeks(schedules: list[Schedule], year: int) -> list[date]:
+    """The first Monday of each distinct set of UTC offsets (day by day) that `year`'s weeks see."""
+    zones = [ZoneInfo(z) for z in sorted({s.timezone for s in schedules})]
+    first: dict[tuple[object, ...], date] = {}
+    monday = monday_of(date(year, 1, 1))
+    while monday.year <= year:
+        noons = [datetime.combine(monday + timedelta(days=i), time(12)) for i in range(7)]
+        key = tuple(z.utcoffset(n) for z in zones for n in noons)
+        first.setdefault(key, monday)
+        monday += timedelta(days=7)
+    return sorted(first.values())
+
+
+def handoffs(schedules: list[Schedule], day: date) -> list[Handoff]:
     """Follow-the-sun on a typical day: organisations in order of their start, and each hand-off.
 
     An organisation's day runs from its earliest person's start to its latest person's end on that
@@ -163,13 +222,13 @@ def handoffs(schedules: list[Schedule], day: date) -> list[dict[str, Any]]:
         nxt = order[(i + 1) % len(order)]
         next_start = nxt[0] + (86400 if i + 1 == len(order) else 0)
         out.append(
-            {
-                "from": ", ".join(sorted(same[order[i]])),
-                "to": ", ".join(sorted(same[nxt])),
-                "at_utc": _hhmm(end),
-                "next_start_utc": _hhmm(next_start),
-                "gap_hours": round((next_start - end) / 3600, 2),
-            }
+            Handoff(
+                from_=", ".join(sorted(same[order[i]])),
+                to=", ".join(sorted(same[nxt])),
+                at_utc=_hhmm(end),
+                next_start_utc=_hhmm(next_start),
+                gap_hours=round((next_start - end) / 3600, 2),
+            )
         )
     return out
 

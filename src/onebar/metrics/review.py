@@ -9,8 +9,10 @@ identities show in the matrix but never make a change "reviewed across organisat
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
+from onebar.metrics.jsonable import Jsonable
 from onebar.metrics.model import BOT, HUMAN, UNKNOWN_ORG, History, Window
 
 
@@ -48,49 +50,78 @@ def introduced_by(history: History, head: int) -> dict[int, int]:
     return owner
 
 
-def review_matrix(history: History, window: Window, head: int | None) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ReviewStats(Jsonable):
+    """One author organisation's merged changes: how many, reviewed across organisations, not reviewed."""
+
+    changes: int
+    cross_org_reviewed: int
+    unreviewed: int
+    cross_org_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class Signals(Jsonable):
+    """How often each review signal was seen (a change can show several)."""
+
+    trailer: int
+    committer: int
+    merge: int
+
+
+@dataclass(frozen=True, slots=True)
+class Review(Jsonable):
+    """Cross-organisation review of the merged changes of a window."""
+
+    changes: int
+    cross_org_reviewed: int
+    cross_org_share: float | None
+    matrix: Mapping[str, Mapping[str, int]]  # author org -> reviewer org -> changes
+    by_org: Mapping[str, ReviewStats]
+    signals: Signals
+    reasons: Mapping[str, str]
+
+
+def review_matrix(history: History, window: Window, head: int | None) -> Review:
     """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share."""
     owner = introduced_by(history, head) if head is not None else {c: c for c in range(len(history))}
     matrix: dict[str, dict[str, int]] = {}
-    by_org: dict[str, dict[str, Any]] = {}
-    signals = {"trailer": 0, "committer": 0, "merge": 0}
+    counts: dict[str, list[int]] = {}  # org -> [changes, cross-org reviewed, unreviewed]
+    trailer = committer = merge = 0
     total = crossed = 0
     for c, m in owner.items():
         if history.is_merge(c) or history.committed_at[c] not in window:
             continue
         author, org = history.author[c], history.org[c]
         seen: dict[str, tuple[str, str]] = {}  # reviewer person -> (org, kind)
-        for person, rorg, kind in history.reviewers.get(c, ()):
-            if person != author:
-                seen.setdefault(person, (rorg, kind))
-                signals["trailer"] += 1
+        for reviewer in history.reviewers.get(c, ()):
+            if reviewer.key != author:
+                seen.setdefault(reviewer.key, (reviewer.org, reviewer.kind))
+                trailer += 1
         # A bot that applies or merges (GitHub's web-flow, a merge queue) reviewed nothing.
         if history.committer[c] != author and history.committer_kind[c] != BOT:
             seen.setdefault(history.committer[c], (history.committer_org[c], history.committer_kind[c]))
-            signals["committer"] += 1
+            committer += 1
         if m != c and history.committer[m] != author and history.committer_kind[m] != BOT:
             seen.setdefault(history.committer[m], (history.committer_org[m], history.committer_kind[m]))
-            signals["merge"] += 1
+            merge += 1
         total += 1
         row = matrix.setdefault(org, {})
-        stats = by_org.setdefault(org, {"changes": 0, "cross_org_reviewed": 0, "unreviewed": 0})
-        stats["changes"] += 1
+        stats = counts.setdefault(org, [0, 0, 0])
+        stats[0] += 1
         if not seen:
-            stats["unreviewed"] += 1
+            stats[2] += 1
         for rorg in {o for o, _ in seen.values()}:
             row[rorg] = row.get(rorg, 0) + 1
         if any(o != org and o != UNKNOWN_ORG and k == HUMAN for o, k in seen.values()):
             crossed += 1
-            stats["cross_org_reviewed"] += 1
-    for stats in by_org.values():
-        stats["cross_org_share"] = round(stats["cross_org_reviewed"] / stats["changes"], 4)
-    out: dict[str, Any] = {
-        "changes": total,
-        "cross_org_reviewed": crossed,
-        "cross_org_share": round(crossed / total, 4) if total else None,
-        "matrix": {o: dict(sorted(r.items())) for o, r in sorted(matrix.items())},
-        "by_org": dict(sorted(by_org.items())),
-        "signals": signals,
-        "reasons": {} if total else {"cross_org_share": "no merged change in the window"},
-    }
-    return out
+            stats[1] += 1
+    return Review(
+        changes=total,
+        cross_org_reviewed=crossed,
+        cross_org_share=round(crossed / total, 4) if total else None,
+        matrix={o: dict(sorted(r.items())) for o, r in sorted(matrix.items())},
+        by_org={o: ReviewStats(n, x, u, round(x / n, 4)) for o, (n, x, u) in sorted(counts.items())},
+        signals=Signals(trailer, committer, merge),
+        reasons={} if total else {"cross_org_share": "no merged change in the window"},
+    )

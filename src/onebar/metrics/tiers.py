@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -27,8 +28,13 @@ def years() -> tuple[int, ...]:
 def thresholds(year: int) -> dict[str, Any]:
     table = _table()
     if str(year) not in table:
-        raise UsageError(f"--tiers: no DORA tiers for {year}; known years: {', '.join(map(str, years()))}")
+        raise UsageError(f"no DORA tiers for {year}; known years: {', '.join(map(str, years()))}", field="tiers")
     return dict(table[str(year)])
+
+
+def report_name(year: int) -> str:
+    """The title of the DORA report whose thresholds `year` names (a UsageError for an unknown year)."""
+    return str(thresholds(year)["report"])
 
 
 def tier_of(key: str, value: float | None, year: int = DEFAULT_YEAR) -> str | None:
@@ -46,9 +52,9 @@ def tier_of(key: str, value: float | None, year: int = DEFAULT_YEAR) -> str | No
     return "low"
 
 
-def overall_tier(per_key: dict[str, str | None]) -> str | None:
+def overall_tier(per_key: Iterable[str | None]) -> str | None:
     """The worst tier among the keys that could be measured: a team is elite only if every key is."""
-    known = [t for t in per_key.values() if t is not None]
+    known = [t for t in per_key if t is not None]
     if not known:
         return None
     return max(known, key=TIERS.index)

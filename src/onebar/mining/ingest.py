@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from onebar.git import RepoInfo, open_repository
+from onebar.mining import missing
 from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.mining.stream import Miner
@@ -58,6 +59,22 @@ def ingest_repository(
     The summary resolves the repository's identities with `charter`, else the charter in
     `charter_file` (read only when the summary cannot be reused), else one drafted from them.
     """
+    return ingest_recording(
+        path, store, lines=lines, charter=charter, charter_file=charter_file, progress=progress, jobs=jobs
+    )[0]
+
+
+def ingest_recording(
+    path: Path,
+    store: Store,
+    *,
+    lines: bool = True,
+    charter: Charter | None = None,
+    charter_file: Path | None = None,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> tuple[IngestSummary, dict[str, str]]:
+    """`ingest_repository`, and the ref tips the store now records for the repository."""
     started = time.perf_counter()
     info = open_repository(path)
     warnings = shallow_warning(info)
@@ -73,7 +90,16 @@ def ingest_repository(
             stored = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == repo_id)).all())
         if stored != now.tips:
             new = _mine_new(
-                store, info, repo_id, now, stored, lines=lines, progress=progress, jobs=jobs, exclusive=bool(exclusive)
+                store,
+                info,
+                repo_id,
+                now,
+                stored,
+                lines=lines,
+                progress=progress,
+                jobs=jobs,
+                exclusive=bool(exclusive),
+                warnings=warnings,
             )
             _record_refs(store, info, repo_id, now, stored)
             if new >= BATCH:
@@ -82,8 +108,7 @@ def ingest_repository(
             progress(0, 0)
 
     summary = _summarise(store, info, repo_id, new, lines, charter, charter_file, started, warnings)
-    summary.tips = now.tips
-    return summary
+    return summary, now.tips
 
 
 def _repository_id(store: Store, info: RepoInfo) -> int:
@@ -110,7 +135,8 @@ def _mine_new(
     lines: bool,
     progress: Progress | None,
     jobs: int | None,
-    exclusive: bool,
+    exclusive: bool = True,
+    warnings: list[str] | None = None,
 ) -> int:
     # Commits already stored but not yet covered by recorded tips come from an interrupted run.
     # After an interrupted first run (no tips at all) skip them while listing, saving git the work;
@@ -146,6 +172,8 @@ def _mine_new(
         done += len(batch)
         if progress:
             progress(done, miner.total)
+    if miner.unreadable and warnings is not None:
+        warnings.append(missing.warning(sorted(miner.unreadable)))
     return done
 
 
@@ -214,7 +242,7 @@ def _write_batch(
         cid = next_id
         next_id += 1
         added = deleted = None
-        if lines:
+        if lines and not c.lines_unknown:
             added = sum(f.added or 0 for f in c.files)
             deleted = sum(f.deleted or 0 for f in c.files)
         commit_rows.append(
@@ -242,6 +270,8 @@ def _write_batch(
     _bulk(conn, commits.name, [col.name for col in commits.columns], commit_rows)
     _bulk(conn, trailers.name, ["commit_id", "key", "value"], trailer_rows)
     _bulk(conn, file_changes.name, ["commit_id", "path", "status", "added", "deleted", "binary"], file_rows)
+    unreadable = [(repo_id, c.sha) for c in batch if c.lines_unknown]  # onebar.mining.missing
+    _bulk(conn, "unreadable_commits", ["repo_id", "sha"], unreadable)
     return new_ids, linked
 
 

@@ -12,18 +12,35 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from onebar.git import decode_text
+
 RS, US = b"\x1e", b"\x1f"
 _US = "\x1f"
 
-# The fields asked of git, in order; %aN/%aE apply .mailmap.
+# The fields asked of git, in order; %aN/%aE apply .mailmap; %e is the commit's declared encoding.
 LOG_FORMAT = (
     "%x1e"
     + "%x1f".join(
-        ["%H", "%P", "%aN", "%aE", "%at", "%ai", "%cN", "%cE", "%ct", "%ci", "%s", "%(trailers:only,unfold)", "%b"]
+        [
+            "%H",
+            "%P",
+            "%aN",
+            "%aE",
+            "%at",
+            "%ai",
+            "%cN",
+            "%cE",
+            "%ct",
+            "%ci",
+            "%e",
+            "%s",
+            "%(trailers:only,unfold)",
+            "%b",
+        ]
     )
     + "%x1f"
 )
-_FIELDS = 13
+_FIELDS = 14
 
 _REVERT = re.compile(r"This reverts commit ([0-9a-fA-F]{7,64})")
 
@@ -39,6 +56,8 @@ class FileChange:
 
 @dataclass(slots=True)
 class MinedCommit:
+    """One commit as the miner read it; `lines_unknown` when git could not read its blobs."""
+
     sha: str
     parents: list[str]
     author: tuple[str, str]
@@ -51,6 +70,7 @@ class MinedCommit:
     trailers: list[tuple[str, str]]
     revert_of: str | None
     files: list[FileChange] = field(default_factory=list)
+    lines_unknown: bool = False
 
 
 @lru_cache(maxsize=512)
@@ -79,12 +99,20 @@ def parse_record(record: bytes, name_status: bool = False) -> MinedCommit | None
     """One commit record (without its leading RS); None for a fragment that is not a commit.
 
     The file section is `--raw --numstat` output, or with `name_status` `--name-status` output.
-    Bytes that are not UTF-8 (old names, messages, paths) become U+FFFD rather than an error."""
-    # One decode per record: the separators are ASCII, so no character can straddle two fields.
-    parts = record.decode("utf-8", "replace").split(_US, _FIELDS)
+    Names and messages that are not UTF-8 are decoded with the commit's declared encoding, else as
+    cp1252 (onebar.git.decode_text); paths that are not UTF-8 get U+FFFD rather than an error."""
+    try:
+        # One decode per record: the separators are ASCII, so no character can straddle two fields.
+        parts = record.decode("utf-8").split(_US, _FIELDS)
+    except UnicodeDecodeError:
+        raw = record.split(US, _FIELDS)
+        enc = raw[10].decode("ascii", "replace") if len(raw) > 10 else ""
+        parts = [decode_text(f, enc) for f in raw[:_FIELDS]]
+        if len(raw) > _FIELDS:
+            parts.append(raw[_FIELDS].decode("utf-8", "replace"))
     if len(parts) < _FIELDS or len(parts[0]) < 40:
         return None
-    sha, parents, an, ae, at, ai, cn, ce, ct, ci, subject, trailers, body = parts[:_FIELDS]
+    sha, parents, an, ae, at, ai, cn, ce, ct, ci, _enc, subject, trailers, body = parts[:_FIELDS]
     revert = _REVERT.search(body) if "reverts commit" in body else None
     commit = MinedCommit(
         sha=sha,

@@ -11,6 +11,11 @@
 Listing and mining overlap, nothing holds the whole list of commits, and each git process is fed
 a bounded slice (git keeps every revision it is fed), so memory stays flat on any history length.
 Interleaving blocks keeps consecutive commits in one process, where git's delta cache helps most.
+
+A repository that lacks an object (a lost blob, a partial clone without its promisor) does not stop
+the run: when a slice's `git log` fails, the commits it had not finished are probed (missing.py),
+those whose blobs cannot be read are mined without line counts (`lines_unknown`), the rest again
+with them, and `unreadable` lists the affected commits for the ingest's warning.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 from onebar.errors import GitError
 from onebar.git import popen_git
+from onebar.mining.missing import unreadable_commits
 from onebar.mining.parse import LOG_FORMAT, MinedCommit, iter_records
 
 BATCH = 2000  # commits per batch handed back: one transaction each
@@ -65,11 +71,13 @@ class Miner:
         self.args += ["--raw", "--numstat"] if lines else ["--name-status"]
         self.lines = lines
         self.total: int | None = None
+        self.unreadable: list[str] = []  # commits stored without line counts: git could not read them
         self._stop = threading.Event()
         self._out: queue.Queue[object] = queue.Queue(maxsize=8)
         self._slices: list[queue.Queue[object]] = [queue.Queue(maxsize=2) for _ in range(self.workers)]
         self._live: set[subprocess.Popen[bytes]] = set()
         self._errors: list[str] = []
+        self._failure = ""
 
     def __iter__(self) -> Iterator[list[MinedCommit]]:
         if not self.spec.strip():
@@ -163,7 +171,51 @@ class Miner:
             self._put(self._out, _END)
 
     def _mine(self, revs: list[str]) -> bool:
-        proc = self._start(*self.args)
+        """Mine one slice; when git fails part-way, recover the rest around unreadable commits."""
+        pending = revs
+        while pending:
+            done = self._stream(self.args, pending)
+            if done is None:
+                return False
+            if len(done) == len(pending):
+                return True
+            rest = [sha for sha in pending if sha not in done]
+            failed = self._failure
+            bad = unreadable_commits(self.root, rest)
+            if not bad:
+                self._errors.append(failed)  # not a missing object: a real failure
+                return False
+            blind = [sha for sha in rest if sha in bad]
+            if not self._mine_blind(blind):
+                return False
+            pending = [sha for sha in rest if sha not in bad]
+        return True
+
+    def _mine_blind(self, revs: list[str]) -> bool:
+        """Commits whose blobs git cannot read: their file list without line counts (or none at all)."""
+        for args in (self._args_without_lines(), self._args_without_files()):
+            done = self._stream(args, revs, lines_unknown=True)
+            if done is None:
+                return False
+            self.unreadable.extend(sha for sha in revs if sha in done)
+            revs = [sha for sha in revs if sha not in done]
+            if not revs:
+                return True
+        self._errors.append(self._failure)
+        return False
+
+    def _args_without_lines(self) -> list[str]:
+        return [a for a in self.args if a not in ("--numstat", "--name-status")] + (
+            ["--raw"] if "--raw" not in self.args else []
+        )
+
+    def _args_without_files(self) -> list[str]:
+        return [a for a in self.args if a not in ("--raw", "--numstat", "--name-status")] + ["--no-patch"]
+
+    def _stream(self, args: list[str], revs: list[str], *, lines_unknown: bool = False) -> set[str] | None:
+        """Run one `git log` over `revs`, handing batches on; the shas it finished (all of them when git
+        succeeded), or None when the consumer went away. A failure leaves its message in `_failure`."""
+        proc = self._start(*args)
         assert proc.stdin is not None and proc.stdout is not None
         stdout: Any = proc.stdout  # a BufferedReader: read1 returns what is there, up to READ_SIZE
 
@@ -172,17 +224,32 @@ class Miner:
                 proc.stdin.write(("\n".join(revs) + "\n").encode())  # type: ignore[union-attr]
                 proc.stdin.close()  # type: ignore[union-attr]
             except (BrokenPipeError, ValueError, OSError):
-                pass  # git died or was killed: _finish reports it
+                pass  # git died or was killed: its exit status says so
 
         threading.Thread(target=feed, daemon=True).start()
+        done: set[str] = set()
         batch: list[MinedCommit] = []
+        held: MinedCommit | None = None  # the last record is complete only if git exits cleanly
         for commit in iter_records(iter(lambda: stdout.read1(READ_SIZE), b""), name_status=not self.lines):
-            batch.append(commit)
+            commit.lines_unknown = lines_unknown
+            if held is not None:
+                batch.append(held)
+                done.add(held.sha)
+            held = commit
             if len(batch) >= self.batch:
                 if not self._put(self._out, batch):
-                    return False
+                    return None
                 batch = []
+        code = proc.wait()
+        self._live.discard(proc)
+        if code == 0 and held is not None:
+            batch.append(held)
+            done.add(held.sha)
         if batch and not self._put(self._out, batch):
-            return False
-        self._finish(proc)
-        return not self._errors
+            return None
+        if code != 0:
+            if self._stop.is_set():
+                return None
+            assert proc.stderr is not None
+            self._failure = proc.stderr.read().decode("utf-8", "replace").strip() or f"exit status {code}"
+        return done

@@ -1,37 +1,28 @@
-"""Who an identity is: charter person, organisation and kind, for the report's loader.
+"""Who a git identity is, for the report: the charter's person, organisation and kind, and a label.
 
 The charter's resolver (onebar.charter.identity) does the matching, so that the report and the
-miner always agree on who is who; this adds the report's kind and a label to show.
+miner always agree on who is who; this adds the report's kind and a label to show. Resolution
+happens when a report is built, never at ingest, so editing the charter needs no re-ingest.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from onebar.charter.identity import Resolver
 from onebar.charter.model import Charter
-from onebar.metrics.model import AGENT, BOT, HUMAN, UNKNOWN, UNKNOWN_ORG
+from onebar.metrics.model import AGENT, BOT, HUMAN, UNKNOWN, UNKNOWN_ORG, Contributor
 
-
-@dataclass(frozen=True)
-class Who:
-    key: str  # charter person id, or the lower-cased e-mail of someone not in the charter
-    org: str  # organisation id, or UNKNOWN_ORG
-    kind: str  # human, bot, agent, unknown
-    label: str  # how to show them
-
-
-Resolve = Callable[[str, str], Who]
+Resolve = Callable[[str, str], Contributor]
 
 
 def resolver(charter: Charter) -> Resolve:
-    """A cached (name, email) -> Who function for this charter, over the miner's resolver."""
+    """A cached (name, email) -> Contributor function for this charter, over the miner's resolver."""
     inner = Resolver(charter)
-    cache: dict[tuple[str, str], Who] = {}
+    cache: dict[tuple[str, str], Contributor] = {}
 
-    def resolve(name: str, email: str) -> Who:
+    def resolve(name: str, email: str) -> Contributor:
         hit = cache.get((name, email))
         if hit is not None:
             return hit
@@ -41,7 +32,7 @@ def resolver(charter: Charter) -> Resolve:
         kind = BOT if m.kind == "bot" else AGENT if m.kind == "agent" else HUMAN if org is not None else UNKNOWN
         key = person or email.lower() or name
         label = charter.people[person].name if person in charter.people else f"{name} <{email}>"
-        who = cache[(name, email)] = Who(key, org or UNKNOWN_ORG, kind, label)
+        who = cache[(name, email)] = Contributor(key, org or UNKNOWN_ORG, kind, label)
         return who
 
     return resolve

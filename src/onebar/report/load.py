@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 
 from onebar.errors import NotFoundError
-from onebar.metrics.model import History
-from onebar.report.identity import Resolve, Who, parse_address
+from onebar.metrics.model import Contributor, History
+from onebar.report.identity import Resolve, parse_address
 from onebar.store import Store
 from onebar.store.schema import commits, deployments, file_changes, identities, incidents, refs, repositories
 from onebar.store.schema import tags as tags_t
@@ -33,7 +33,7 @@ class Loaded:
     name: str
     path: str
     history: History
-    who: dict[str, Who]  # person key -> who (org, kind, label)
+    who: dict[str, Contributor]  # person key -> who (org, kind, label)
     position: dict[int, int]  # store id of a commit -> its history index
     refs: dict[str, str]
     tags: list[dict[str, Any]]
@@ -74,9 +74,9 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
         row.id: (row.name, row.email)
         for row in conn.execute(select(identities.c.id, identities.c.name, identities.c.email))
     }
-    who_of_id: dict[int, Who] = {}
+    who_of_id: dict[int, Contributor] = {}
 
-    def who(ident: int) -> Who:
+    def who(ident: int) -> Contributor:
         w = who_of_id.get(ident)
         if w is None:
             name, email = people.get(ident, ("?", "?"))
@@ -103,7 +103,7 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
     h = History()
     index: dict[str, int] = {r[1]: i for i, r in enumerate(rows)}
     patch: dict[tuple[int, int, str], int] = {}
-    whos: dict[str, Who] = {}
+    whos: dict[str, Contributor] = {}
     aliases: dict[str, str] = {}
     for ident in {r[3] for r in rows} | {r[6] for r in rows}:
         w = who(ident)
@@ -140,8 +140,8 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
         .join(commits, commits.c.id == t.c.commit_id)
         .where(commits.c.repo_id == rid, t.c.key.in_((*REVIEW_KEYS, "co-authored-by", "fixes")))
     )
-    reviewers: dict[int, list[tuple[str, str, str]]] = {}
-    coauthors: dict[int, list[tuple[str, str, str]]] = {}
+    reviewers: dict[int, list[Contributor]] = {}
+    coauthors: dict[int, list[Contributor]] = {}
     fixes: dict[int, list[int]] = {}
     for cid, key, value in trailer_rows:
         ix = pos.get(cid)
@@ -156,7 +156,7 @@ def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
             continue
         w = resolve(*parse_address(value))
         whos.setdefault(w.key, w)
-        (reviewers if key in REVIEW_KEYS else coauthors).setdefault(i, []).append((w.key, w.org, w.kind))
+        (reviewers if key in REVIEW_KEYS else coauthors).setdefault(i, []).append(w)
     h.reviewers = {i: tuple(v) for i, v in reviewers.items()}
     h.coauthors = {i: tuple(v) for i, v in coauthors.items()}
     h.fixes = {i: tuple(v) for i, v in fixes.items()}

@@ -113,10 +113,7 @@ def event_time(value: str, field: str, now: int) -> int:
 
     if value.strip().lower() == "now":
         return now
-    try:
-        return parse_time(value, field)
-    except UsageError as exc:
-        raise UsageError(exc.message.removeprefix(f"{field}: "), field=field) from None
+    return parse_time(value, field)
 
 
 def record_deploy(

@@ -25,7 +25,7 @@ def render_text(verdict: Verdict) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
-    print_text(verdict, Console(file=buf, width=110, no_color=True, highlight=False, soft_wrap=True))
+    print_text(verdict, Console(file=buf, width=110, no_color=True, highlight=False, soft_wrap=True, markup=False))
     return buf.getvalue()
 
 

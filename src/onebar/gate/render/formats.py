@@ -123,7 +123,8 @@ def _result(r: RuleResult, index: int, message: str, path: str, line: int | None
         "locations": [
             {"physicalLocation": {"artifactLocation": {"uri": quote(path), "uriBaseId": "%SRCROOT%"}, "region": region}}
         ],
-        "partialFingerprints": {"onebarGate/v1": _fingerprint(r.id, path, message)},
+        # The place is part of the identity: two secrets in one file are two alerts, not one.
+        "partialFingerprints": {"onebarGate/v2": _fingerprint(r.id, path, line, message)},
     }
 
 

@@ -44,7 +44,8 @@ def print_text(verdict: Verdict, console: Console) -> None:
         label, style = _STYLE[r.status]
         if r.status == "fail" and r.mode == "evaluate":
             label, style = "WARN", "yellow"
-        table.add_row(Text(label, style=style), r.id, r.saw, r.fix if r.status != "pass" else "")
+        # Text, never str: a str cell is read as Rich markup, and "[done.licenses]" would vanish.
+        table.add_row(Text(label, style=style), Text(r.id), Text(r.saw), Text(r.fix if r.status != "pass" else ""))
     console.print(table)
     for r in verdict.results:
         if r.status != "fail" or not r.violations:

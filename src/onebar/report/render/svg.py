@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
@@ -99,7 +99,15 @@ def legend(names: list[str]) -> Markup:
     return Markup(f'<div class="legend">{items}</div>')
 
 
-def heat_grid(title: str, rows: list[str], cols: list[str], value: Any, note: Any, *, cell: int = 56) -> Markup:
+def heat_grid(
+    title: str,
+    rows: list[str],
+    cols: list[str],
+    value: Callable[[str, str], float],
+    note: Callable[[str, str], str],
+    *,
+    cell: int = 56,
+) -> Markup:
     """A grid of shares 0..1 (darker = higher); `value(r, c)` gives the share, `note(r, c)` the tooltip."""
     left, top = 150, 70
     width, height = left + cell * len(cols) + 50, top + 28 * len(rows) + 10  # room for slanted labels

@@ -1,0 +1,15 @@
+"""The service's routers. Each module exposes `router`; adding an area is one module and one line here."""
+
+from __future__ import annotations
+
+ROUTERS: tuple[str, ...] = (
+    "onebar.server.routers.health",
+    "onebar.server.routers.session",
+    "onebar.server.routers.tokens",
+    "onebar.server.routers.repos",
+    "onebar.server.routers.reports",
+    "onebar.server.routers.events",
+    "onebar.server.routers.gate_runs",
+    "onebar.server.routers.jobs",
+    "onebar.server.routers.metrics",
+)

@@ -1,0 +1,189 @@
+"""Reports and what is read from them: the report JSON contract, people, components, organisations, portfolio.
+
+Every answer comes from a materialised report (no git, no metrics at request time), filtered by the
+visibility policy for the caller, serialised once per (report, caller scope) and kept in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from onebar.auth import visibility
+from onebar.auth.roles import Principal
+from onebar.errors import ConflictError, NotFoundError, PermissionDeniedError
+from onebar.repos import materialised
+from onebar.repos.registry import get_repo, list_repos
+from onebar.server.deps import allow, service_of
+from onebar.server.portfolio import portfolio as build_portfolio
+from onebar.server.service import Service
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+SINCE = Query(None, description="start of the window (YYYY-MM-DD or ISO time), or 'all'; default 90 days before until")
+UNTIL = Query(None, description="end of the window, inclusive of that day; default the last commit or deployment")
+TIERS = Query(None, description="DORA report year of the tiers (2023 or 2024)")
+ORG = Query(None, description="narrow per-organisation sections to this organisation")
+
+
+def _materialised(service: Service, name: str) -> materialised.Materialised:
+    found = materialised.read(service.store, name)
+    if found is None:
+        get_repo(service.store, name)  # 404 for an unknown repository
+        raise ConflictError(f"repository {name!r} has no report yet: its first ingest has not finished",
+                            hint="GET /api/v1/jobs shows its progress")  # fmt: skip
+    return found
+
+
+@router.get(
+    "/repos/{name}/report", summary="The report JSON contract (docs/report.schema.json), as the caller may see it"
+)
+async def report(
+    name: str,
+    request: Request,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    tiers: int | None = TIERS,
+    org: str | None = ORG,
+    principal: Principal = Depends(allow("report.get")),
+    service: Service = Depends(service_of),
+) -> Response:
+    store = service.store
+    if org is not None and not visibility.sees_org(principal, org):
+        raise PermissionDeniedError(
+            f"a {principal.role} of {principal.org!r} does not see {org!r}'s figures", field="org"
+        )
+
+    # The hot path (the default window) is one indexed point query, run inline: a thread hop would
+    # cost more than the query. Another window may need computing: that goes to a thread.
+    found = materialised.header(store, name) if since is None and until is None and tiers is None else None
+    if found is None:
+
+        def locate() -> materialised.Header:
+            return materialised.for_window(store, get_repo(store, name), since, until, tiers)
+
+        found = await run_in_threadpool(locate)
+    head: materialised.Header = found
+    scope_key = visibility.key_of(principal)
+    tag = hashlib.sha256(f"{head.etag}|{scope_key}|{org or ''}".encode()).hexdigest()[:32]
+    etag = f'"{tag}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
+    if etag in _etags(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers=headers)
+    key = (name, head.window_key, head.etag, scope_key, org)
+    body: bytes | None = service.views.peek(key)
+    if body is None:
+
+        def render() -> bytes:
+            row = materialised.read(store, name, head.window_key)
+            if row is None or row.header.etag != head.etag:
+                raise ConflictError(f"the report of {name!r} changed while it was read; try again")
+            data = service.report_body(name, head.window_key, head.etag, lambda: row.body) or {}
+            if org is not None:
+                if org not in data["dora"]["by_org"] and org not in data["organisations"]:
+                    raise NotFoundError(f"no organisation {org!r} in the report of {name!r}", field="org")
+                data = visibility.only_org(data, org)
+            view = visibility.filter_report(data, principal, row.scope)
+            return json.dumps(view, separators=(",", ":"), ensure_ascii=False).encode()
+
+        body = await run_in_threadpool(service.views.get, key, render)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@router.get("/repos/{name}/people", summary="People of the repository's charter, as the caller may see them")
+def people(
+    name: str, principal: Principal = Depends(allow("people.list")), service: Service = Depends(service_of)
+) -> list[dict[str, Any]]:
+    charter = _materialised(service, name).meta["charter"]
+    rows = [
+        {"id": pid, "name": p["name"], "org": p["org"], "timezone": p["timezone"], "hours": p["hours"],
+         "contract_start": p.get("contract_start"), "contract_end": p.get("contract_end")}
+        for pid, p in sorted(charter["people"].items())
+    ]  # fmt: skip
+    return visibility.filter_people(rows, principal)
+
+
+@router.get(
+    "/repos/{name}/components", summary="Components: paths, RACI and knowledge risk, as the caller may see them"
+)
+def components(
+    name: str, principal: Principal = Depends(allow("components.list")), service: Service = Depends(service_of)
+) -> list[dict[str, Any]]:
+    row = _materialised(service, name)
+    charter = row.meta["charter"]
+    scope = row.scope
+    data = service.report_body(name, row.header.window_key, row.header.etag, lambda: row.body) or {}
+    know = visibility.filter_report(data, principal, scope)["knowledge"]["components"]
+    out = []
+    for cid, comp in sorted(charter["components"].items()):
+        if not visibility.sees_component(principal, scope.components.get(cid, [])):
+            continue
+
+        def entry(pid: str) -> dict[str, Any]:
+            org = scope.people.get(pid)
+            shown = visibility.sees_person(principal, pid, org)
+            return {"person": pid if shown else "", "org": org}
+
+        out.append({
+            "id": cid,
+            "paths": comp["paths"],
+            "architecture": comp.get("architecture", False),
+            "orgs": scope.components.get(cid, []),
+            "accountable": entry(comp["accountable"]),
+            "responsible": [entry(p) for p in comp.get("responsible", [])],
+            "consulted": [entry(p) for p in comp.get("consulted", [])],
+            "informed": [entry(p) for p in comp.get("informed", [])],
+            "knowledge": know.get(cid),
+        })  # fmt: skip
+    return out
+
+
+@router.get("/organisations", summary="Organisations across every repository")
+def organisations(
+    principal: Principal = Depends(allow("orgs.list")), service: Service = Depends(service_of)
+) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for repo, (_etag, summary) in sorted(materialised.summaries(service.store).items()):
+        for org, info in summary.get("organisations", {}).items():
+            entry = seen.setdefault(org, {"id": org, "name": info.get("name"), "kind": info.get("kind"), "repos": []})
+            entry["repos"].append(repo)
+    return list(seen.values())
+
+
+@router.get("/portfolio", summary="DORA per organisation across every repository")
+def portfolio(
+    request: Request,
+    org: str | None = ORG,
+    principal: Principal = Depends(allow("portfolio.get")),
+    service: Service = Depends(service_of),
+) -> Response:
+    if org is not None and not visibility.sees_org(principal, org):
+        raise PermissionDeniedError(
+            f"a {principal.role} of {principal.org!r} does not see {org!r}'s figures", field="org"
+        )
+    rows = materialised.summaries(service.store)
+    repos = [r.name for r in list_repos(service.store)]
+    key = hashlib.sha256(
+        ("|".join(f"{r}:{rows[r][0]}" for r in sorted(rows)) + f"|{visibility.key_of(principal)}|{org or ''}").encode()
+    ).hexdigest()[:32]
+    etag = f'"{key}"'
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
+    if etag in _etags(request.headers.get("if-none-match")):
+        return Response(status_code=304, headers=headers)
+
+    def render() -> bytes:
+        summaries = {r: visibility.filter_summary(s, principal) for r, (_, s) in rows.items()}
+        body = build_portfolio(summaries, repos, only=org)
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+    return Response(service.views.get(("portfolio", key), render), media_type="application/json", headers=headers)
+
+
+def _etags(header: str | None) -> set[str]:
+    if not header:
+        return set()
+    return {t.strip().removeprefix("W/") for t in header.split(",")}

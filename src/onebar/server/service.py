@@ -1,0 +1,120 @@
+"""The running service's state: settings, the store, the job workers, metrics and response caches.
+
+Built by `create_app` without touching anything; `start()` (the app's lifespan) opens the store and
+starts the workers, `stop()` lets the running jobs finish and closes the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from onebar.jobs import queue
+from onebar.jobs.handlers import Context
+from onebar.jobs.worker import Schedule, Worker
+from onebar.server.metrics import Metrics
+from onebar.server.settings import ServiceSettings
+from onebar.store import Store, open_store
+
+log = logging.getLogger("onebar.server")
+
+
+class LRU:
+    """A small thread-safe least-recently-used cache (materialised report bodies, filtered views)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def peek(self, key: Any) -> Any:
+        """The cached value, or None (no computing)."""
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        return None
+
+    def get(self, key: Any, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = make()
+        if value is None:
+            return None
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+        return value
+
+
+class Service:
+    def __init__(self, settings: ServiceSettings):
+        self.settings = settings
+        self._store: Store | None = None
+        self.metrics = Metrics(lambda: self._store)
+        self.workers: list[Worker] = []
+        self.bodies = LRU(64)  # (repo, window key, etag) -> parsed report JSON
+        self.views = LRU(256)  # (repo, window key, etag, visibility key) -> serialised bytes
+        self.summaries = LRU(512)  # etag -> parsed summary
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.settings.store_url)
+        return self._store
+
+    @property
+    def started(self) -> bool:
+        return self._store is not None
+
+    def start(self) -> None:
+        s = self.settings
+        _ = self.store
+        s.data_path.mkdir(parents=True, exist_ok=True)
+        schedules = (Schedule("sync_all", s.fetch_interval), Schedule("sweep", s.sweep_interval))
+        ctx = Context(self.store, s.data_path, s.cluster, s.store_url, self.metrics.observe_step)
+        for i in range(s.job_workers):
+            w = Worker(
+                ctx,
+                lease=s.job_lease,
+                poll=s.job_poll,
+                schedules=schedules if i == 0 else (),
+                on_outcome=lambda job, outcome: self.metrics.job_outcome(job.kind, outcome),
+            )
+            w.start()
+            self.workers.append(w)
+
+    def stop(self) -> None:
+        for w in self.workers:
+            if not w.stop(self.settings.shutdown_timeout):
+                log.warning("job worker %s did not finish in time; its job will be claimed again", w.name)
+        self.workers = []
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def enqueue(self, kind: str, **kwargs: Any) -> int:
+        """Queue a job (persisted before this returns) and wake a local worker."""
+        job_id = queue.enqueue(self.store, kind, **kwargs)
+        for w in self.workers:
+            w.wake()
+        return job_id
+
+    def report_body(self, repo: str, key: str, etag: str, load: Callable[[], str | None]) -> dict[str, Any] | None:
+        def parse() -> dict[str, Any] | None:
+            text = load()
+            return json.loads(text) if text is not None else None
+
+        body: dict[str, Any] | None = self.bodies.get((repo, key, etag), parse)
+        return body
+
+    def summary(self, etag: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = self.summaries.get(etag, make)
+        return out
