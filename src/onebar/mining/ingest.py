@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from onebar.git import RepoInfo, open_repository
-from onebar.mining import missing
+from onebar.mining import facts, missing
 from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.mining.stream import Miner
@@ -107,6 +107,7 @@ def ingest_recording(
         elif progress:
             progress(0, 0)
 
+    facts.update(store, repo_id, now.tips.get("HEAD"))  # what the report reads instead of recomputing
     summary = _summarise(store, info, repo_id, new, lines, charter, charter_file, started, warnings)
     return summary, now.tips
 
