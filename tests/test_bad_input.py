@@ -226,6 +226,9 @@ def _valued_params(words: tuple[str, ...]) -> list[click.Parameter]:
 def test_every_option_and_argument_with_bad_values(words: tuple[str, ...], world: World) -> None:
     _run(world, _args(words, world))  # the baseline: what the bad values are swapped into
     for param in _valued_params(words):
+        if isinstance(param.type, click.Choice):  # and every good value of a choice (every output format)
+            for choice in param.type.choices:
+                _run(world, _args(words, world, param, str(choice)))
         for value in world.bad_values():
             _run(world, _args(words, world, param, value))
 

@@ -145,6 +145,10 @@ def unexpected_error(exc: Exception, argv: list[str] | None = None) -> OnebarErr
             f"{flag + ': ' if flag else ''}{shown} is not UTF-8 text",
             hint="onebar keeps names and text as UTF-8: give this value in UTF-8",
         )
+    if isinstance(exc, UnicodeDecodeError):
+        flag, file = _undecodable(argv or [])
+        where = f"{flag + ': ' if flag else ''}{file}" if file else "a file it was given"
+        return UsageError(f"{where} is not UTF-8 text ({exc.reason} at byte {exc.start})")
     if isinstance(exc, OverflowError | DataError) and (big := _too_big(argv or [])):
         flag, value = big
         return UsageError(f"{flag + ': ' if flag else ''}{value} is too large a number")
@@ -251,3 +255,21 @@ def _too_big(argv: list[str]) -> tuple[str | None, str] | None:
             flag = arg.partition("=")[0] if value is not arg else _flag_of(value, argv)
             return flag, value
     return None
+
+
+def _undecodable(argv: list[str]) -> tuple[str | None, str | None]:
+    """The first file named on the command line that is not UTF-8 text, with the option it was given to."""
+    from pathlib import Path
+
+    for i, arg in enumerate(argv):
+        flag, _, value = arg.partition("=") if arg.startswith("--") and "=" in arg else ("", "", arg)
+        try:
+            with Path(value).open("rb") as f:
+                f.read(1 << 22).decode("utf-8")
+        except OSError:
+            continue  # no file, or not one that can be read
+        except UnicodeDecodeError:
+            if flag:
+                return flag, value
+            return (argv[i - 1] if i and argv[i - 1].startswith("-") else None), value
+    return None, None

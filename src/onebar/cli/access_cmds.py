@@ -291,7 +291,7 @@ def plan(
         from onebar.codehost.github import GitHubAPI
         from onebar.codehost.gitlab import GitLabAPI
 
-        host, name = ("github", github) if github else ("gitlab", gitlab)
+        host, name = ("github", github) if github is not None else ("gitlab", gitlab)
         assert name is not None
         full_name = validate_full_name(name, host)
         token = _token("GITHUB_TOKEN" if host == "github" else "GITLAB_TOKEN")

@@ -59,6 +59,22 @@ def ingest_repository(
     The summary resolves the repository's identities with `charter`, else the charter in
     `charter_file` (read only when the summary cannot be reused), else one drafted from them.
     """
+    return ingest_recording(
+        path, store, lines=lines, charter=charter, charter_file=charter_file, progress=progress, jobs=jobs
+    )[0]
+
+
+def ingest_recording(
+    path: Path,
+    store: Store,
+    *,
+    lines: bool = True,
+    charter: Charter | None = None,
+    charter_file: Path | None = None,
+    progress: Progress | None = None,
+    jobs: int | None = None,
+) -> tuple[IngestSummary, dict[str, str]]:
+    """`ingest_repository`, and the ref tips the store now records for the repository."""
     started = time.perf_counter()
     info = open_repository(path)
     warnings = shallow_warning(info)
@@ -93,8 +109,7 @@ def ingest_repository(
 
     facts.update(store, repo_id, now.tips.get("HEAD"))  # what the report reads instead of recomputing
     summary = _summarise(store, info, repo_id, new, lines, charter, charter_file, started, warnings)
-    summary.tips = now.tips
-    return summary
+    return summary, now.tips
 
 
 def _repository_id(store: Store, info: RepoInfo) -> int:
@@ -121,7 +136,7 @@ def _mine_new(
     lines: bool,
     progress: Progress | None,
     jobs: int | None,
-    exclusive: bool,
+    exclusive: bool = True,
     warnings: list[str] | None = None,
 ) -> int:
     # Commits already stored but not yet covered by recorded tips come from an interrupted run.

@@ -52,17 +52,17 @@ def ingest_one(
             progress(0, 0)
         return quick
 
-    from onebar.mining.ingest import ingest_repository
+    from onebar.mining.ingest import ingest_recording
     from onebar.store import open_store
 
     store = open_store(url)
     try:
-        done = ingest_repository(
+        done, tips = ingest_recording(
             Path(path), store, lines=lines, charter_file=charter_file, progress=progress, jobs=jobs
         )
     finally:
         store.close()
-    noop.remember(info, url, charter_file, done)
+    noop.remember(info, url, charter_file, done, tips)
     return done
 
 

@@ -36,12 +36,9 @@ class IngestSummary:
     lines: bool
     seconds: float
     warnings: list[str] = field(default_factory=list)
-    tips: dict[str, str] = field(default_factory=dict, repr=False)  # the ref tips now recorded in the store
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        del out["tips"]
-        return out
+        return asdict(self)
 
 
 def shallow_warning(info: RepoInfo) -> list[str]:
@@ -119,14 +116,15 @@ def unchanged(info: RepoInfo, url: str, charter_file: Path | None, lines: bool) 
         return None
 
 
-def remember(info: RepoInfo, url: str, charter_file: Path | None, summary: IngestSummary) -> None:
-    """Keep `summary` for `unchanged`; call it once the store is closed (closing may write to its file)."""
+def remember(info: RepoInfo, url: str, charter_file: Path | None, summary: IngestSummary, tips: dict[str, str]) -> None:
+    """Keep `summary`, with the ref `tips` the store records, for `unchanged`; call it once the store is
+    closed (closing may write to its file)."""
     from onebar.store import cache
 
     db = _sqlite_file(url)
-    if db is None or not summary.tips:
+    if db is None or not tips:
         return
-    key = _key(info, db, summary.tips, charter_file)
+    key = _key(info, db, tips, charter_file)
     if key is None:
         return
     figures = {k: v for k, v in summary.to_dict().items() if k in _KEPT}

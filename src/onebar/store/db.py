@@ -78,8 +78,11 @@ class Store:
                 try:
                     yield True
                 finally:
-                    conn.execute(text(f"SELECT pg_advisory_unlock({_PG_INGEST_LOCKS}, :id)"), {"id": repo_id})
-                    conn.commit()
+                    try:
+                        conn.execute(text(f"SELECT pg_advisory_unlock({_PG_INGEST_LOCKS}, :id)"), {"id": repo_id})
+                        conn.commit()
+                    except SQLAlchemyError:
+                        conn.invalidate()  # closing the session is what releases its lock, never a pooled leftover
         elif self.lock_file is not None:
             with _file_lock(self.lock_file, repo_id) as exclusive:
                 yield exclusive
@@ -138,7 +141,7 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
     """Open (creating if needed) the store named by `url`, --db, ONEBAR_DATABASE_URL or the default."""
     full = database_url(url)
     parsed = _parse(full)
-    safe = _safe(parsed)
+    safe = full if parsed.get_backend_name() == "sqlite" else _safe(parsed)  # as typed: no password to hide
     try:
         if parsed.get_backend_name() == "sqlite":
             store = _open_sqlite(parsed, safe)
@@ -387,7 +390,11 @@ _REGISTRY = threading.Lock()
 
 @contextmanager
 def _file_lock(path: Path, key: int) -> Iterator[bool]:
-    import fcntl
+    try:
+        import fcntl
+    except ImportError:  # no POSIX record locks (Windows): ingests do not wait, writes stay exact
+        yield False
+        return
 
     with _REGISTRY:
         fd = _LOCK_FILES.get(path)
