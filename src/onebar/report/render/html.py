@@ -20,7 +20,9 @@ def _env() -> Environment:
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
     )
-    env.filters.update(num=c.num, pct=c.pct, dur=c.dur, few=c.few, hit=c.hit, day=c.day, minute=c.minute)
+    env.filters.update(
+        num=c.num, pct=c.pct, dur=c.dur, few=c.few, hit=c.hit, day=c.day, minute=c.minute, handoff=c.handoff
+    )
     return env
 
 
