@@ -185,27 +185,32 @@ def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, he
     records = np.concatenate([np.empty(0, dtype=facts.BLOCK), *(b.records for b in blocks)])
     width = max([40, *(b.shas.dtype.itemsize for b in blocks)])
     all_shas = np.concatenate([np.empty(0, dtype=f"S{width}"), *(b.shas.astype(f"S{width}") for b in blocks)])
+    sparse = [(len(b.records), b.more, b.reverts, b.fixes) for b in blocks]
+    del blocks  # the stored bytes: a million commits' worth is 100 MB, not kept a moment longer
     # Commits a force-push left behind; the partial index ix_commits_unreachable holds only those.
     unreachable = commits.c.reachable == false()
     gone = np.fromiter(
         conn.execute(select(commits.c.id).where(commits.c.repo_id == rid, unreachable)).scalars(), dtype=np.int64
     )
-    kept = np.flatnonzero(~np.isin(records["id"], gone)) if len(gone) else np.arange(len(records))
-    records = records[kept]
+    kept = np.flatnonzero(~np.isin(records["id"], gone)) if len(gone) else None
+    if kept is not None:
+        records, all_shas = records[kept], all_shas[kept]
     # History order: by commit time, then commit id.
     order = np.lexsort((records["id"], records["committed_at"]))
     index_of_pos = np.empty(len(order), dtype=np.int32)
     index_of_pos[order] = np.arange(len(order), dtype=np.int32)
     ids = np.ascontiguousarray(records["id"])  # ascending: blocks are in commit id order
     cols = records[order]
-    shas = Shas(all_shas[kept][order])
+    del records
+    shas = Shas(all_shas[order])
+    del all_shas
 
     people: dict[str, Contributor] = {}
     aliases: dict[str, str] = {}
     identity: dict[int, Contributor] = {}
     person_of, who_list = _people(conn, rid, resolve, people, aliases, identity)
     loaded = Loaded(rid, name, path, None, shas, people, aliases, identity, ids, index_of_pos, state)  # type: ignore[arg-type]
-    more, reverts, fixes = _sparse(loaded, blocks, kept)
+    more, reverts, fixes = _sparse(loaded, sparse, kept)
     use_head = head_sha is not None and head_sha == state.head_sha
     merged_by = merged_head = None
     if use_head:
@@ -261,31 +266,37 @@ def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, he
 
 
 def _sparse(
-    loaded: Loaded, blocks: list[facts.Block], kept: np.ndarray
+    loaded: Loaded,
+    blocks: list[tuple[int, dict[int, list[int]], dict[int, str], dict[int, list[str]]]],
+    kept: np.ndarray | None,
 ) -> tuple[dict[int, tuple[int, ...]], dict[int, str], dict[int, list[str]]]:
     """The blocks' sparse facts by history index: octopus parents, reverted shas, Fixes: shas."""
     more: dict[int, tuple[int, ...]] = {}
     reverts: dict[int, str] = {}
     fixes: dict[int, list[str]] = {}
-    new_pos = np.full(sum(len(b.records) for b in blocks), -1, dtype=np.int64)
-    new_pos[kept] = np.arange(len(kept))
+    total = sum(size for size, *_ in blocks)
+    if kept is None:
+        new_pos = np.arange(total, dtype=np.int64)
+    else:
+        new_pos = np.full(total, -1, dtype=np.int64)
+        new_pos[kept] = np.arange(len(kept))
     offset = 0
 
     def index(pos: int) -> int:
         p = int(new_pos[pos])
         return int(loaded.index_of_pos[p]) if p >= 0 else -1
 
-    for b in blocks:
-        for pos, extra in b.more.items():
+    for size, block_more, block_reverts, block_fixes in blocks:
+        for pos, extra in block_more.items():
             if (i := index(offset + pos)) >= 0:
                 more[i] = tuple(int(x) for x in loaded.index_of(extra) if x >= 0)
-        for pos, sha in b.reverts.items():
+        for pos, sha in block_reverts.items():
             if (i := index(offset + pos)) >= 0:
                 reverts[i] = sha
-        for pos, names in b.fixes.items():
+        for pos, names in block_fixes.items():
             if (i := index(offset + pos)) >= 0:
                 fixes[i] = names
-        offset += len(b.records)
+        offset += size
     return more, reverts, fixes
 
 
