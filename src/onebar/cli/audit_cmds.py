@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from onebar.audit.chain import parse_instant
 from onebar.cli.options import db_option
 
 key_file_option = click.option(
@@ -125,6 +124,7 @@ def _json_lines(path: Path, field: str) -> Iterator[dict[str, Any]]:
 def export(since: str | None, only_checkpoints: bool, output: Path | None, db: str | None) -> None:
     """Write the log as JSON lines, one entry per line (or the signed checkpoints), for auditors and archives."""
     from onebar import audit as lib
+    from onebar.audit.chain import parse_instant
     from onebar.store import open_store
 
     start = parse_instant(since, "since")
@@ -210,6 +210,7 @@ def list_entries(
 ) -> None:
     """Show audit entries, oldest first."""
     from onebar import audit as lib
+    from onebar.audit.chain import parse_instant
     from onebar.store import open_store
 
     start = parse_instant(since, "since")

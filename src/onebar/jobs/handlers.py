@@ -142,28 +142,6 @@ def _old_jobs(store: Store, now: int) -> int:
         return int(conn.execute(delete(jobs).where(c.status == "done", c.finished_at < now - JOBS_KEPT)).rowcount)
 
 
-@sweeper("access")
-def _access_grants(store: Store, now: int) -> int:
-    """Issue 12's grant sweep for every repository with a report: expire, revoke, shorten, warn."""
-    from datetime import UTC, datetime
-
-    from onebar.access.sweep import sweep as sweep_grants
-    from onebar.charter.model import Charter
-    from onebar.git import open_repository
-
-    today = datetime.fromtimestamp(now, UTC).date()
-    changed = 0
-    for repo in list_repos(store):
-        found = materialised.read(store, repo.name)
-        if found is None:
-            continue  # not ingested yet: its charter is not known
-        charter = Charter.model_validate(found.meta["charter"])
-        # Grants name the repository as `onebar access` does: by its directory (see access.md).
-        name = open_repository(Path(repo.path)).name
-        changed += sweep_grants(store, charter, name, today=today).changed
-    return changed
-
-
 def _observe(ctx: Context, what: str, repo: str, seconds: float) -> None:
     if ctx.observe is not None:
         ctx.observe(what, repo, seconds)
