@@ -10,9 +10,9 @@ subjects a hotfix pattern looks at) is read for that window, once it is known.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from sqlalchemy import Connection, Select, false, select
@@ -85,7 +85,15 @@ class Shas(Sequence[str]):
     def __len__(self) -> int:
         return len(self.hexes)
 
-    def __getitem__(self, i: Any) -> Any:
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [bytes(h).decode("ascii") for h in self.hexes[i]]
         return bytes(self.hexes[i]).decode("ascii")
 
     def find(self, sha_or_prefix: str) -> int:
@@ -300,17 +308,17 @@ def _sparse(
     return more, reverts, fixes
 
 
-def fetch_chunks(conn: Connection, stmt: Select[Any]) -> Any:
+def fetch_chunks(conn: Connection, stmt: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
     """Yield the rows of `stmt` as lists of plain tuples, CHUNK at a time."""
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params
+    params: Any = compiled.params  # a dict, or a tuple for positional drivers
     if conn.dialect.positional:
         params = tuple(compiled.params[k] for k in compiled.positiontup or ())
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(str(compiled), params)
         while True:
-            rows = cursor.fetchmany(CHUNK)
+            rows: list[tuple[Any, ...]] = list(cursor.fetchmany(CHUNK))
             if not rows:
                 return
             yield rows
@@ -325,7 +333,7 @@ def _people(
     people: dict[str, Contributor],
     aliases: dict[str, str],
     identity: dict[int, Contributor],
-) -> tuple[Any, list[Contributor]]:
+) -> tuple[Callable[[np.ndarray], np.ndarray], list[Contributor]]:
     """Resolve every identity of the repository once; returns (store ids -> person indexes, people)."""
     rows = conn.execute(
         select(identities.c.id, identities.c.name, identities.c.email)
