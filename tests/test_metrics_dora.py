@@ -293,3 +293,39 @@ def test_change_failure_rate_is_one_definition_in_every_row() -> None:
     assert (x.failed_changes, x.failed_change_share) == (1, 1.0)
     assert (y.failed_changes, y.failed_change_share) == (0, 0.0)
     assert (overall.failed_changes, overall.changes) == (1, 6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans()), min_size=4, max_size=30), st.data())
+def test_merge_reverts_read_from_the_head_facts_equal_the_walk(
+    shape: list[tuple[int, bool]], data: st.DataObject
+) -> None:
+    """A merge's changes found through the head facts (who brought each commit in) are the walk's."""
+    from onebar.metrics.review import merged_by
+
+    b = HistoryBuilder()
+    main = b.add("m0", author="a", org="x", at=0)
+    branch: int | None = None
+    merges: list[int] = []
+    for i, (back, merge) in enumerate(shape, 1):
+        if merge and branch is not None:
+            main = b.add(f"M{i}", (main, branch), author="a", org="x", at=i * H)
+            merges.append(main)
+            branch = None
+        elif back % 2:
+            branch = b.add(f"b{i}", (branch if branch is not None else main,), author="b", org="y", at=i * H)
+        else:
+            main = b.add(f"m{i}", (main,), author="a", org="x", at=i * H)
+    reverted = data.draw(st.lists(st.sampled_from(merges), max_size=3)) if merges else []
+    for k, m in enumerate(reverted):
+        main = b.add(f"r{k}", (main,), author="a", org="x", at=(len(shape) + 1 + k) * H, reverts=m)
+    h = b.build()
+    deps = [
+        Deployment(f"v{k}", c, (c + 1) * H + 1)
+        for k, c in enumerate(data.draw(st.lists(st.sampled_from(range(len(h))), max_size=4)))
+    ]
+    walked = dora.judge(h, dora.link(h, deps), [], 10**9)
+    h.merged_by, h.merged_by_head = merged_by(h, main), main
+    read = dora.judge(h, dora.link(h, deps), [], 10**9)
+    assert read.fixers == walked.fixers
+    assert read.dep_failed == walked.dep_failed

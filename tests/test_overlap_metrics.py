@@ -78,3 +78,28 @@ def test_the_over_the_year_range_does_not_depend_on_the_day_asked() -> None:
     # The daily figure itself still follows the day asked.
     assert overlap([berlin, NEW_YORK], date(2026, 3, 18)).pairs[0].shared.daily_window_hours == 3.5
     assert overlap([berlin, NEW_YORK], date(2026, 1, 15)).pairs[0].shared.daily_window_hours == 2.5
+
+
+def test_handoffs_are_said_in_words() -> None:
+    from onebar.report.render.common import handoff
+
+    live = handoffs([BERLIN, NEW_YORK, MANILA], date(2024, 1, 10))[0]
+    assert handoff(live) == "pacific → acme at 10:00 UTC: they overlap 2.0 h, so the hand-off can be live"
+    wait = handoffs([BERLIN, NEW_YORK, MANILA], date(2024, 1, 10))[2]
+    assert handoff(wait, "->") == "nyco -> pacific at 22:00 UTC: pacific starts 3.0 h later, at 01:00 UTC"
+    assert "gap" not in handoff(live) + handoff(wait)
+
+
+def test_overlap_text_summarises_with_the_pairs_below_the_minimum_first() -> None:
+    from onebar.report.render.text import overlap_text
+
+    also_berlin = Schedule("bea", "berlinco", "Europe/Berlin")
+    ov = overlap([BERLIN, NEW_YORK, MANILA, also_berlin], date(2024, 1, 10))
+    short = overlap_text(ov).splitlines()
+    assert short[0].endswith("4 organisations, 6 pairs, 5 below the minimum")
+    pairs = [line for line in short if line.startswith(("  LOW", "  ok "))]
+    assert all(line.startswith("  LOW") for line in pairs) and len(pairs) == 5
+    assert pairs[0].startswith("  LOW nyco <-> pacific: 0 min a day")  # the worst first
+    assert "acme <-> berlinco" not in "\n".join(short) and "1 more pairs" in short[len(pairs) + 1]
+    full = overlap_text(ov, every_pair=True)
+    assert "ok  acme <-> berlinco: 8.0 h a day" in full and "more pairs" not in full

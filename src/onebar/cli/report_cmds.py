@@ -134,9 +134,15 @@ def offboard(
 @click.command()
 @path_argument
 @click.option("--date", "on", metavar="DATE", help="A day in the week to lay the hours on. [default: today]")
+@click.option(
+    "--all", "every_pair", is_flag=True, help="List every pair of organisations, not only those below the minimum."
+)
 @format_option
-def overlap(path: Path, on: str | None, fmt: str) -> None:
-    """Shared working hours between organisations (time zones, daylight saving) and hand-offs."""
+def overlap(path: Path, on: str | None, every_pair: bool, fmt: str) -> None:
+    """Shared working hours between organisations (time zones, daylight saving) and hand-offs.
+
+    Text lists the pairs below the charter's minimum first; --all lists every pair, JSON has them all.
+    """
     from onebar.charter import load_charter
     from onebar.report.build import overlap_for
     from onebar.report.render.text import overlap_text
@@ -145,7 +151,7 @@ def overlap(path: Path, on: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
         return
-    click.echo(overlap_text(result), nl=False)
+    click.echo(overlap_text(result, every_pair=every_pair), nl=False)
 
 
 @click.group()

@@ -10,7 +10,7 @@ commit together with its cherry-picks. docs/metrics.md states every definition a
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -132,6 +132,7 @@ def judge(
     rework: set[int] = set()
     hotfix_deps: set[int] = set()  # deployments shipping a commit (merges too) whose subject says hotfix
     hot = set(hotfixes)
+    brought_in = _merged_changes_of(history, linked)
     for f in sorted(set(history.fixes) | set(history.reverts) | hot):
         if history.committed_at[f] >= as_of:
             continue
@@ -142,7 +143,7 @@ def judge(
         expanded: list[int] = []
         for t in targets:
             # Reverting a merge (GitHub's "Revert" on a merged pull request) reverts its branch.
-            expanded.extend(merged_changes(history, linked, t) if history.is_merge(t) else (t,))
+            expanded.extend(brought_in(t) if history.is_merge(t) else (t,))
         for t in expanded:
             rep = int(change_of[t])
             if rep == -1 or rep == own:
@@ -225,6 +226,33 @@ def judge(
         unnamed,
         by_incident,
     )
+
+
+def _merged_changes_of(history: History, linked: Linked) -> Callable[[int], list[int]]:
+    """`merged_changes` for the merges reverted in this history, reading the head facts when they say.
+
+    A merge on the mainline of the head the history's `merged_by` describes brought in exactly the
+    commits whose `merged_by` it is: those reachable from its other parents and not from its first
+    (the earlier mainline). Within its deployment that is what `merged_changes` walks to find.
+    """
+    merged_by = history.merged_by
+    targets = sorted({t for t in history.reverts.values() if t >= 0 and history.is_merge(t)})
+    groups: dict[int, list[int]] = {}
+    if merged_by is not None and targets:
+        mainline = [t for t in targets if merged_by[t] == t]
+        hits = np.flatnonzero(np.isin(merged_by, mainline))
+        for c, m in zip(hits.tolist(), merged_by[hits].tolist(), strict=True):
+            if c != m and linked.deployment_of[c] == linked.deployment_of[m]:
+                groups.setdefault(m, []).append(c)
+        for m in mainline:
+            groups.setdefault(m, [])
+
+    def changes(merge: int) -> list[int]:
+        if merge in groups and linked.deployment_of[merge] != -1:
+            return groups[merge]
+        return merged_changes(history, linked, merge)
+
+    return changes
 
 
 def merged_changes(history: History, linked: Linked, merge: int) -> list[int]:

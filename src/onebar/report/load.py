@@ -10,9 +10,9 @@ subjects a hotfix pattern looks at) is read for that window, once it is known.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from sqlalchemy import Connection, Select, false, select
@@ -85,7 +85,15 @@ class Shas(Sequence[str]):
     def __len__(self) -> int:
         return len(self.hexes)
 
-    def __getitem__(self, i: Any) -> Any:
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | list[str]:
+        if isinstance(i, slice):
+            return [bytes(h).decode("ascii") for h in self.hexes[i]]
         return bytes(self.hexes[i]).decode("ascii")
 
     def find(self, sha_or_prefix: str) -> int:
@@ -185,27 +193,32 @@ def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, he
     records = np.concatenate([np.empty(0, dtype=facts.BLOCK), *(b.records for b in blocks)])
     width = max([40, *(b.shas.dtype.itemsize for b in blocks)])
     all_shas = np.concatenate([np.empty(0, dtype=f"S{width}"), *(b.shas.astype(f"S{width}") for b in blocks)])
+    sparse = [(len(b.records), b.more, b.reverts, b.fixes) for b in blocks]
+    del blocks  # the stored bytes: a million commits' worth is 100 MB, not kept a moment longer
     # Commits a force-push left behind; the partial index ix_commits_unreachable holds only those.
     unreachable = commits.c.reachable == false()
     gone = np.fromiter(
         conn.execute(select(commits.c.id).where(commits.c.repo_id == rid, unreachable)).scalars(), dtype=np.int64
     )
-    kept = np.flatnonzero(~np.isin(records["id"], gone)) if len(gone) else np.arange(len(records))
-    records = records[kept]
+    kept = np.flatnonzero(~np.isin(records["id"], gone)) if len(gone) else None
+    if kept is not None:
+        records, all_shas = records[kept], all_shas[kept]
     # History order: by commit time, then commit id.
     order = np.lexsort((records["id"], records["committed_at"]))
     index_of_pos = np.empty(len(order), dtype=np.int32)
     index_of_pos[order] = np.arange(len(order), dtype=np.int32)
     ids = np.ascontiguousarray(records["id"])  # ascending: blocks are in commit id order
     cols = records[order]
-    shas = Shas(all_shas[kept][order])
+    del records
+    shas = Shas(all_shas[order])
+    del all_shas
 
     people: dict[str, Contributor] = {}
     aliases: dict[str, str] = {}
     identity: dict[int, Contributor] = {}
     person_of, who_list = _people(conn, rid, resolve, people, aliases, identity)
     loaded = Loaded(rid, name, path, None, shas, people, aliases, identity, ids, index_of_pos, state)  # type: ignore[arg-type]
-    more, reverts, fixes = _sparse(loaded, blocks, kept)
+    more, reverts, fixes = _sparse(loaded, sparse, kept)
     use_head = head_sha is not None and head_sha == state.head_sha
     merged_by = merged_head = None
     if use_head:
@@ -261,45 +274,51 @@ def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, he
 
 
 def _sparse(
-    loaded: Loaded, blocks: list[facts.Block], kept: np.ndarray
+    loaded: Loaded,
+    blocks: list[tuple[int, dict[int, list[int]], dict[int, str], dict[int, list[str]]]],
+    kept: np.ndarray | None,
 ) -> tuple[dict[int, tuple[int, ...]], dict[int, str], dict[int, list[str]]]:
     """The blocks' sparse facts by history index: octopus parents, reverted shas, Fixes: shas."""
     more: dict[int, tuple[int, ...]] = {}
     reverts: dict[int, str] = {}
     fixes: dict[int, list[str]] = {}
-    new_pos = np.full(sum(len(b.records) for b in blocks), -1, dtype=np.int64)
-    new_pos[kept] = np.arange(len(kept))
+    total = sum(size for size, *_ in blocks)
+    if kept is None:
+        new_pos = np.arange(total, dtype=np.int64)
+    else:
+        new_pos = np.full(total, -1, dtype=np.int64)
+        new_pos[kept] = np.arange(len(kept))
     offset = 0
 
     def index(pos: int) -> int:
         p = int(new_pos[pos])
         return int(loaded.index_of_pos[p]) if p >= 0 else -1
 
-    for b in blocks:
-        for pos, extra in b.more.items():
+    for size, block_more, block_reverts, block_fixes in blocks:
+        for pos, extra in block_more.items():
             if (i := index(offset + pos)) >= 0:
                 more[i] = tuple(int(x) for x in loaded.index_of(extra) if x >= 0)
-        for pos, sha in b.reverts.items():
+        for pos, sha in block_reverts.items():
             if (i := index(offset + pos)) >= 0:
                 reverts[i] = sha
-        for pos, names in b.fixes.items():
+        for pos, names in block_fixes.items():
             if (i := index(offset + pos)) >= 0:
                 fixes[i] = names
-        offset += len(b.records)
+        offset += size
     return more, reverts, fixes
 
 
-def fetch_chunks(conn: Connection, stmt: Select[Any]) -> Any:
+def fetch_chunks(conn: Connection, stmt: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
     """Yield the rows of `stmt` as lists of plain tuples, CHUNK at a time."""
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    params: Any = compiled.params
+    params: Any = compiled.params  # a dict, or a tuple for positional drivers
     if conn.dialect.positional:
         params = tuple(compiled.params[k] for k in compiled.positiontup or ())
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(str(compiled), params)
         while True:
-            rows = cursor.fetchmany(CHUNK)
+            rows: list[tuple[Any, ...]] = list(cursor.fetchmany(CHUNK))
             if not rows:
                 return
             yield rows
@@ -314,7 +333,7 @@ def _people(
     people: dict[str, Contributor],
     aliases: dict[str, str],
     identity: dict[int, Contributor],
-) -> tuple[Any, list[Contributor]]:
+) -> tuple[Callable[[np.ndarray], np.ndarray], list[Contributor]]:
     """Resolve every identity of the repository once; returns (store ids -> person indexes, people)."""
     rows = conn.execute(
         select(identities.c.id, identities.c.name, identities.c.email)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from onebar.metrics.delivery import Figures, Trend
 from onebar.metrics.jsonable import iso
 from onebar.metrics.offboarding import ComponentLoss, Loss
+from onebar.metrics.overlap import Handoff
 from onebar.report.model import Report
 
 KEY_LABELS = {
@@ -82,6 +83,17 @@ def review_orgs(report: Report, limit: int = 10) -> list[str]:
     """The organisations of the review matrix with the most changes."""
     by = report.review.by_org
     return sorted(by, key=lambda o: (-by[o].changes, o))[:limit]
+
+
+def handoff(h: Handoff, arrow: str = "→") -> str:
+    """One follow-the-sun hand-off in words: a wait until the next organisation starts, or the hours
+    both are at work, in which the hand-off can happen live."""
+    head = f"{h.from_} {arrow} {h.to} at {h.at_utc} UTC"
+    if h.gap_hours < 0:
+        return f"{head}: they overlap {dur(-h.gap_hours)}, so the hand-off can be live"
+    if h.gap_hours == 0:
+        return f"{head}: {h.to} starts as {h.from_} ends"
+    return f"{head}: {h.to} starts {dur(h.gap_hours)} later, at {h.next_start_utc} UTC"
 
 
 def review_line(report: Report) -> str:

@@ -20,7 +20,9 @@ def _env() -> Environment:
         autoescape=select_autoescape(["html", "j2"]),
         undefined=StrictUndefined,
     )
-    env.filters.update(num=c.num, pct=c.pct, dur=c.dur, few=c.few, hit=c.hit, day=c.day, minute=c.minute)
+    env.filters.update(
+        num=c.num, pct=c.pct, dur=c.dur, few=c.few, hit=c.hit, day=c.day, minute=c.minute, handoff=c.handoff
+    )
     return env
 
 
@@ -43,13 +45,14 @@ def charts(report: Report) -> dict[str, Markup | None]:
             for name, t in trends.items()
         }
 
+    colours = svg.Colours(report.organisations)  # one colour per organisation in every chart
     out: dict[str, Markup | None] = {
         "knowledge_map": None,  # drawn below when there is something to draw; the template tests them
         "review_flows": None,
-        "legend": svg.legend(names),
-        "trend_deploys": svg.line_chart("Deployments per week", frequency(), labels),
-        "trend_lead": svg.line_chart("Lead time, median (hours)", lead(), labels),
-        "trend_cfr": svg.line_chart("Change failure rate (%)", cfr(), labels, fmt="{:.0f}"),
+        "legend": svg.legend(names, colours),
+        "trend_deploys": svg.line_chart("Deployments per week", frequency(), labels, colours=colours),
+        "trend_lead": svg.line_chart("Lead time, median (hours)", lead(), labels, colours=colours),
+        "trend_cfr": svg.line_chart("Change failure rate (%)", cfr(), labels, colours=colours, fmt="{:.0f}"),
     }
     comps = report.knowledge.components
     if comps:
@@ -67,11 +70,13 @@ def charts(report: Report) -> dict[str, Markup | None]:
         def note(cid: str, o: str) -> str:
             return f"{cid}: {comps[cid].files_by_org.get(o, 0)} of {comps[cid].files} files have an author in {o}"
 
-        out["knowledge_map"] = svg.heat_grid("Files with an author in each organisation", rows, orgs, share, note)
+        out["knowledge_map"] = svg.heat_grid(
+            "Files with an author in each organisation", rows, orgs, share, note, colours=colours
+        )
     keep = set(c.review_orgs(report, 8))
     matrix = {a: {o: n for o, n in row.items() if o in keep} for a, row in report.review.matrix.items() if a in keep}
     if any(n for row in matrix.values() for n in row.values()):
-        out["review_flows"] = svg.flows("Merged changes by author org, reviewed by org", matrix)
+        out["review_flows"] = svg.flows("Merged changes by author org, reviewed by org", matrix, colours=colours)
     return out
 
 

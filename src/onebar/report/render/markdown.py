@@ -14,6 +14,7 @@ from onebar.report.render.common import (
     dora_table,
     dur,
     few,
+    handoff,
     hit,
     more,
     num,
@@ -108,6 +109,8 @@ def to_markdown(report: Report) -> str:
         ]
         parts += ["", f"### Overlap (minimum {ov.minimum_hours} h a day)", ""]
         parts += [_md_table(["Pair", "Hours/week", "Daily window", "Meets minimum"], rows)]
+        if ov.handoffs:
+            parts += ["", "Follow the sun:", *[f"- {handoff(h)}" for h in ov.handoffs]]
     notes = reasons_of(report)
     if notes:
         parts += ["", "<details><summary>Not computed</summary>", ""] + [f"- {n}" for n in notes] + ["", "</details>"]

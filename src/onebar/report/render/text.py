@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from onebar.metrics.offboarding import Departure
-from onebar.metrics.overlap import Overlap
+from onebar.metrics.overlap import Overlap, PairOverlap
 from onebar.report.model import Report
 from onebar.report.render.common import (
     DORA_HEADERS,
@@ -20,6 +20,7 @@ from onebar.report.render.common import (
     dora_table,
     dur,
     few,
+    handoff,
     hit,
     more,
     num,
@@ -119,7 +120,7 @@ def to_text(report: Report, width: int | None = None) -> str:
         if ov.team:
             con.print(f"Whole team: {num(ov.team.hours_per_week)} h/week shared")
         for hnd in ov.handoffs:
-            con.print(f"  hand-off {hnd.from_} → {hnd.to} at {hnd.at_utc} UTC (gap {num(hnd.gap_hours)} h)")
+            con.print(f"  hand-off {handoff(hnd)}")
     notes = reasons_of(report)
     if notes:
         con.print("\nNot computed")
@@ -143,10 +144,20 @@ def departure_text(departure: Departure, files: int, *, limit: int = 25) -> str:
     return "\n".join(lines) + "\n"
 
 
-def overlap_text(ov: Overlap) -> str:
-    """`onebar overlap`'s text: each pair of organisations against the minimum, the team, the hand-offs."""
-    lines = [f"Week of {ov.week_of.isoformat()}, minimum {num(ov.minimum_hours)} h a day"]
-    for p in ov.pairs:
+SHOWN_PAIRS = 20  # pairs below the minimum listed by default
+
+
+def overlap_text(ov: Overlap, *, every_pair: bool = False) -> str:
+    """`onebar overlap`'s text: a summary, the pairs below the minimum first (all pairs with
+    `every_pair`), the whole team, the hand-offs."""
+    low = sorted((p for p in ov.pairs if not p.shared.meets_minimum), key=_by_window)
+    ok = sorted((p for p in ov.pairs if p.shared.meets_minimum), key=_by_window)
+    lines = [
+        f"Week of {ov.week_of.isoformat()}, minimum {num(ov.minimum_hours)} h a day: "
+        f"{len(ov.organisations)} organisations, {len(ov.pairs)} pairs, {len(low)} below the minimum"
+    ]
+    shown = [*low, *ok] if every_pair else low[:SHOWN_PAIRS]
+    for p in shown:
         s = p.shared
         mark = "ok " if s.meets_minimum else "LOW"
         lo, hi = p.daily_window_range_hours
@@ -154,9 +165,17 @@ def overlap_text(ov: Overlap) -> str:
             f"  {mark} {' <-> '.join(p.orgs)}: {dur(s.daily_window_hours)} a day, "
             f"{num(s.hours_per_week)} h a week (over the year {num(lo)}-{num(hi)} h)"
         )
+    hidden = len(ov.pairs) - len(shown)
+    if hidden:
+        lines.append(f"  ... {hidden} more pairs ({len(low) - min(len(low), len(shown))} below the minimum); "
+                     "--all lists every pair, --format json gives them all")  # fmt: skip
     if ov.team:
         lines.append(f"  whole team: {num(ov.team.hours_per_week)} h a week")
     for h in ov.handoffs:
-        lines.append(f"  hand-off {h.from_} -> {h.to} at {h.at_utc} UTC, gap {num(h.gap_hours)} h")
+        lines.append(f"  hand-off {handoff(h, '->')}")
     lines += [f"  {r}" for r in ov.reasons.values()]
     return "\n".join(lines) + "\n"
+
+
+def _by_window(p: PairOverlap) -> tuple[float, tuple[str, str]]:
+    return (p.shared.daily_window_hours, p.orgs)
