@@ -1,10 +1,13 @@
 """Cross-organisation review: who else looked at each merged change before it landed.
 
-Signals, all from git: Reviewed-by / Acked-by / Tested-by trailers, a committer other than the
-author (a patch applied by someone else), and the committer of the merge that brought the change
-into the mainline. A bot that commits or merges is no reviewer. Only people of a known
-organisation and of human kind count for the cross-organisation share; AI agents and unknown
-identities show in the matrix but never make a change "reviewed across organisations".
+Signals from git: Reviewed-by / Acked-by / Tested-by trailers, a committer other than the author (a
+patch applied by someone else), and the committer of the merge that brought the change into the
+mainline. A bot that commits or merges is no reviewer. Where the code host says which pull request
+merged a change (`pulls`), its approvals replace the committer and merge signals: a change approved
+by a person of another organisation is reviewed across organisations; bots and agents never review.
+Only people of a known organisation and of human kind count for the cross-organisation share; AI
+agents and unknown identities show in the matrix but never make a change "reviewed across
+organisations".
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from onebar.metrics.jsonable import Jsonable
-from onebar.metrics.model import BOT, HUMAN, UNKNOWN_ORG, History, Window
+from onebar.metrics.model import BOT, HUMAN, UNKNOWN_ORG, Contributor, History, Window
 
 
 def mainline(history: History, head: int) -> list[int]:
@@ -67,6 +70,7 @@ class Signals(Jsonable):
     trailer: int
     committer: int
     merge: int
+    pull_request: int = 0  # approvals of the pull request that merged the change (code-host data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +86,18 @@ class Review(Jsonable):
     reasons: Mapping[str, str]
 
 
-def review_matrix(history: History, window: Window, head: int | None) -> Review:
-    """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share."""
+def review_matrix(
+    history: History, window: Window, head: int | None, pulls: Mapping[int, tuple[Contributor, ...]] | None = None
+) -> Review:
+    """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share.
+
+    `pulls`: the mainline commit that merged a pull request -> the people who approved it.
+    """
     owner = introduced_by(history, head) if head is not None else {c: c for c in range(len(history))}
+    pulls = pulls or {}
     matrix: dict[str, dict[str, int]] = {}
     counts: dict[str, list[int]] = {}  # org -> [changes, cross-org reviewed, unreviewed]
-    trailer = committer = merge = 0
+    trailer = committer = merge = pull_request = 0
     total = crossed = 0
     for c, m in owner.items():
         if history.is_merge(c) or history.committed_at[c] not in window:
@@ -98,11 +108,17 @@ def review_matrix(history: History, window: Window, head: int | None) -> Review:
             if reviewer.key != author:
                 seen.setdefault(reviewer.key, (reviewer.org, reviewer.kind))
                 trailer += 1
+        approved = pulls.get(m)
+        if approved is not None:  # merged through a pull request: its approvals say who reviewed
+            for person in approved:
+                if person.key != author:
+                    seen.setdefault(person.key, (person.org, person.kind))
+                    pull_request += 1
         # A bot that applies or merges (GitHub's web-flow, a merge queue) reviewed nothing.
-        if history.committer[c] != author and history.committer_kind[c] != BOT:
+        elif history.committer[c] != author and history.committer_kind[c] != BOT:
             seen.setdefault(history.committer[c], (history.committer_org[c], history.committer_kind[c]))
             committer += 1
-        if m != c and history.committer[m] != author and history.committer_kind[m] != BOT:
+        if approved is None and m != c and history.committer[m] != author and history.committer_kind[m] != BOT:
             seen.setdefault(history.committer[m], (history.committer_org[m], history.committer_kind[m]))
             merge += 1
         total += 1
@@ -122,6 +138,6 @@ def review_matrix(history: History, window: Window, head: int | None) -> Review:
         cross_org_share=round(crossed / total, 4) if total else None,
         matrix={o: dict(sorted(r.items())) for o, r in sorted(matrix.items())},
         by_org={o: ReviewStats(n, x, u, round(x / n, 4)) for o, (n, x, u) in sorted(counts.items())},
-        signals=Signals(trailer, committer, merge),
+        signals=Signals(trailer, committer, merge, pull_request),
         reasons={} if total else {"cross_org_share": "no merged change in the window"},
     )

@@ -24,6 +24,7 @@ from onebar.metrics import tiers as tiers_mod
 from onebar.metrics.jsonable import iso
 from onebar.metrics.model import AGENT, BOT, DAY, UNKNOWN_ORG, Deployment, History, Incident, Window
 from onebar.mining import missing
+from onebar.report import flow as code_host
 from onebar.report.identity import resolver
 from onebar.report.load import Loaded, load, load_file_changes
 from onebar.report.model import SCHEMA_VERSION, OrgInfo, Report, RepositoryInfo, TiersInfo
@@ -119,6 +120,7 @@ def build_report(
                 activity.setdefault(o, 0)
     orgs = sorted(activity, key=lambda o: (-activity[o], o))
     authorship = _authorship(store, loaded, charter, window, head, head_files)
+    hosted = code_host.load(store, loaded.name, charter)  # pull requests and reviews, when the store has them
     until_day = datetime.fromtimestamp(window.until - 1, UTC).date()
     leavers = [offboarding.Leaver(pid, p.org, p.contract_end) for pid, p in charter.people.items() if p.contract_end]
     overlap = overlap_of(charter, until_day, orgs[:MAX_ORGS])
@@ -141,13 +143,14 @@ def build_report(
         dora=dora.section(
             h, linked, judged, window, orgs, trend_orgs=MAX_ORGS, incidents_recorded=bool(incs), year=year
         ),
-        review=review.review_matrix(h, window, head),
+        review=review.review_matrix(h, window, head, pulls=hosted.approvals(loaded.find)),
         knowledge=knowledge.section(
             authorship.authors, authorship.component, authorship.people, components_defined=bool(charter.components)
         ),
         offboarding=offboarding.section(authorship, leavers, until_day, committed),
         contributors=_contributors(loaded, charter, window),
         overlap=overlap,
+        flow=hosted.section(window, code_host.deployed_at(loaded.find, linked)),
         authorship=authorship,
     )
 

@@ -56,18 +56,12 @@ def _hooks(request: Request) -> _Hooks:
         state = getattr(request.app.state, "hooks", None)
         if state is None:
             service: Service = request.app.state.service
-            counter = Counter(
-                "onebar_webhook_deliveries_total",
-                "Webhook deliveries received, by host and outcome (accepted, duplicate, rejected, invalid).",
-                ["host", "outcome"],
-                registry=service.metrics.registry,
-            )
             receiver = Receiver(
                 service.store,
                 max_body=service.settings.max_hook_body_bytes,
                 after=processing.queue_processing(service.store),
             )
-            state = request.app.state.hooks = _Hooks(receiver, counter)
+            state = request.app.state.hooks = _Hooks(receiver, service.metrics.webhooks)
     return state
 
 
