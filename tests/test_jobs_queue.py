@@ -153,3 +153,58 @@ def test_stopping_a_worker_lets_its_running_job_finish(store: Store, tmp_path: P
     assert started.wait(30)
     assert worker.stop(timeout=30)  # what the app's lifespan does on SIGTERM
     assert queue.get_job(store, job_id).status == "done"
+
+
+@pytest.mark.slow
+def test_the_sweep_job_revokes_grants_that_outlive_a_contract(tmp_path: Path) -> None:
+    from datetime import UTC, date, datetime
+
+    from onebar import audit
+    from onebar.access.grants import approve_grant, list_grants, request_grant
+    from onebar.access.model import Scope
+    from onebar.charter import parse_charter
+    from onebar.jobs.handlers import SWEEPERS
+    from service_helpers import CHARTER, register, two_org_repo
+
+    repo = two_org_repo(tmp_path / "shop")
+    ending = CHARTER.replace('name = "Dave Vistula"\n', 'name = "Dave Vistula"\ncontract_end = 2024-02-29\n')
+    repo.commit("dave's contract", {"onebar.toml": ending})
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    store = open_store(db)
+    register(store, repo.path, tmp_path / "data")
+    charter = parse_charter(ending)
+    jan = date(2024, 1, 10)
+    asked = request_grant(store, charter, "shop", person="dave", scope=Scope("component", "billing"),
+                          until=date(2024, 2, 20), actor=audit.Actor(person="dave"), today=jan)  # fmt: skip
+    approve_grant(store, charter, asked.id, actor=audit.Actor(person="bob"), today=jan)
+    # The contract is moved earlier in the charter after the grant: the sweep must still revoke it.
+    moved = ending.replace("contract_end = 2024-02-29", "contract_end = 2024-01-31")
+    repo.commit("dave leaves early", {"onebar.toml": moved})
+    from onebar.repos import materialised
+    from onebar.repos.registry import get_repo, open_repo_workspace
+
+    with open_repo_workspace(store, get_repo(store, "shop"), tmp_path / "data") as ws:
+        materialised.refresh(store, ws, get_repo(store, "shop"))
+    changed = SWEEPERS["access"](store, int(datetime(2024, 2, 5, tzinfo=UTC).timestamp()))
+    assert changed == 1
+    with store.read() as conn:
+        (grant,) = list_grants(conn, repository="shop")
+    assert grant.status == "revoked"
+    store.close()
+
+
+def test_the_jobs_sweep_forgets_old_finished_jobs_but_keeps_failures(store: Store) -> None:
+    from onebar.jobs.handlers import JOBS_KEPT, SWEEPERS
+
+    old = queue.enqueue(store, "sync", repo="a", now=NOW)
+    job = queue.claim(store, "w", now=NOW)
+    assert job is not None
+    queue.complete(store, job, "w", now=NOW)
+    bad = queue.enqueue(store, "sync", repo="b", max_attempts=1, now=NOW)
+    failing = queue.claim(store, "w", now=NOW)
+    assert failing is not None
+    queue.fail(store, failing, "w", "boom", now=NOW)
+    assert SWEEPERS["jobs"](store, NOW + JOBS_KEPT - 1) == 0
+    assert SWEEPERS["jobs"](store, NOW + JOBS_KEPT + 1) == 1
+    assert [j.id for j in queue.list_jobs(store)] == [bad]
+    assert old != bad

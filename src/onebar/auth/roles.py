@@ -98,6 +98,7 @@ MATRIX: tuple[Endpoint, ...] = (
     _row("gate_runs.add", "POST", "/api/v1/repos/{name}/gate-runs", "post a gate verdict from CI", F, D, D, D, O),
     _row("gate_runs.search", "GET", "/api/v1/gate-runs", "gate verdicts by organisation or rule", F, F, S, S, D),
     _row("jobs.list", "GET", "/api/v1/jobs", "the job queue", F, F, D, D, D),
+    _row("jobs.get", "GET", "/api/v1/jobs/{job_id}", "one job", F, F, D, D, D),
     _row("jobs.add", "POST", "/api/v1/jobs", "queue a job (ingest, refresh, fetch, sweep)", F, D, D, D, D),
     _row("tokens.list", "GET", "/api/v1/tokens", "API tokens (never their secrets)", F, F, D, D, D),
     _row("tokens.add", "POST", "/api/v1/tokens", "create a token (shown once)", F, D, D, D, D),
@@ -107,7 +108,26 @@ MATRIX: tuple[Endpoint, ...] = (
     _row("deliveries.list", "GET", "/api/v1/deliveries", "stored webhook deliveries", F, F, D, D, D),
 )
 
-BY_ACTION: dict[str, Endpoint] = {e.action: e for e in MATRIX}
+# The dashboard's pages (onebar.server.pages, docs/dashboard.md): HTML views of the rows above, under the
+# same rules; an API client calling them gets the same 401 and 403 problem documents.
+PAGES: tuple[Endpoint, ...] = (
+    _row("page.portfolio", "GET", "/", "organisations × DORA keys", F, F, S, S, D),
+    _row("page.org", "GET", "/orgs/{org}", "one organisation across repositories", F, F, S, S, D),
+    _row("page.repo", "GET", "/repos/{name}", "a repository's report", F, F, S, S, D),
+    _row("page.component", "GET", "/repos/{name}/components/{component}", "owners, knowledge risk", F, F, S, S, D),
+    _row("page.person", "GET", "/repos/{name}/people/{person}", "a person's own figures", F, F, S, S, D),
+    _row("page.onboard", "GET", "/repos/{name}/people/{person}/onboarding", "a first-week brief", F, F, S, S, D),
+    _row("page.me", "GET", "/me", "the caller's token and own pages", F, F, F, F, D),
+    _row("page.gate_runs", "GET", "/gate-runs", "gate verdicts", F, F, S, S, D),
+    _row("page.jobs", "GET", "/jobs", "the job queue", F, F, D, D, D),
+    _row("page.jobs.add", "POST", "/jobs", "queue a job", F, D, D, D, D),
+    _row("page.access", "GET", "/access", "grants, requests and approvals", F, F, S, S, D),
+    _row("page.access.request", "POST", "/access/requests", "request access for a person", F, D, S, S, D),
+    _row("page.access.approve", "POST", "/access/{grant}/approve", "approve a grant (its approver)", D, D, S, D, D),
+    _row("page.access.revoke", "POST", "/access/{grant}/revoke", "revoke a grant", F, D, S, S, D),
+)
+
+BY_ACTION: dict[str, Endpoint] = {e.action: e for e in (*MATRIX, *PAGES)}
 
 
 def register(endpoint: Endpoint) -> None:

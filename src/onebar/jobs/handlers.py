@@ -20,7 +20,7 @@ from onebar.jobs.queue import Job, enqueue
 from onebar.repos import materialised
 from onebar.repos.registry import fetch, get_repo, list_repos, open_repo_workspace
 from onebar.store import Store
-from onebar.store.schema_service import web_sessions
+from onebar.store.schema_service import jobs, web_sessions
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Context:
 
 Handler = Callable[[Context, Job], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
+JOBS_KEPT = 30 * 86400  # seconds a finished job stays listed
 SWEEPERS: dict[str, Callable[[Store, int], int]] = {}
 
 
@@ -131,6 +132,36 @@ def _ended_sessions(store: Store, now: int) -> int:
         return int(
             conn.execute(delete(web_sessions).where(or_(c.expires_at < now - 86400, c.ended_at < now - 86400))).rowcount
         )
+
+
+@sweeper("jobs")
+def _old_jobs(store: Store, now: int) -> int:
+    """Forget finished jobs after 30 days (failed ones stay until someone looks: they need a person)."""
+    with store.write() as conn:
+        c = jobs.c
+        return int(conn.execute(delete(jobs).where(c.status == "done", c.finished_at < now - JOBS_KEPT)).rowcount)
+
+
+@sweeper("access")
+def _access_grants(store: Store, now: int) -> int:
+    """Issue 12's grant sweep for every repository with a report: expire, revoke, shorten, warn."""
+    from datetime import UTC, datetime
+
+    from onebar.access.sweep import sweep as sweep_grants
+    from onebar.charter.model import Charter
+    from onebar.git import open_repository
+
+    today = datetime.fromtimestamp(now, UTC).date()
+    changed = 0
+    for repo in list_repos(store):
+        found = materialised.read(store, repo.name)
+        if found is None:
+            continue  # not ingested yet: its charter is not known
+        charter = Charter.model_validate(found.meta["charter"])
+        # Grants name the repository as `onebar access` does: by its directory (see access.md).
+        name = open_repository(Path(repo.path)).name
+        changed += sweep_grants(store, charter, name, today=today).changed
+    return changed
 
 
 def _observe(ctx: Context, what: str, repo: str, seconds: float) -> None:

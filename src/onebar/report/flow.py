@@ -1,10 +1,10 @@
 """The report's code-host part: read what GitHub and GitLab told about a repository, resolve it
 through the charter, and hand it to the flow metrics (`onebar.metrics.flow`).
 
-    code = load(store, repo_name, charter)         one query when there is nothing (the usual case)
-    code.approvals(find)                           mainline commit -> its pull request's human approvers,
-                                                   for the cross-organisation review figures
-    code.section(window, deployed_at)              the report's `flow` section (or why there is none)
+    code = load(store, repo_name, charter, find_all)   one query when there is nothing (the usual case)
+    code.approvals()                                   the commit that merged each pull request -> its human
+                                                       approvers, for the cross-organisation review figures
+    code.section(window, linked)                       the report's `flow` section (or why there is none)
 
 Logins resolve through the charter (a person's `github` login, or a person id equal to the
 login); bots (account type Bot, `[bot]` logins, the robot table) and AI agents (the robot table's
@@ -39,10 +39,8 @@ from onebar.store.schema_codehost import (
 )
 
 _ADDRESS = re.compile(r"^\s*(.*?)\s*<([^>]*)>")
-# Deployment time of a commit (the report's own linking of commits to deployments), or None.
-DeployedAt = Callable[[str], int | None]
-# A sha to its index in the report's history, -1 when unknown.
-FindCommit = Callable[[str], int]
+# Shas to their indexes in the report's history (-1 when unknown), all at once.
+FindCommits = Callable[[Sequence[str]], list[int]]
 
 
 class Logins:
@@ -94,12 +92,13 @@ class CodeHost:
     changes: list[flow.Change] = field(default_factory=list)
     deployment_rows: Sequence[Any] = ()
     issue_rows: Sequence[Any] = ()
+    commit_of: dict[str, int] = field(default_factory=dict)  # merge sha -> history index, when in the history
 
     @property
     def available(self) -> bool:
         return bool(self.changes or self.deployment_rows)
 
-    def approvals(self, find: FindCommit) -> dict[int, tuple[Contributor, ...]]:
+    def approvals(self) -> dict[int, tuple[Contributor, ...]]:
         """The commit that merged each pull request (its merge or squash commit) -> the people whose
         latest review approved it (humans only; the author never reviews their own change).
 
@@ -108,15 +107,18 @@ class CodeHost:
         """
         out: dict[int, tuple[Contributor, ...]] = {}
         for c in self.changes:
-            if c.merged_at is None or not c.merge_sha:
-                continue
-            commit = find(c.merge_sha)
+            commit = self.commit_of.get(c.merge_sha or "", -1) if c.merged_at is not None else -1
             if commit >= 0:
                 out[commit] = tuple(Contributor(w.key, w.org, w.kind, w.key) for w in flow.approvers(c))
         return out
 
-    def section(self, window: Window, deployed_at: DeployedAt | None = None) -> flow.Flow:
-        """The report's `flow` section, or `available: false` saying plainly why."""
+    def section(self, window: Window, linked: Linked | None = None) -> flow.Flow:
+        """The report's `flow` section, or `available: false` saying plainly why.
+
+        With the report's linking of commits to deployments (`linked`), a change reached production
+        with the first deployment containing its merge commit; without it, or for a merge commit not
+        in the history, with the first successful host deployment after its merge.
+        """
         if not self.available:
             return flow.Flow(
                 available=False,
@@ -124,36 +126,28 @@ class CodeHost:
                 f"OWNER/REPO --repo {self.repo_name} (or gitlab), or register a webhook with onebar hook add",
             )
         changes = self.changes
+        linked_commits: set[int] = set()
         for c in changes:
-            c.deployed_at = deployed_at(c.merge_sha) if deployed_at and c.merged_at and c.merge_sha else None
+            commit = self.commit_of.get(c.merge_sha or "", -1) if c.merged_at is not None else -1
+            c.deployed_at = None
+            if linked is not None and commit >= 0:
+                linked_commits.add(c.number)
+                first = int(linked.deployment_of[commit])
+                c.deployed_at = int(linked.deployments[first].at) if first >= 0 else None
         env, label = self.charter.delivery.environment, self.charter.delivery.incident_label
         deps, incidents = _failures(changes, self.deployment_rows, self.issue_rows, env, label)
-        if deployed_at is None:  # no git to link with: a change ships with the first deployment after its merge
-            by_number = {c.number: c for c in changes}
-            for d in deps:
-                if not d.failed:
-                    for n in d.changes:
-                        if by_number[n].deployed_at is None:
-                            by_number[n].deployed_at = d.at
+        by_number = {c.number: c for c in changes}
+        for d in deps:  # what git cannot link: the first successful host deployment after the merge
+            if not d.failed:
+                for n in d.changes:
+                    if n not in linked_commits and by_number[n].deployed_at is None:
+                        by_number[n].deployed_at = d.at
         return flow.section(self.sources, changes, deps, incidents, window, self.charter.delivery.tracker_pattern)
 
 
-def deployed_at(find: FindCommit, linked: Linked) -> DeployedAt:
-    """When a commit first reached production, from the report's linking of commits to deployments
-    (`onebar.metrics.dora.Linked`: each commit's earliest deployment)."""
-
-    def at(sha: str) -> int | None:
-        commit = find(sha)
-        if commit < 0:
-            return None
-        d = int(linked.deployment_of[commit])
-        return int(linked.deployments[d].at) if d >= 0 else None
-
-    return at
-
-
-def load(store: Store, repo_name: str, charter: Charter) -> CodeHost:
-    """Read the code-host tables of `repo_name` (one query when there are none)."""
+def load(store: Store, repo_name: str, charter: Charter, find_all: FindCommits | None = None) -> CodeHost:
+    """Read the code-host tables of `repo_name` (one query when there are none); `find_all` places
+    the pull requests' merge commits in the report's history."""
     out = CodeHost(repo_name, charter)
     with store.read() as conn:
         repos = conn.execute(
@@ -201,6 +195,9 @@ def load(store: Store, repo_name: str, charter: Charter) -> CodeHost:
         )
         for p in pr_rows
     ]
+    if find_all is not None:
+        shas = sorted({c.merge_sha for c in out.changes if c.merge_sha and c.merged_at is not None})
+        out.commit_of = {sha: i for sha, i in zip(shas, find_all(shas), strict=True) if i >= 0}
     return out
 
 

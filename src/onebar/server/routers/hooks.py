@@ -8,7 +8,7 @@
 A receiver verifies, stores the raw body and queues the `deliveries` job in one short transaction,
 and answers: 202 for a new delivery, 200 for one already stored, 401 for a bad or missing signature
 (nothing stored; counted on the hook, in `onebar_webhook_deliveries_total` and in the audit log),
-other 4xx problem documents for the rest. Processing is the job's (`onebar.codehost.processing`).
+other 4xx problem documents for the rest. Processing is the job's (`onebar.jobs.deliveries`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 
 from onebar import audit
 from onebar.auth.roles import Principal, Role, authorize
-from onebar.codehost import processing
+from onebar.jobs import deliveries as processing
 from onebar.codehost.deploy_hook import receive_deployment
 from onebar.codehost.events import list_deliveries
 from onebar.codehost.hooks import WRITE_LOCK, Receipt, Receiver, SignatureError

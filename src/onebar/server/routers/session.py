@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import secrets
 import time
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -34,13 +35,14 @@ def secure(request: Request, service: Service) -> bool:
     return forced if forced is not None else request.url.scheme == "https"
 
 
-def _page(csrf: str, message: str = "") -> str:
+def _page(csrf: str, message: str = "", target: str | None = None) -> str:
     note = f'<p role="alert">{html.escape(message)}</p>' if message else ""
+    action = "/signin" + (f"?{urlencode({'next': target})}" if target and _local(target) else "")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · onebar</title></head>
-<body><main><h1>Sign in to onebar</h1>{note}
-<form method="post" action="/signin">
+<title>Sign in · onebar</title><link rel="stylesheet" href="/static/onebar.css"></head>
+<body class="signin"><main><h1>Sign in to onebar</h1>{note}
+<form method="post" action="{html.escape(action)}">
 <input type="hidden" name="csrf" value="{html.escape(csrf)}">
 <label for="token">API token</label>
 <input id="token" name="token" type="password" autocomplete="off" required>
@@ -51,7 +53,7 @@ def _page(csrf: str, message: str = "") -> str:
 @router.get("/signin", response_class=HTMLResponse, summary="The sign-in page")
 def signin_page(request: Request, service: Service = Depends(service_of)) -> HTMLResponse:
     value = secrets.token_urlsafe(24)
-    response = HTMLResponse(_page(value))
+    response = HTMLResponse(_page(value, target=request.query_params.get("next")))
     response.set_cookie(
         PRE_CSRF_COOKIE, value, httponly=True, samesite="strict", secure=secure(request, service), max_age=3600
     )
@@ -69,10 +71,13 @@ async def signin(
         audit(service.store, actor="anonymous", action="session.start", target="/signin", outcome="refused",
               payload={"reason": exc.message})  # fmt: skip
         value = secrets.token_urlsafe(24)
-        page = HTMLResponse(_page(value, "That token is not valid (unknown, revoked or expired)."), status_code=401)
+        page = HTMLResponse(
+            _page(value, "That token is not valid (unknown, revoked or expired).", request.query_params.get("next")),
+            status_code=401,
+        )
         page.set_cookie(PRE_CSRF_COOKIE, value, httponly=True, samesite="strict", secure=secure(request, service))
         return page
-    audit(service.store, actor=session.principal.actor, action="session.start", target="/signin")
+    audit(service.store, actor=session.principal, action="session.start", target="/signin")
     target = request.query_params.get("next")
     response = RedirectResponse(target if target and _local(target) else "/", status_code=303)
     response.set_cookie(
@@ -89,7 +94,7 @@ async def signout(request: Request, service: Service = Depends(service_of)) -> R
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await run_in_threadpool(end_session, service.store, cookie)
-    audit(service.store, actor=principal.actor, action="session.end", target="/signout")
+    audit(service.store, actor=principal, action="session.end", target="/signout")
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,0 +1,319 @@
+"""The portfolio (organisations × DORA keys across repositories) and the organisation page.
+
+Both read the same figures as `GET /api/v1/portfolio` (`onebar.server.portfolio` over the reports as
+the caller may see them) and add what a page shows besides: trends, people, components, gate runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse
+from sqlalchemy import func, select
+
+from onebar.auth import visibility
+from onebar.errors import NotFoundError, PermissionDeniedError
+from onebar.server.pages import figures
+from onebar.server.pages.data import RepoView, reported
+from onebar.server.pages.figures import Cell
+from onebar.server.pages.web import PageRoute, Viewer, page, render, service_of
+from onebar.server.portfolio import portfolio as build_portfolio
+from onebar.server.service import Service
+from onebar.store.schema_service import gate_runs
+
+router = APIRouter(route_class=PageRoute)
+
+
+@dataclass(frozen=True)
+class RepoFigures:
+    repo: str
+    href: str
+    cells: list[Cell]
+    tier: str | None
+    deployments: int
+    changes: int
+
+
+@dataclass(frozen=True)
+class OrgRow:
+    id: str
+    name: str
+    kind: str | None
+    href: str
+    cells: list[Cell]
+    tier: str | None
+    deployments: int
+    changes: int
+    repos: list[RepoFigures]
+
+
+@dataclass(frozen=True)
+class RepoCard:
+    name: str
+    href: str
+    label: str
+    window: str
+    computed: int
+    cells: list[Cell]
+    tier: str | None
+    deployments: int
+    changes: int
+    orgs: int
+
+
+@dataclass(frozen=True)
+class PersonLink:
+    id: str
+    name: str
+    repo: str
+    href: str
+    roles: str
+    contract_end: str | None
+
+
+@dataclass(frozen=True)
+class ComponentLink:
+    repo: str
+    id: str
+    href: str
+    files: int
+    truck_factor: int | None
+    share: float | None  # of its files with an author in the organisation
+    single_org: bool
+
+
+@dataclass(frozen=True)
+class OrgRepo:
+    repo: str
+    href: str
+    cells: list[Cell]
+    tier: str | None
+    deployments: int
+    changes: int
+    charts: figures.Charts | None
+    review_share: float | None
+    unreviewed: int | None
+    files_lost: int | None
+    files_lost_share: float | None
+    hit: str
+
+
+@dataclass
+class OrgPage:
+    id: str
+    name: str
+    kind: str | None
+    cells: list[Cell]
+    tier: str | None
+    repos: list[OrgRepo] = field(default_factory=list)
+    people: list[PersonLink] = field(default_factory=list)
+    hidden_people: int = 0
+    components: list[ComponentLink] = field(default_factory=list)
+    gate_pass: int = 0
+    gate_fail: int = 0
+
+
+def _summaries(views: list[RepoView]) -> dict[str, dict[str, Any]]:
+    """The portfolio's input from the filtered reports (the same figures the API's summaries hold)."""
+    return {
+        v.name: {
+            "overall": v.report["dora"]["overall"],
+            "by_org": v.report["dora"]["by_org"],
+            "organisations": v.report["organisations"],
+        }
+        for v in views
+    }
+
+
+def _direction(view: RepoView, org: str | None) -> dict[str, Any]:
+    trend = view.report["dora"]["trend"]
+    entry = trend["overall"] if org is None else trend["by_org"].get(org)
+    return dict(entry["direction"]) if entry else {}
+
+
+def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]:
+    """Organisations (most changes first) with their totals and each repository's figures; repository cards."""
+    by_name = {v.name: v for v in views}
+    data = build_portfolio(_summaries(views), list(by_name))
+    rows = []
+    for org, entry in data["organisations"].items():
+        repos = []
+        for repo, fig in entry["repos"].items():
+            direction = _direction(by_name[repo], org)
+            repos.append(
+                RepoFigures(
+                    repo,
+                    f"/repos/{repo}",
+                    figures.brief_cells(fig, direction),
+                    fig["tier"],
+                    fig["deployments"],
+                    fig["changes"],
+                )
+            )
+        trends = {
+            k: figures.combine(_direction(by_name[r], org).get(k) for r in entry["repos"]) for k, _ in figures.KEYS
+        }
+        totals = entry["totals"]
+        cells = figures.total_cells(totals, entry["repos"].values(), trends)
+        rows.append(
+            OrgRow(
+                org,
+                entry["name"],
+                entry["kind"],
+                f"/orgs/{org}",
+                cells,
+                totals["weakest_tier"],
+                totals["deployments"],
+                totals["changes"],
+                repos,
+            )
+        )
+    cards = []
+    for v in views:
+        o = v.report["dora"]["overall"]
+        w = v.report["window"]
+        cards.append(
+            RepoCard(
+                v.name,
+                f"/repos/{v.name}",
+                v.label,
+                f"{w['since'][:10]} → {w['until'][:10]}",
+                v.computed_at,
+                figures.report_cells(o, _direction(v, None)),
+                o.get("tier"),
+                o["deployments"],
+                o["changes"],
+                len(v.report["dora"]["by_org"]),
+            )
+        )
+    return rows, cards
+
+
+@router.get("/", response_class=HTMLResponse)
+def portfolio(viewer: Viewer = Depends(page("page.portfolio")), service: Service = Depends(service_of)) -> HTMLResponse:
+    views, waiting = reported(service, viewer.principal)
+    rows, cards = portfolio_page(views)
+    return render(
+        viewer, "portfolio.html.j2", title="Portfolio", orgs=rows, repos=cards, waiting=waiting, keys=figures.KEYS
+    )
+
+
+def org_page(service: Service, viewer: Viewer, org: str, views: list[RepoView]) -> OrgPage:
+    mine = [v for v in views if org in v.report["dora"]["by_org"] or org in v.charter.organisations]
+    if not mine:
+        raise NotFoundError(f"no organisation {org!r} in any repository", field="org")
+    first = mine[0]
+    kind = first.report["organisations"].get(org, {}).get("kind") or (
+        first.charter.organisations[org].kind if org in first.charter.organisations else None
+    )
+    data = build_portfolio(_summaries(mine), [v.name for v in mine], only=org).get("organisations", {}).get(org)
+    trends: dict[str, str | None] = {}
+    if data is not None:
+        for k, _ in figures.KEYS:
+            trends[k] = figures.combine(_direction(v, org).get(k) for v in mine if v.name in data["repos"])
+        cells = figures.total_cells(data["totals"], data["repos"].values(), trends)
+        tier = data["totals"]["weakest_tier"]
+    else:
+        cells, tier = [Cell("–", None, None) for _ in figures.KEYS], None
+    out = OrgPage(org, first.org_name(org), kind, cells, tier)
+    for v in mine:
+        _org_repo(out, v, org, viewer)
+    with service.store.read() as conn:
+        counts: dict[str, int] = dict(
+            conn.execute(
+                select(gate_runs.c.status, func.count()).where(gate_runs.c.org == org).group_by(gate_runs.c.status)
+            ).all()
+        )
+    out.gate_pass, out.gate_fail = int(counts.get("pass", 0)), int(counts.get("fail", 0))
+    out.people.sort(key=lambda x: (x.name.lower(), x.repo))
+    return out
+
+
+def _org_repo(out: OrgPage, v: RepoView, org: str, viewer: Viewer) -> None:
+    """One repository's part of the organisation page: figures, trend charts, people, components."""
+    p = viewer.principal
+    dora = v.report["dora"]
+    fig = dora["by_org"].get(org)
+    if fig is not None:
+        charts = figures.trend_charts(
+            dora["trend"]["by_org"] | {"all": dora["trend"]["overall"]},
+            {org: v.org_name(org), "all": "all organisations"},
+        )
+        review = v.report["review"]["by_org"].get(org)
+        off = v.report["offboarding"]["by_org"].get(org)
+        loss = off["files_lost"] if off else None
+        share = off["files_lost_share"] if off else None
+        hit = ", ".join(
+            f"{c} {figures.common.pct(x['files_lost_share'])}"
+            for c, x in sorted((off or {}).get("components", {}).items(), key=lambda kv: -kv[1]["files_lost_share"])[:6]
+        )
+        out.repos.append(
+            OrgRepo(
+                v.name,
+                f"/repos/{v.name}",
+                figures.report_cells(fig, _direction(v, org)),
+                fig.get("tier"),
+                fig["deployments"],
+                fig["changes"],
+                charts,
+                review["cross_org_share"] if review else None,
+                review["unreviewed"] if review else None,
+                loss,
+                share,
+                hit or "–",
+            )
+        )
+    comps = v.report["knowledge"]["components"]
+    for cid, orgs in sorted(v.scope.components.items()):
+        if org in orgs and cid in comps:
+            c = comps[cid]
+            share_ = c["files_by_org"].get(org, 0) / c["files"] if c["files"] and org in c["files_by_org"] else None
+            out.components.append(
+                ComponentLink(
+                    v.name,
+                    cid,
+                    f"/repos/{v.name}/components/{cid}",
+                    c["files"],
+                    c["truck_factor"],
+                    share_,
+                    bool(c["single_org"]),
+                )
+            )
+    for pid, person in sorted(v.charter.people.items()):
+        if person.org != org:
+            continue
+        if not visibility.sees_person(p, pid, org):
+            out.hidden_people += 1
+            continue
+        roles = _roles(v, pid)
+        end = person.contract_end.isoformat() if person.contract_end else None
+        out.people.append(PersonLink(pid, person.name, v.name, f"/repos/{v.name}/people/{pid}", roles, end))
+
+
+def _roles(v: RepoView, pid: str) -> str:
+    out = []
+    for cid, c in v.charter.components.items():
+        if c.accountable == pid:
+            out.append(f"{cid} (A)")
+        elif pid in c.responsible:
+            out.append(f"{cid} (R)")
+        elif pid in c.consulted:
+            out.append(f"{cid} (C)")
+        elif pid in c.informed:
+            out.append(f"{cid} (I)")
+    return ", ".join(out) or "–"
+
+
+@router.get("/orgs/{org}", response_class=HTMLResponse)
+def organisation(
+    org: str, viewer: Viewer = Depends(page("page.org")), service: Service = Depends(service_of)
+) -> HTMLResponse:
+    if not visibility.sees_org(viewer.principal, org):
+        raise PermissionDeniedError(
+            f"a {viewer.role} of {viewer.principal.org!r} does not see {org!r}'s figures", field="org"
+        )
+    views, _ = reported(service, viewer.principal)
+    data = org_page(service, viewer, org, views)
+    return render(viewer, "org.html.j2", title=data.name, org=data, keys=figures.KEYS)
