@@ -25,11 +25,11 @@ from sqlalchemy import Connection
 
 from onebar import audit
 from onebar.auth.roles import Principal, Role, authorize
-from onebar.jobs import deliveries as processing
 from onebar.codehost.deploy_hook import receive_deployment
 from onebar.codehost.events import list_deliveries
 from onebar.codehost.hooks import WRITE_LOCK, Receipt, Receiver, SignatureError
 from onebar.errors import OnebarError, PermissionDeniedError
+from onebar.jobs import deliveries as processing
 from onebar.metrics.jsonable import iso
 from onebar.repos.registry import get_repo
 from onebar.server import pagination
