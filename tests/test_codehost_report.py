@@ -1,4 +1,4 @@
-"""The code-host sections of the report, from an import against the loopback host to the figures."""
+"""The report's code-host section, from an import against the loopback host to the figures."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from fakehost import FakeHost, HostData, gh_commit, gh_deployment, gh_issue, gh_
 from onebar.charter.model import Charter
 from onebar.codehost.backfill import import_repository
 from onebar.codehost.github import GitHubAPI
-from onebar.codehost.load import sections
 from onebar.metrics.model import Window
+from onebar.report.flow import load
 from onebar.store import Store
 
 T0 = 1_700_000_000
@@ -25,8 +25,9 @@ CHARTER = Charter.model_validate(
 
 
 def test_sections_say_plainly_when_there_is_no_code_host_data(store: Store) -> None:
-    out = sections(store, "shop", CHARTER, Window(T0, T0 + 10 * H))
-    assert out["available"] is False and "onebar import github" in out["reason"]
+    out = load(store, "shop", CHARTER).section(Window(T0, T0 + 10 * H)).to_json()
+    assert out == {"available": False, "reason": out["reason"], "sources": []}
+    assert "onebar import github" in out["reason"]
 
 
 def test_sections_from_imported_pull_requests_reviews_deployments_and_incidents(store: Store) -> None:
@@ -66,7 +67,7 @@ def test_sections_from_imported_pull_requests_reviews_deployments_and_incidents(
     ]
     with FakeHost(data) as host:
         import_repository(store, GitHubAPI.connect("test-token", host.url), "acme/shop")
-    out = sections(store, "shop", CHARTER, Window(T0, T0 + 100 * H))
+    out = load(store, "shop", CHARTER).section(Window(T0, T0 + 100 * H)).to_json()
     assert out["available"] and out["sources"] == ["github:acme/shop"]
     lt = out["lead_time_stages"]
     assert lt["by_org"]["vendor"]["pickup"]["median"] == 2.0  # the bot's earlier approval does not count

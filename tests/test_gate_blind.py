@@ -1,7 +1,8 @@
 """Author-blindness: the same change gets the same verdict whoever wrote it, and whatever their organisation.
 
-Only reviews.cross_org may differ, and only through the one comparison it exists for: is there an
-approver of another organisation than the author's?
+Only the rules that declare they read the author may differ, each only through the one comparison it
+exists for: reviews.cross_org (is there an approver of another organisation than the author's?) and
+agents.human_review (did an agent write it, and then did a human of an accountable organisation approve it?).
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from hypothesis import strategies as st
 from gate_fixtures import CHARTER, change, charter, fc, review
 from helpers import GitRepo, run_cli
 from onebar.gate.model import AdrRecord, Authorship, Coverage, Evidence, FileCoverage, Finding, Participant
-from onebar.gate.rules import run_rules
+from onebar.gate.rules import RULES, run_rules
 
 C = charter()
+READERS = {r.id for r in RULES if r.reads_author}  # the rules declared to read the author
 PEOPLE = sorted(C.people)
 PATHS = [
     "src/app/x.py",
@@ -86,15 +88,15 @@ authors = st.sampled_from([*PEOPLE, None])
 
 @settings(max_examples=120, deadline=None)
 @given(changes(), authors, authors)
-def test_only_the_cross_org_rule_can_tell_authors_apart(case: tuple, a1: str | None, a2: str | None) -> None:
+def test_only_the_rules_declared_to_read_the_author_can_tell_authors_apart(
+    case: tuple, a1: str | None, a2: str | None
+) -> None:
     ch, ev = case
     r1 = {r.id: r for r in run_rules(ch, ev, C, who(a1))}
     r2 = {r.id: r for r in run_rules(ch, ev, C, who(a2))}
-    assert {k: v for k, v in r1.items() if k != "reviews.cross_org"} == {
-        k: v for k, v in r2.items() if k != "reviews.cross_org"
-    }
-    # and the cross-org rule is exactly "an approver, not an author, from another known organisation"
+    assert {k: v for k, v in r1.items() if k not in READERS} == {k: v for k, v in r2.items() if k not in READERS}
     for author, results in ((a1, r1), (a2, r2)):
+        # the cross-org rule is exactly "an approver, not an author, from another known organisation"
         if ev.reviews is None:
             expected = "not_evaluated"
         elif author is None:
@@ -106,6 +108,22 @@ def test_only_the_cross_org_rule_can_tell_authors_apart(case: tuple, a1: str | N
             )
             expected = "pass" if ok else "fail"
         assert results["reviews.cross_org"].status == expected
+        # the agent rule is exactly "not an agent's change, or approved by a human (not its author) of a
+        # human organisation": it depends on whether an agent wrote it, never on which agent or human
+        agent = author is not None and C.organisations[C.people[author].org].kind == "agent"
+        if not agent:
+            expected = "pass"
+        elif ev.reviews is None:
+            expected = "not_evaluated"
+        else:
+            ok = any(
+                r.state == "approved"
+                and r.reviewer.person not in (None, author)
+                and C.organisations[str(r.reviewer.org)].kind not in ("agent", "bot")
+                for r in ev.reviews
+            )
+            expected = "pass" if ok else "fail"
+        assert results["agents.human_review"].status == expected
 
 
 KINDS = ["internal", "partner", "contractor", "agent"]
@@ -131,11 +149,12 @@ def test_the_kind_of_organisation_never_matters(case: tuple, author: str | None,
     auth = who(author)
     v1 = run_rules(ch, ev, with_kinds(k1), Authorship(replace(auth.author, org_kind=k1[0]), auth.commit_authors))
     v2 = run_rules(ch, ev, with_kinds(k2), Authorship(replace(auth.author, org_kind=k2[0]), auth.commit_authors))
-    assert v1 == v2
+    assert [r for r in v1 if r.id not in READERS] == [r for r in v2 if r.id not in READERS]
 
 
 def test_same_git_change_by_three_organisations(repo: GitRepo) -> None:
-    """End to end: one change committed by an employee, a partner and an AI agent gets one verdict."""
+    """End to end: one change committed by an employee, a partner and an AI agent gets one verdict; only
+    agents.human_review asks the agent's change for its human approval (no reviews were given)."""
     repo.commit("start", {"onebar.toml": CHARTER, "src/app/calc.py": "def add(a, b):\n    return a + b\n"})
     verdicts = []
     for name, email in [
@@ -153,10 +172,14 @@ def test_same_git_change_by_three_organisations(repo: GitRepo) -> None:
         )
         result = run_cli("gate", str(repo.path), "--base", "main", "--format", "json")
         data = json.loads(result.stdout)
-        verdicts.append((result.exit_code, data.pop("author"), data))
+        agent_rule = next(r for r in data["rules"] if r["id"] == "agents.human_review")
+        data["rules"] = [r for r in data["rules"] if r["id"] != "agents.human_review"]
+        data["summary"][agent_rule["status"]] -= 1
+        verdicts.append((result.exit_code, data.pop("author"), data, agent_rule["status"]))
     assert [v[1]["org"] for v in verdicts] == ["acme", "partner", "bots"]
+    assert [v[3] for v in verdicts] == ["pass", "pass", "not_evaluated"]
     first = verdicts[0]
-    for code, _, data in verdicts[1:]:
+    for code, _, data, _ in verdicts[1:]:
         assert code == first[0]
         assert {k: v for k, v in data.items() if k != "head"} == {k: v for k, v in first[2].items() if k != "head"}
     assert first[0] == 1  # code without tests or docs fails, for all three alike

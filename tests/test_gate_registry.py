@@ -31,6 +31,13 @@ PINNED = [
     ("size", "The change is small enough to review", "size", None, False),
     ("reviews.approvals", "At least N approvals, no change requested", "reviews", "reviews", False),
     ("reviews.cross_org", "Approved by someone of another organisation", "reviews", "reviews", True),
+    (
+        "agents.human_review",
+        "Agent-written changes approved by a human of an accountable organisation",
+        "agents",
+        "reviews",
+        True,
+    ),
     ("owners", "Touched components approved by their owners", "owners", "reviews", False),
     ("adr.architecture", "Architecture changes carry an accepted, signed-off ADR", "adr", None, False),
     ("charter.done", "Changes to the definition of done are approved by the leads", "charter", "reviews", False),
@@ -41,8 +48,8 @@ def test_the_registry_is_pinned() -> None:
     assert [(r.id, r.title, r.setting, r.evidence, r.reads_author) for r in RULES] == PINNED
 
 
-def test_only_the_cross_org_rule_is_handed_the_author() -> None:
-    assert [r.id for r in RULES if r.reads_author] == ["reviews.cross_org"]
+def test_only_the_rules_that_declare_it_are_handed_the_author() -> None:
+    assert [r.id for r in RULES if r.reads_author] == ["reviews.cross_org", "agents.human_review"]
     assert all((r.check is None) == r.reads_author for r in RULES)
 
 

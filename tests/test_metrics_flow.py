@@ -43,16 +43,16 @@ def test_stages_exclude_draft_time_and_ignore_bot_reviews() -> None:
         reviews=[Review(BOT, "approved", T + 11 * H), Review(LEAD, "approved", T + 20 * H)],
     )
     assert stages(c) == {"coding": 2.0, "pickup": 6.0, "review": 10.0, "deploy": 10.0}
-    lt = lead_time([c], W)
+    lt = lead_time([c], W).to_json()
     assert lt["overall"]["total"]["median"] == 28.0  # 32 h from first commit to production, less 4 h in draft
     assert lt["by_org"]["vendor"]["pickup"]["median"] == 6.0
 
 
 def test_a_change_only_a_bot_or_agent_reviewed_is_unreviewed() -> None:
     c = change(2, reviews=[Review(BOT, "approved", T + 12 * H), Review(AGENT, "approved", T + 12 * H)])
-    lt = lead_time([c], W)
+    lt = lead_time([c], W).to_json()
     assert lt["overall"]["unreviewed"] == 1 and lt["overall"]["pickup"]["median"] is None
-    m = review_matrix([c], W)
+    m = review_matrix([c], W).to_json()
     assert m["matrix"] == {"vendor": {}} and m["by_org"]["vendor"]["approved"] == 0
 
 
@@ -66,7 +66,7 @@ def test_review_matrix_pairs_latency_share_and_rework() -> None:
     )
     b = change(2, reviews=[Review(PEER, "approved", T + 14 * H)])
     c = change(3, LEAD, reviews=[Review(VENDOR, "approved", T + 11 * H), Review(VENDOR, "dismissed", T + 12 * H)])
-    m = review_matrix([a, b, c], W)
+    m = review_matrix([a, b, c], W).to_json()
     assert m["matrix"] == {"acme": {}, "vendor": {"acme": 1, "vendor": 1}}
     assert m["by_org"]["vendor"]["approved_by_other_org_share"] == 0.5
     assert m["by_org"]["vendor"]["rework_cycles"] == 1 and m["by_org"]["vendor"]["reworked"] == 1
@@ -84,7 +84,7 @@ def test_failures_attribute_to_the_causing_change_organisation() -> None:
     ]
     c = change(3)
     incs = [HostIncident(9, T + 41 * H, T + 43 * H, cause_change=2, cause_deployment=0)]
-    f = failures([a, b, c], deps, incs, W)
+    f = failures([a, b, c], deps, incs, W).to_json()
     assert f["overall"]["failed_deployments"] == 2 and f["overall"]["change_failure_rate"] == round(2 / 3, 4)
     assert f["by_org"]["acme"]["failed_deployments"] == 1  # the incident names acme's change
     assert f["by_org"]["acme"]["time_to_restore_hours"]["median"] == 2.0
@@ -101,7 +101,7 @@ def test_backlog_traces_issue_references_and_charter_keys() -> None:
         change(4, refs=[("UTF-8", "key")]),  # not a key of the charter's tracker
         change(5, LEAD, refs=[]),
     ]
-    b = backlog(changes, W, r"PAY-\d+", pulls={1, 2, 3, 4, 5})
+    b = backlog(changes, W, r"PAY-\d+", pulls={1, 2, 3, 4, 5}).to_json()
     assert b["by_org"]["vendor"] == {"changes": 4, "traced": 2, "traced_share": 0.5}
     assert [u["number"] for u in b["untraced"]] == [2, 4, 5]
 
@@ -117,5 +117,5 @@ def test_agent_changes_record_the_agent_starter_accountable_org_and_human_review
     got = agent_change(co)
     assert got is not None and got.started_by == VENDOR and got.human_reviewers == (LEAD,)
     assert agent_change(change(3, labels=["backend"])) is None
-    out = agents([by_agent, co], W)
+    out = agents([by_agent, co], W).to_json()
     assert out["changes"] == 2 and out["human_reviewed"] == 1

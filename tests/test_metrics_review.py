@@ -38,7 +38,22 @@ def test_merge_by_another_org_and_trailers_count_as_review() -> None:
     assert out.matrix["acme"] == {"agency": 1}
     assert out.cross_org_share == 0.75
     assert out.by_org["acme"].unreviewed == 1
-    assert out.signals.to_json() == {"trailer": 1, "committer": 0, "merge": 2}
+    assert out.signals.to_json() == {"trailer": 1, "committer": 0, "merge": 2, "pull_request": 0}
+
+
+def test_a_pull_requests_approvals_replace_who_merged_it() -> None:
+    """M merged bob's branch through a pull request: its approvals, not carol's merge, say who reviewed."""
+    h = _merged_history()
+    approved_by_dave = {4: (Contributor("dave", "agency", "human", "dave"),)}  # bob's own organisation
+    out = review_matrix(h, W, head=4, pulls=approved_by_dave)
+    assert out.matrix["agency"] == {"agency": 2}  # carol merged it, but only dave approved
+    assert out.by_org["agency"].cross_org_reviewed == 0
+    assert out.signals.merge == 0 and out.signals.pull_request == 2
+    by_carol = review_matrix(h, W, head=4, pulls={4: (Contributor("carol", "acme", "human", "carol"),)})
+    assert by_carol.by_org["agency"].cross_org_reviewed == 2 and by_carol.by_org["agency"].cross_org_share == 1.0
+    nobody = review_matrix(h, W, head=4, pulls={4: ()})  # merged with no approval at all
+    assert nobody.by_org["agency"].unreviewed == 2
+    assert nobody.by_org["acme"].unreviewed == 2  # m0, m1 came in without a pull request: no signal either
 
 
 def test_bots_and_unknown_reviewers_do_not_make_a_change_cross_reviewed() -> None:

@@ -32,7 +32,7 @@ def test_json_output_matches_the_schema(project: tuple[GitRepo, str]) -> None:
     data = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     jsonschema.validate(data, SCHEMA, cls=jsonschema.Draft202012Validator)
-    assert data["schema_version"] == "2.0"
+    assert data["schema_version"] == "2.1"
     assert data["dora"]["by_org"]["agency"]["change_failure_rate"] == 0.5
     assert data["offboarding"]["by_org"]["agency"]["files_lost_share"] == 0.25  # onebar.toml is a file too
 

@@ -108,6 +108,9 @@ def test_a_github_delivery_is_acknowledged_stored_once_and_processed_by_a_job(wo
     assert [j.kind for j in ran] == ["deliveries", "refresh"]  # the report of the registered repository follows
     assert world.count(pull_requests) == 1
     assert world.count(deliveries, deliveries.c.status == "processed") == 1
+    # The refreshed report of the registered repository now has its code-host section.
+    report = world.client.get("/api/v1/repos/shop/report", headers={"Authorization": f"Bearer {world.tokens.admin}"})
+    assert report.json()["flow"]["available"] is True and report.json()["flow"]["sources"] == ["github:acme/shop"]
 
 
 def test_a_bad_or_missing_signature_is_401_stores_nothing_and_is_counted_and_audited(world: World) -> None:

@@ -140,12 +140,47 @@ def filter_report(data: dict[str, Any], principal: Principal, scope: Scope) -> d
     lost["people"] = [pid for pid in lost["people"] if sees_person(p, pid, scope.people.get(pid))]
     lost["components"] = {c: x for c, x in lost["components"].items() if c in comps}
 
+    _flow(out.get("flow"), p, scope)
+
     contrib = out["contributors"]
     contrib["unknown"] = []  # people outside every organisation: only admin and auditor see them
     contrib["outside_contract"] = [
         r for r in contrib["outside_contract"] if sees_person(p, r.get("person"), r.get("org"))
     ]
     return out
+
+
+def _flow(flow: dict[str, Any] | None, p: Principal, scope: Scope) -> None:
+    """The code-host section, in place: per-organisation figures as for DORA, people as everywhere."""
+    if not flow or not flow.get("available"):
+        return
+
+    def person(key: str | None, org: str | None) -> str | None:
+        return key if key is None or sees_person(p, key, org or scope.people.get(key)) else HIDDEN_NAME
+
+    for part in ("lead_time_stages", "reviews", "failures", "backlog", "agents"):
+        flow[part]["by_org"] = {o: v for o, v in flow[part]["by_org"].items() if sees_org(p, o)}
+    reviews = flow["reviews"]
+    reviews["latency"] = [
+        x for x in reviews["latency"] if sees_org(p, x["author_org"]) or sees_org(p, x["reviewer_org"])
+    ]
+    if p.role is Role.MEMBER:
+        reviews["matrix"] = {
+            a: {r: n for r, n in row.items() if a == p.org or r == p.org}
+            for a, row in reviews["matrix"].items()
+            if a == p.org or p.org in row
+        }
+    backlog = flow["backlog"]
+    backlog["untraced"] = [
+        {**u, "author": person(u["author"], u["org"])} for u in backlog["untraced"] if sees_org(p, u["org"])
+    ]
+    agents = flow["agents"]
+    agents["list"] = [
+        {**a, "started_by": person(a["started_by"], a["accountable_org"]),
+         "human_reviewers": [person(r, None) for r in a["human_reviewers"]]}
+        for a in agents["list"]
+        if sees_org(p, a["accountable_org"])
+    ]  # fmt: skip
 
 
 def filter_people(people: list[dict[str, Any]], principal: Principal) -> list[dict[str, Any]]:
@@ -186,6 +221,9 @@ def only_org(data: dict[str, Any], org: str) -> dict[str, Any]:
     out["knowledge"]["files_by_org"] = {o: n for o, n in out["knowledge"]["files_by_org"].items() if o == org}
     out["offboarding"]["by_org"] = {o: v for o, v in out["offboarding"]["by_org"].items() if o == org}
     out["organisations"] = {o: v for o, v in out["organisations"].items() if o == org}
+    flow = out.get("flow") or {}
+    for part in ("lead_time_stages", "reviews", "failures", "backlog", "agents") if flow.get("available") else ():
+        flow[part]["by_org"] = {o: v for o, v in flow[part]["by_org"].items() if o == org}
     out.setdefault("visibility", {})["org_filter"] = org
     return out
 

@@ -122,6 +122,16 @@ class ReviewsRule(_Rule):
     cross_org: bool = True
 
 
+class AgentsRule(_Rule):
+    """agents.human_review: a change written by an AI agent is approved by a human of an accountable organisation."""
+
+    accountable: list[str] = Field(
+        default_factory=list,
+        description="organisation ids whose people may approve agent work; empty means every organisation of the "
+        "charter that is not an agent or a bot",
+    )
+
+
 class OwnersRule(_Rule):
     """owners: each touched component approved by its Accountable or a Responsible person."""
 
@@ -189,6 +199,7 @@ class DefinitionOfDone(BaseModel):
     findings: FindingsRule = Field(default_factory=FindingsRule)
     adr: AdrRule = Field(default_factory=AdrRule)
     reviews: ReviewsRule = Field(default_factory=ReviewsRule)
+    agents: AgentsRule = Field(default_factory=AgentsRule)
     owners: OwnersRule = Field(default_factory=OwnersRule)
     size: SizeRule = Field(default_factory=SizeRule)
     licenses: LicensesRule = Field(default_factory=LicensesRule)

@@ -52,6 +52,12 @@ def _parse_write(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 @click.option("--licenses", type=_FILE, help="pip-licenses --format=json output, for the licence rule.")
 @click.option("--reviews", type=_FILE, help="GitHub list-reviews JSON or GitLab approvals JSON.")
 @click.option("--pr-event", type=_FILE, help="GitHub pull_request event payload ($GITHUB_EVENT_PATH).")
+@click.option(
+    "--db",
+    "db",
+    metavar="URL",
+    help="A store holding the pull request's reviews (onebar import, webhooks); read when --reviews is not given.",
+)
 def gate(
     path: Path,
     base: str | None,
@@ -66,6 +72,7 @@ def gate(
     licenses: Path | None,
     reviews: Path | None,
     pr_event: Path | None,
+    db: str | None,
 ) -> None:
     """Judge one change against the charter's definition of done (read at the base).
 
@@ -75,7 +82,9 @@ def gate(
     from onebar.gate.render import print_text, render, write_renderings
 
     extra = _parse_write(writes)
-    request = GateRequest(path, base, head, staged, mode, coverage, list(sarif), sbom, licenses, reviews, pr_event)
+    request = GateRequest(
+        path, base, head, staged, mode, coverage, list(sarif), sbom, licenses, reviews, pr_event, db=db
+    )
     verdict = evaluate(request)
     write_renderings(verdict, extra)
     if fmt == "text":

@@ -155,6 +155,19 @@ class GitSource:
         out = self._run("log", "--reverse", "--no-merges", "--format=%an%x00%ae", spec)
         return [tuple(line.split("\0", 1)) for line in out.splitlines() if "\0" in line]  # type: ignore[misc]
 
+    def coauthors(self, rng: Range) -> list[tuple[str, str]]:
+        """(name, email) of every Co-authored-by trailer of the change's commits, in order, once each."""
+        if rng.head == INDEX:
+            return []
+        spec = rng.head if rng.base == EMPTY_TREE else f"{rng.base}..{rng.head}"
+        out = self._run("log", "--reverse", "--no-merges", "--format=%(trailers:key=Co-authored-by,valueonly)", spec)
+        found: dict[tuple[str, str], None] = {}
+        for line in out.splitlines():
+            name, _, rest = line.strip().partition("<")
+            if rest.endswith(">") and name.strip():
+                found.setdefault((name.strip(), rest[:-1].strip()), None)
+        return list(found)
+
 
 def _split_blocks(patch: str) -> list[list[str]]:
     blocks: list[list[str]] = []

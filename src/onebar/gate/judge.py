@@ -18,6 +18,7 @@ from onebar.errors import CharterError, Problem, UsageError
 from onebar.gate.deps import parse_pip_licenses, parse_sbom
 from onebar.gate.evidence import parse_coverage, parse_sarif
 from onebar.gate.git import GitSource, Range
+from onebar.gate.hosted import stored_reviews
 from onebar.gate.model import AdrRecord, Authorship, Change, Evidence, FileChange, Participant, Verdict
 from onebar.gate.reviews import PullRequest, identify, parse_pr_event, parse_reviews
 from onebar.gate.rules import run_rules
@@ -40,6 +41,7 @@ class GateRequest:
     licenses: Path | None = None
     reviews: Path | None = None
     pr_event: Path | None = None
+    db: str | None = None  # a store with the pull request's reviews (onebar import, webhooks), when no `reviews`
 
 
 def evaluate(request: GateRequest) -> Verdict:
@@ -56,7 +58,7 @@ def evaluate(request: GateRequest) -> Verdict:
     charter, charter_label, found = charter_at_base(git, rng)
     files = git.diff(rng)
     change = _change(git, rng, files, charter, found)
-    evidence = _evidence(request, git, rng, files, charter)
+    evidence = _evidence(request, git, rng, files, charter, pr)
     authorship = _authorship(git, rng, charter, pr)
     results = run_rules(change, evidence, charter, authorship)
     return Verdict(
@@ -105,7 +107,9 @@ def _change(git: GitSource, rng: Range, files: list[FileChange], charter: Charte
     return Change(rng.base, rng.head, tuple(files), CHARTER_FILE, before, after, error, at_base)
 
 
-def _evidence(request: GateRequest, git: GitSource, rng: Range, files: list[FileChange], charter: Charter) -> Evidence:
+def _evidence(
+    request: GateRequest, git: GitSource, rng: Range, files: list[FileChange], charter: Charter, pr: PullRequest | None
+) -> Evidence:
     root = git.root
     coverage = parse_coverage(request.coverage, root) if request.coverage else None
     findings = None
@@ -117,6 +121,8 @@ def _evidence(request: GateRequest, git: GitSource, rng: Range, files: list[File
     if request.licenses:
         deps = (*(deps or ()), *parse_pip_licenses(request.licenses))
     reviews = tuple(parse_reviews(request.reviews, charter)) if request.reviews else None
+    if reviews is None and request.db:
+        reviews = stored_reviews(request.db, charter, head=rng.head, pr=pr)
     return Evidence(coverage, findings, deps, reviews, tuple(_adrs(git, rng, files, charter)))
 
 
@@ -150,4 +156,5 @@ def _authorship(git: GitSource, rng: Range, charter: Charter, pr: PullRequest | 
         author = commits[0]
     else:
         author = Participant(name="unknown")
-    return Authorship(author, commits)
+    coauthors = tuple(identify(charter, name=n, email=e) for n, e in git.coauthors(rng))
+    return Authorship(author, commits, coauthors, pr.labels if pr else ())

@@ -69,10 +69,13 @@ class Participant:
 
 @dataclass(frozen=True)
 class Authorship:
-    """Who wrote the change: the pull request's author if known, else the commits' authors."""
+    """Who wrote the change: the pull request's author if known, else the commits' authors; and who
+    co-wrote it (Co-authored-by trailers) and how its pull request is labelled (agent work is marked so)."""
 
     author: Participant
     commit_authors: tuple[Participant, ...] = ()
+    coauthors: tuple[Participant, ...] = ()
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

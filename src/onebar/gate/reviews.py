@@ -39,6 +39,8 @@ def identify(
         match = resolver.resolve(name or "", email)
         person_id, org = match.person, match.org
         kind = None if match.kind == "unknown" else match.kind
+    elif login:  # a login no person declares: the robot table knows bots' and agents' (their noreply address)
+        kind = resolver.robots.kind(login, f"{login}@users.noreply.github.com")
     if person_id is not None:
         name = name or charter.people[person_id].name
     if org is not None and org in charter.organisations:
@@ -94,6 +96,8 @@ class PullRequest:
     base_sha: str | None
     head_sha: str | None
     title: str = ""
+    labels: tuple[str, ...] = ()
+    repository: str | None = None  # OWNER/REPO
 
 
 def parse_pr_event(path: Path) -> PullRequest:
@@ -112,10 +116,17 @@ def parse_pr_event(path: Path) -> PullRequest:
         return obj if isinstance(obj, str) else None
 
     number = pr.get("number")
+    labels = tuple(
+        str(lb["name"]) for lb in pr.get("labels") or [] if isinstance(lb, dict) and isinstance(lb.get("name"), str)
+    )
+    repo = doc.get("repository") if isinstance(doc, dict) else None
+    full_name = repo.get("full_name") if isinstance(repo, dict) else None
     return PullRequest(
         number if isinstance(number, int) else None,
         text("user", "login"),
         text("base", "sha"),
         text("head", "sha"),
         text("title") or "",
+        labels,
+        full_name if isinstance(full_name, str) else None,
     )

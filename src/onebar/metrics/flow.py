@@ -1,20 +1,24 @@
 """Flow metrics from code-host data: lead time by stage, reviews, failures, one backlog, agents.
 
 Pure functions over `Change` records (a pull/merge request with its reviews, resolved to people,
-organisations and kinds, and the time its merge first reached production). The loader in
-`onebar.codehost.load` builds them from the store; docs/metrics.md ("Code-host metrics") states
-each definition and where it comes from. Bots and AI agents never count as reviewers.
+organisations and kinds, and the time its merge first reached production), returning typed
+results (`to_json()` is the report's `flow` section). The report's loader (`onebar.report.flow`)
+builds the records from the store; docs/metrics.md ("Code-host metrics") states each definition
+and where it comes from. Bots and AI agents never count as reviewers.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from onebar.metrics.jsonable import OMIT_NONE, Jsonable
 from onebar.metrics.model import AGENT, HUMAN, UNKNOWN_ORG, Window, median, quantile
 
 HOUR = 3600.0
+NONE_MERGED = "no pull/merge request merged in the window"
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,7 @@ class Change:
     labels: list[str] = field(default_factory=list)
     assignees: list[Who] = field(default_factory=list)
     coauthors: list[Who] = field(default_factory=list)
+    merge_sha: str | None = None  # the commit that brought it into the base branch (merge or squash)
 
 
 def human_reviews(c: Change) -> list[Review]:
@@ -70,16 +75,45 @@ def merged_in(changes: list[Change], window: Window) -> list[Change]:
     return [c for c in changes if c.merged_at is not None and c.merged_at in window]
 
 
-def _hours(values: list[float]) -> dict[str, Any]:
-    return {
-        "median": _r(median(values)),
-        "p90": _r(quantile(values, 0.9)),
-        "changes": len(values),
-    }
-
-
 def _r(x: float | None, d: int = 2) -> float | None:
     return None if x is None else round(x, d)
+
+
+# ---- lead time by stage ----
+
+
+@dataclass(frozen=True, slots=True)
+class Hours(Jsonable):
+    """A duration over changes: median and 90th percentile in hours, and how many changes it covers."""
+
+    median: float | None
+    p90: float | None
+    changes: int
+
+    @classmethod
+    def of(cls, values: list[float]) -> Hours:
+        return cls(_r(median(values)), _r(quantile(values, 0.9)), len(values))
+
+
+@dataclass(frozen=True, slots=True)
+class Stages(Jsonable):
+    """Lead time of a group of merged changes, stage by stage and in total (draft time excluded)."""
+
+    changes: int
+    coding: Hours
+    pickup: Hours
+    review: Hours
+    deploy: Hours
+    total: Hours
+    unreviewed: int  # no human review by anyone but the author
+    undeployed: int  # not in a production deployment yet
+
+
+@dataclass(frozen=True, slots=True)
+class LeadTime(Jsonable):
+    overall: Stages
+    by_org: Mapping[str, Stages]  # organisation of the change's author
+    reasons: Mapping[str, str]
 
 
 STAGES = ("coding", "pickup", "review", "deploy")
@@ -106,55 +140,97 @@ def stages(c: Change) -> dict[str, float | None]:
     return out
 
 
-def lead_time(changes: list[Change], window: Window) -> dict[str, Any]:
+def _stages_of(group: list[Change]) -> Stages:
+    per: dict[str, list[float]] = {s: [] for s in STAGES}
+    total = []
+    for c in group:
+        for s, v in stages(c).items():
+            if v is not None:
+                per[s].append(v)
+        if c.deployed_at is not None:
+            start = c.first_commit_at if c.first_commit_at is not None else c.opened_at
+            total.append(max(c.deployed_at - start - c.draft_seconds, 0) / HOUR)
+    return Stages(
+        changes=len(group),
+        coding=Hours.of(per["coding"]),
+        pickup=Hours.of(per["pickup"]),
+        review=Hours.of(per["review"]),
+        deploy=Hours.of(per["deploy"]),
+        total=Hours.of(total),
+        unreviewed=sum(1 for c in group if not human_reviews(c)),
+        undeployed=sum(1 for c in group if c.deployed_at is None),
+    )
+
+
+def lead_time(changes: list[Change], window: Window) -> LeadTime:
     """Lead time by stage, overall and per organisation of the author, over changes merged in the window."""
     merged = merged_in(changes, window)
-
-    def summarise(group: list[Change]) -> dict[str, Any]:
-        per = {s: [v for c in group if (v := stages(c)[s]) is not None] for s in STAGES}
-        total = []
-        for c in group:
-            if c.deployed_at is not None:
-                start = c.first_commit_at if c.first_commit_at is not None else c.opened_at
-                total.append(max(c.deployed_at - start - c.draft_seconds, 0) / HOUR)
-        return {
-            "changes": len(group),
-            **{s: _hours(per[s]) for s in STAGES},
-            "total": _hours(total),
-            "unreviewed": sum(1 for c in group if not human_reviews(c)),
-            "undeployed": sum(1 for c in group if c.deployed_at is None),
-        }
-
     by_org: dict[str, list[Change]] = {}
     for c in merged:
         by_org.setdefault(c.author.org, []).append(c)
-    return {
-        "overall": summarise(merged),
-        "by_org": {o: summarise(g) for o, g in sorted(by_org.items())},
-        "reasons": {} if merged else {"lead_time": "no pull/merge request merged in the window"},
-    }
+    return LeadTime(
+        overall=_stages_of(merged),
+        by_org={o: _stages_of(g) for o, g in sorted(by_org.items())},
+        reasons={} if merged else {"lead_time": NONE_MERGED},
+    )
 
 
-def review_matrix(changes: list[Change], window: Window) -> dict[str, Any]:
+# ---- reviews ----
+
+
+@dataclass(frozen=True, slots=True)
+class PairLatency(Jsonable):
+    """Hours from ready for review to the first review by the reviewing organisation, per pair."""
+
+    author_org: str
+    reviewer_org: str
+    reviews: int
+    median_hours: float | None
+    p90_hours: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrgReviews(Jsonable):
+    """One author organisation's merged changes: approved, approved by another organisation, reworked."""
+
+    changes: int
+    approved: int
+    approved_by_other_org: int
+    reworked: int  # changes with at least one rework cycle
+    rework_cycles: int
+    approved_by_other_org_share: float
+    rework_cycles_per_change: float
+
+
+@dataclass(frozen=True, slots=True)
+class PullReviews(Jsonable):
+    """The review matrix from the code host's reviews of the changes merged in the window."""
+
+    source: str
+    changes: int
+    approved_by_other_org_share: float | None
+    matrix: Mapping[str, Mapping[str, int]]  # author org -> approving org -> changes
+    latency: tuple[PairLatency, ...]
+    by_org: Mapping[str, OrgReviews]
+    reasons: Mapping[str, str]
+
+
+def review_matrix(changes: list[Change], window: Window) -> PullReviews:
     """Who approved whose changes by organisation pair, latency per pair, cross-organisation share, rework."""
     merged = merged_in(changes, window)
     matrix: dict[str, dict[str, int]] = {}
     latency: dict[tuple[str, str], list[float]] = {}
-    by_org: dict[str, dict[str, Any]] = {}
+    counts: dict[str, list[int]] = {}  # org -> [changes, approved, by other org, reworked, cycles]
     for c in merged:
         a_org = c.author.org
-        stats = by_org.setdefault(
-            a_org, {"changes": 0, "approved": 0, "approved_by_other_org": 0, "reworked": 0, "rework_cycles": 0}
-        )
-        stats["changes"] += 1
+        stats = counts.setdefault(a_org, [0, 0, 0, 0, 0])
+        stats[0] += 1
         apps = approvers(c)
-        if apps:
-            stats["approved"] += 1
+        stats[1] += 1 if apps else 0
         row = matrix.setdefault(a_org, {})
         for o in sorted({w.org for w in apps}):
             row[o] = row.get(o, 0) + 1
-        if any(w.org not in (a_org, UNKNOWN_ORG) for w in apps):
-            stats["approved_by_other_org"] += 1
+        stats[2] += 1 if any(w.org not in (a_org, UNKNOWN_ORG) for w in apps) else 0
         ready = max(c.ready_at or c.opened_at, c.opened_at)
         first_by_org: dict[str, int] = {}
         for r in human_reviews(c):
@@ -162,39 +238,33 @@ def review_matrix(changes: list[Change], window: Window) -> dict[str, Any]:
         for o, at in first_by_org.items():
             latency.setdefault((a_org, o), []).append(max(at - ready, 0) / HOUR)
         cycles = rework_cycles(c)
-        stats["rework_cycles"] += cycles
-        stats["reworked"] += 1 if cycles else 0
-    for stats in by_org.values():
-        n = stats["changes"]
-        stats["approved_by_other_org_share"] = round(stats["approved_by_other_org"] / n, 4)
-        stats["rework_cycles_per_change"] = round(stats["rework_cycles"] / n, 3)
-    pairs = [
-        {
-            "author_org": a,
-            "reviewer_org": o,
-            "reviews": len(v),
-            "median_hours": _r(median(v)),
-            "p90_hours": _r(quantile(v, 0.9)),
-        }
-        for (a, o), v in sorted(latency.items())
-    ]
+        stats[3] += 1 if cycles else 0
+        stats[4] += cycles
     total = len(merged)
-    crossed = sum(s["approved_by_other_org"] for s in by_org.values())
-    return {
-        "source": "code host reviews",
-        "changes": total,
-        "approved_by_other_org_share": round(crossed / total, 4) if total else None,
-        "matrix": {o: dict(sorted(r.items())) for o, r in sorted(matrix.items())},
-        "latency": pairs,
-        "by_org": dict(sorted(by_org.items())),
-        "reasons": {} if total else {"matrix": "no pull/merge request merged in the window"},
-    }
+    crossed = sum(s[2] for s in counts.values())
+    return PullReviews(
+        source="code host reviews",
+        changes=total,
+        approved_by_other_org_share=round(crossed / total, 4) if total else None,
+        matrix={o: dict(sorted(r.items())) for o, r in sorted(matrix.items())},
+        latency=tuple(
+            PairLatency(a, o, len(v), _r(median(v)), _r(quantile(v, 0.9))) for (a, o), v in sorted(latency.items())
+        ),
+        by_org={
+            o: OrgReviews(n, ap, x, rw, cy, round(x / n, 4), round(cy / n, 3))
+            for o, (n, ap, x, rw, cy) in sorted(counts.items())
+        },
+        reasons={} if total else {"matrix": NONE_MERGED},
+    )
 
 
 def rework_cycles(c: Change) -> int:
     """Blocking reviews (changes requested) that the author answered: a later human review followed."""
     revs = human_reviews(c)
     return sum(1 for i, r in enumerate(revs) if r.state == "changes_requested" and i + 1 < len(revs))
+
+
+# ---- failures ----
 
 
 @dataclass(frozen=True)
@@ -217,9 +287,34 @@ class HostIncident:
     cause_deployment: int = -1  # index of the deployment it is attributed to, -1 if none
 
 
+@dataclass(frozen=True, slots=True)
+class Restore(Jsonable):
+    median: float | None  # hours
+    restored: int
+    open: int
+
+
+@dataclass(frozen=True, slots=True)
+class FailureFigures(Jsonable):
+    deployments: int
+    failed_deployments: int
+    change_failure_rate: float | None
+    time_to_restore_hours: Restore
+
+
+@dataclass(frozen=True, slots=True)
+class Failures(Jsonable):
+    """Change failure rate and time to restore from deployment statuses and linked incidents."""
+
+    source: str
+    overall: FailureFigures
+    by_org: Mapping[str, FailureFigures]  # organisation of the causing change
+    attribution: str
+
+
 def failures(
     changes: list[Change], deployments: list[HostDeployment], incidents: list[HostIncident], window: Window
-) -> dict[str, Any]:
+) -> Failures:
     """Change failure rate and time to restore per organisation of the change that caused the failure.
 
     A deployment failed when its status failed or an incident is attributed to it. The causing
@@ -264,32 +359,57 @@ def failures(
                 restore.setdefault(d, []).append((nxt.at - dep.at) / HOUR)
     in_window = [d for d in deps if deployments[d].at in window]
 
-    def figures(org: str | None) -> dict[str, Any]:
+    def figures(org: str | None) -> FailureFigures:
         mine = [d for d in in_window if org is None or any(org_of.get(n) == org for n in deployments[d].changes)]
         failed = [d for d in mine if d in cause_orgs and (org is None or org in cause_orgs[d])]
         ttr = [h for d in failed for h in restore.get(d, [])]
-        return {
-            "deployments": len(mine),
-            "failed_deployments": len(failed),
-            "change_failure_rate": round(len(failed) / len(mine), 4) if mine else None,
-            "time_to_restore_hours": {
-                "median": _r(median(ttr)),
-                "restored": len(ttr),
-                "open": sum(open_count.get(d, 0) for d in failed),
-            },
-        }
+        return FailureFigures(
+            deployments=len(mine),
+            failed_deployments=len(failed),
+            change_failure_rate=round(len(failed) / len(mine), 4) if mine else None,
+            time_to_restore_hours=Restore(_r(median(ttr)), len(ttr), sum(open_count.get(d, 0) for d in failed)),
+        )
 
-    names = sorted({c.author.org for c in changes})
-    return {
-        "source": "deployment statuses and incidents",
-        "overall": figures(None),
-        "by_org": {o: figures(o) for o in names},
-        "attribution": "a failure counts for the organisation of the change named as its cause, "
+    return Failures(
+        source="deployment statuses and incidents",
+        overall=figures(None),
+        by_org={o: figures(o) for o in sorted({c.author.org for c in changes})},
+        attribution="a failure counts for the organisation of the change named as its cause, "
         "else for every organisation with a change in the failed deployment",
-    }
+    )
 
 
-def backlog(changes: list[Change], window: Window, key_pattern: str, pulls: set[int] | None = None) -> dict[str, Any]:
+# ---- one backlog ----
+
+
+@dataclass(frozen=True, slots=True)
+class OrgTrace(Jsonable):
+    changes: int
+    traced: int
+    traced_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class Untraced(Jsonable):
+    number: int
+    title: str
+    author: str  # person id, or the host login
+    org: str
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog(Jsonable):
+    """How much of each organisation's merged work is traced to the shared tracker."""
+
+    changes: int
+    traced_share: float | None
+    by_org: Mapping[str, OrgTrace]
+    untraced: tuple[Untraced, ...]
+    key_pattern: str
+    reasons: Mapping[str, str]
+
+
+def backlog(changes: list[Change], window: Window, key_pattern: str, pulls: set[int] | None = None) -> Backlog:
     """One backlog: the share of each organisation's merged changes traced to an issue of the shared tracker.
 
     Traced: a host issue reference that is not another pull/merge request, or a tracker key that
@@ -298,39 +418,41 @@ def backlog(changes: list[Change], window: Window, key_pattern: str, pulls: set[
     key_re = re.compile(key_pattern)
     pulls = pulls or set()
     merged = merged_in(changes, window)
-    by_org: dict[str, dict[str, Any]] = {}
-    untraced: list[dict[str, Any]] = []
+    counts: dict[str, list[int]] = {}
+    untraced: list[Untraced] = []
     for c in merged:
         traced = any(
             (kind == "issue" and not (ref.startswith("#") and int(ref[1:]) in pulls))
             or (kind == "key" and key_re.fullmatch(ref))
             for ref, kind in c.refs
         )
-        s = by_org.setdefault(c.author.org, {"changes": 0, "traced": 0})
-        s["changes"] += 1
+        s = counts.setdefault(c.author.org, [0, 0])
+        s[0] += 1
         if traced:
-            s["traced"] += 1
+            s[1] += 1
         else:
-            untraced.append({"number": c.number, "title": c.title, "author": c.author.key, "org": c.author.org})
-    for s in by_org.values():
-        s["traced_share"] = round(s["traced"] / s["changes"], 4)
+            untraced.append(Untraced(c.number, c.title, c.author.key, c.author.org))
     total = len(merged)
-    traced_total = sum(s["traced"] for s in by_org.values())
-    return {
-        "changes": total,
-        "traced_share": round(traced_total / total, 4) if total else None,
-        "by_org": dict(sorted(by_org.items())),
-        "untraced": untraced,
-        "key_pattern": key_pattern,
-        "reasons": {} if total else {"traced_share": "no pull/merge request merged in the window"},
-    }
+    traced_total = sum(s[1] for s in counts.values())
+    return Backlog(
+        changes=total,
+        traced_share=round(traced_total / total, 4) if total else None,
+        by_org={o: OrgTrace(n, t, round(t / n, 4)) for o, (n, t) in sorted(counts.items())},
+        untraced=tuple(sorted(untraced, key=lambda u: u.number)),
+        key_pattern=key_pattern,
+        reasons={} if total else {"traced_share": NONE_MERGED},
+    )
 
+
+# ---- agents ----
 
 AGENT_LABEL = re.compile(r"(?i)\b(ai|agent|copilot|claude|codex|devin|cursor|ai-generated)\b")
 
 
 @dataclass(frozen=True)
-class AgentChange:
+class AgentChange(Jsonable):
+    """An agent-authored change: the agent, the human who started it, who is accountable, who reviewed."""
+
     number: int
     title: str
     agent: str
@@ -339,7 +461,7 @@ class AgentChange:
     accountable_org: str
     human_reviewers: tuple[Who, ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "number": self.number,
             "title": self.title,
@@ -370,17 +492,71 @@ def agent_change(c: Change) -> AgentChange | None:
     return AgentChange(c.number, c.title, agent, signal, starter, accountable, reviewers)
 
 
-def agents(changes: list[Change], window: Window) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class OrgAgents(Jsonable):
+    changes: int
+    human_reviewed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Agents(Jsonable):
+    """Agent-authored changes merged in the window, per accountable organisation, and each of them."""
+
+    changes: int
+    human_reviewed: int
+    by_org: Mapping[str, OrgAgents]
+    list: tuple[AgentChange, ...]
+
+
+def agents(changes: list[Change], window: Window) -> Agents:
     """Agent-authored changes merged in the window, with who is accountable and who reviewed them."""
     found = [a for c in merged_in(changes, window) if (a := agent_change(c)) is not None]
-    by_org: dict[str, dict[str, int]] = {}
+    counts: dict[str, list[int]] = {}
     for a in found:
-        s = by_org.setdefault(a.accountable_org, {"changes": 0, "human_reviewed": 0})
-        s["changes"] += 1
-        s["human_reviewed"] += 1 if a.human_reviewers else 0
-    return {
-        "changes": len(found),
-        "human_reviewed": sum(1 for a in found if a.human_reviewers),
-        "by_org": dict(sorted(by_org.items())),
-        "list": [a.to_dict() for a in found],
-    }
+        s = counts.setdefault(a.accountable_org, [0, 0])
+        s[0] += 1
+        s[1] += 1 if a.human_reviewers else 0
+    return Agents(
+        changes=len(found),
+        human_reviewed=sum(1 for a in found if a.human_reviewers),
+        by_org={o: OrgAgents(n, r) for o, (n, r) in sorted(counts.items())},
+        list=tuple(found),
+    )
+
+
+# ---- the section ----
+
+
+@dataclass(frozen=True, slots=True)
+class Flow(Jsonable):
+    """The report's code-host section: every part when the store has code-host data for the
+    repository, else `available: false` and the reason."""
+
+    available: bool
+    reason: str | None = field(default=None, metadata=OMIT_NONE)
+    sources: tuple[str, ...] = ()  # host repositories that fed it ("github:acme/shop")
+    lead_time_stages: LeadTime | None = field(default=None, metadata=OMIT_NONE)
+    reviews: PullReviews | None = field(default=None, metadata=OMIT_NONE)
+    failures: Failures | None = field(default=None, metadata=OMIT_NONE)
+    backlog: Backlog | None = field(default=None, metadata=OMIT_NONE)
+    agents: Agents | None = field(default=None, metadata=OMIT_NONE)
+
+
+def section(
+    sources: list[str],
+    changes: list[Change],
+    deployments: list[HostDeployment],
+    incidents: list[HostIncident],
+    window: Window,
+    key_pattern: str,
+) -> Flow:
+    """Every flow figure of a window from resolved code-host records."""
+    return Flow(
+        available=True,
+        sources=tuple(sources),
+        lead_time_stages=lead_time(changes, window),
+        reviews=review_matrix(changes, window),
+        failures=failures(changes, deployments, incidents, window),
+        backlog=backlog(changes, window, key_pattern, {c.number for c in changes}),
+        agents=agents(changes, window),
+    )

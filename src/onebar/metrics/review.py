@@ -11,6 +11,11 @@ change "reviewed across organisations".
 When robots landed a change (a merge queue, Gerrit, a squash by the code host) and git shows no
 reviewer, who approved it is not in git: the change's review is *unknown*, neither reviewed nor
 unreviewed, and the shares are computed over the changes whose review git shows.
+
+Where the code host says which pull request merged a change (`pulls`, from `onebar import` or its
+webhooks), the pull request's approvals replace the committer and merge signals: a change approved
+by a person of another organisation is reviewed across organisations, one merged with no human
+approval is unreviewed (never unknown), and bots and agents never review.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from onebar.metrics.jsonable import Jsonable
-from onebar.metrics.model import BOT, HUMAN, KINDS, UNKNOWN_ORG, History, Window
+from onebar.metrics.model import BOT, HUMAN, KINDS, UNKNOWN_ORG, Contributor, History, Window
 
 
 def mainline(history: History, head: int) -> list[int]:
@@ -93,6 +98,7 @@ class Signals(Jsonable):
     trailer: int
     committer: int
     merge: int
+    pull_request: int = 0  # approvals of the pull request that merged the change (code-host data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,19 +116,30 @@ class Review(Jsonable):
     notes: Mapping[str, str]  # what a reader must know about a figure that is there
 
 
-def review_matrix(history: History, window: Window, head: int | None) -> Review:
+def review_matrix(
+    history: History, window: Window, head: int | None, pulls: Mapping[int, tuple[Contributor, ...]] | None = None
+) -> Review:
     """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share.
 
     Each change's reviewers are, in the order they are seen: its review trailers' people, its
     committer, whoever merged it into the mainline; each person counts once (as first seen), the
     author never, a robot never. A change with no reviewer is unreviewed, unless robots landed it
     or a code-review system links it (`Reviewed-on:`): then who reviewed it is unknown to git.
+    `pulls`: the mainline commit that merged a pull request -> the people who approved it; their
+    approvals stand for the committer and the merger of every change that pull request brought in.
     """
+    pulls = pulls or {}
     owner = merged_by(history, head)
     at = history.committed_at
     picked = np.flatnonzero((owner >= 0) & ~history.merges & (at >= window.since) & (at < window.until))
     people = history.people
-    orgs = sorted({*history.orgs, *(w.org for ws in history.reviewers.values() for w in ws)})
+    orgs = sorted(
+        {
+            *history.orgs,
+            *(w.org for ws in history.reviewers.values() for w in ws),
+            *(w.org for ws in pulls.values() for w in ws),
+        }
+    )
     org_code = {o: i for i, o in enumerate(orgs)}
     key_code: dict[str, int] = {}
     person_key = np.array([key_code.setdefault(w.key, len(key_code)) for w in people], dtype=np.int64)
@@ -144,6 +161,10 @@ def review_matrix(history: History, window: Window, head: int | None) -> Review:
     # Landed by a robot: merged by one, or put on the mainline by one for someone else (a squash
     # by the code host, Gerrit's cherry-pick).
     robot_landed = robot_merge | ((m == picked) & (kind[committer] == bot) & (person_key[committer] != author_key))
+    pulled = np.isin(m, np.fromiter(pulls, dtype=np.int64, count=len(pulls)))  # merged by a pull request
+    by_committer &= ~pulled
+    by_merge &= ~pulled
+    robot_landed &= ~pulled
 
     # One row per reviewer seen: (change position, order seen, person key, organisation, kind).
     rows: list[tuple[int, int, int, int, int]] = []
@@ -157,6 +178,12 @@ def review_matrix(history: History, window: Window, head: int | None) -> Review:
             if code != author_key[i] and w.kind != BOT:
                 rows.append((i, order, code, org_code[w.org], KINDS.index(w.kind)))
     trailer_rows = len(rows)
+    for i in np.flatnonzero(pulled).tolist():
+        for w in pulls[int(m[i])]:
+            code = key_code.setdefault(w.key, len(key_code))
+            if code != author_key[i] and w.kind != BOT:
+                rows.append((i, 1 << 29, code, org_code[w.org], KINDS.index(w.kind)))
+    pull_rows = len(rows) - trailer_rows
     n = len(picked)
     table = np.array(rows, dtype=np.int64).reshape(-1, 5)
     late = 1 << 30  # the committer and the merger come after any trailer
@@ -219,7 +246,7 @@ def review_matrix(history: History, window: Window, head: int | None) -> Review:
             )
             for o in active
         },
-        signals=Signals(trailer_rows, int(by_committer.sum()), int(by_merge.sum())),
+        signals=Signals(trailer_rows, int(by_committer.sum()), int(by_merge.sum()), pull_rows),
         reasons=reasons,
         notes=notes,
     )

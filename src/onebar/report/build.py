@@ -25,6 +25,7 @@ from onebar.metrics import tiers as tiers_mod
 from onebar.metrics.jsonable import iso
 from onebar.metrics.model import AGENT, BOT, DAY, KINDS, UNKNOWN_ORG, Deployment, History, Incident, Window
 from onebar.mining import missing
+from onebar.report import flow as code_host
 from onebar.report.identity import resolver
 from onebar.report.load import (
     Loaded,
@@ -119,6 +120,7 @@ def build_report(
     judged = dora.judge(h, linked, incs, window.until, hotfixes)
     orgs, committed = _activity(h, linked, window)
     authorship = _authorship(store, loaded, charter, window, head, head_files)
+    hosted = code_host.load(store, loaded.name, charter, loaded.find_all)  # pull requests, when the store has them
     until_day = datetime.fromtimestamp(window.until - 1, UTC).date()
     leavers = [offboarding.Leaver(pid, p.org, p.contract_end) for pid, p in charter.people.items() if p.contract_end]
     overlap = overlap_of(charter, until_day, orgs[:MAX_ORGS])
@@ -141,13 +143,14 @@ def build_report(
         dora=delivery.section(
             h, linked, judged, window, orgs, trend_orgs=MAX_ORGS, incidents_recorded=bool(incs), year=year
         ),
-        review=review.review_matrix(h, window, head),
+        review=review.review_matrix(h, window, head, pulls=hosted.approvals()),
         knowledge=knowledge.section(
             authorship.authors, authorship.component, authorship.people, components_defined=bool(charter.components)
         ),
         offboarding=offboarding.section(authorship, leavers, until_day, committed),
         contributors=_contributors(loaded, charter, window),
         overlap=overlap,
+        flow=hosted.section(window, linked),
         authorship=authorship,
     )
 

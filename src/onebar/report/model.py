@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from onebar.metrics.delivery import Dora
+from onebar.metrics.flow import Flow
 from onebar.metrics.jsonable import SKIP, Jsonable
 from onebar.metrics.knowledge import Knowledge
 from onebar.metrics.model import Contributor, Window
@@ -19,7 +20,9 @@ from onebar.metrics.overlap import Overlap
 from onebar.metrics.review import Review
 from onebar.metrics.seams import Contributors
 
-SCHEMA_VERSION = "2.0"  # 2.0: one change failure rate in every row (docs/metrics.md)
+# 2.0: one change failure rate in every row (docs/metrics.md); 2.1: the code-host section `flow`,
+# and review signals count the approvals of pull requests.
+SCHEMA_VERSION = "2.1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,7 @@ class Report(Jsonable):
     offboarding: Offboarding
     contributors: Contributors
     overlap: Overlap
+    flow: Flow  # from the code hosts' pull requests, reviews, deployments and incidents, when the store has them
     # Not serialised: what simulating anyone's departure needs (`onebar offboard`).
     authorship: Authorship = field(metadata=SKIP)
     # What the report could not see (e.g. commits whose objects git could not read), last in the JSON.

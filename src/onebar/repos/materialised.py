@@ -25,9 +25,10 @@ from onebar.errors import ConflictError, UsageError
 from onebar.git import open_repository
 from onebar.report import report_for
 from onebar.report.build import parse_time
+from onebar.report.flow import state_digest as code_host_digest
 from onebar.repos.registry import ServiceRepo
 from onebar.store import Store
-from onebar.store.schema import deployments, incidents, refs
+from onebar.store.schema import deployments, incidents, refs, repositories
 from onebar.store.schema_service import materialised_reports
 from onebar.workspace import Workspace
 
@@ -84,7 +85,8 @@ def instant(value: str, name: str, *, end_of_day: bool = False) -> int:
 
 
 def source_of(store: Store, repo_id: int, charter: Charter) -> str:
-    """A digest of everything a report depends on: ref tips, recorded events, the charter, onebar's version."""
+    """A digest of everything a report depends on: ref tips, recorded events, code-host data, the charter,
+    onebar's version."""
     h = hashlib.sha256(__version__.encode())
     h.update(charter.model_dump_json().encode())
     with store.read() as conn:
@@ -97,6 +99,8 @@ def source_of(store: Store, repo_id: int, charter: Charter) -> str:
                 select(func.count(), func.max(table.c.id)).where(table.c.repo_id == repo_id)
             ).one()
             h.update(f"{table.name}:{count}:{top}\n".encode())
+        name = conn.execute(select(repositories.c.name).where(repositories.c.id == repo_id)).scalar()
+        h.update(code_host_digest(conn, str(name)).encode())  # pull requests, reviews, host deployments
     return h.hexdigest()[:32]
 
 

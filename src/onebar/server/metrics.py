@@ -46,6 +46,12 @@ class Metrics:
             buckets=DURATION_BUCKETS,
             registry=self.registry,
         )
+        self.webhooks = Counter(
+            "onebar_webhook_deliveries",
+            "Webhook deliveries received, by host and outcome (accepted, duplicate, rejected, invalid).",
+            ["host", "outcome"],
+            registry=self.registry,
+        )
         self.registry.register(StoreCollector(store))
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from onebar.charter import Charter
 from onebar.gate.model import Authorship, Change, Evidence, RuleResult
-from onebar.gate.rules import changes, evidence_rules, people_rules
+from onebar.gate.rules import agent_rules, changes, evidence_rules, people_rules
 from onebar.gate.rules.base import Outcome, Rule
 
 __all__ = ["RULES", "Outcome", "Rule", "run_rules"]
@@ -55,6 +55,13 @@ RULES: tuple[Rule, ...] = (
         "Approved by someone of another organisation",
         "reviews",
         check_with_author=people_rules.reviews_cross_org,
+        evidence="reviews",
+    ),
+    Rule(
+        "agents.human_review",
+        "Agent-written changes approved by a human of an accountable organisation",
+        "agents",
+        check_with_author=agent_rules.agents_human_review,
         evidence="reviews",
     ),
     Rule("owners", "Touched components approved by their owners", "owners", people_rules.owners, evidence="reviews"),

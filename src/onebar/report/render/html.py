@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from onebar.report.model import Report
 from onebar.report.render import common as c
-from onebar.report.render import svg
+from onebar.report.render import flow, svg
 
 
 def _env() -> Environment:
@@ -93,4 +93,5 @@ def to_html(report: Report) -> str:
         already_lost=c.already_lost(report),
         headers=c.DORA_HEADERS,
         notes=c.reasons_of(report),
+        flow_blocks=flow.blocks(report),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 
 from onebar.report.model import Report
+from onebar.report.render import flow
 from onebar.report.render.common import (
     DORA_HEADERS,
     ROWS,
@@ -111,6 +112,9 @@ def to_markdown(report: Report) -> str:
         parts += [_md_table(["Pair", "Hours/week", "Daily window", "Meets minimum"], rows)]
         if ov.handoffs:
             parts += ["", "Follow the sun:", *[f"- {handoff(h)}" for h in ov.handoffs]]
+    for block in flow.blocks(report):  # the code hosts' pull requests, reviews and deployments
+        parts += ["", f"### {block.title}", "", *block.lines]
+        parts += [line for t in block.tables for line in ("", f"**{t.title}**", "", _md_table(t.headers, t.rows))]
     notes = reasons_of(report)
     if notes:
         parts += ["", "<details><summary>Not computed</summary>", ""] + [f"- {n}" for n in notes] + ["", "</details>"]

@@ -11,6 +11,7 @@ from rich.table import Table
 from onebar.metrics.offboarding import Departure
 from onebar.metrics.overlap import Overlap, PairOverlap
 from onebar.report.model import Report
+from onebar.report.render import flow
 from onebar.report.render.common import (
     DORA_HEADERS,
     ROWS,
@@ -121,6 +122,17 @@ def to_text(report: Report, width: int | None = None) -> str:
             con.print(f"Whole team: {num(ov.team.hours_per_week)} h/week shared")
         for hnd in ov.handoffs:
             con.print(f"  hand-off {handoff(hnd)}")
+    for block in flow.blocks(report):  # the code hosts' pull requests, reviews and deployments
+        con.print(f"\n{block.title}")
+        for line in block.lines:
+            con.print(f"  {line}")
+        for table in block.tables:
+            ft = Table(title=table.title, title_justify="left")
+            for i, h in enumerate(table.headers):
+                ft.add_column(h, justify="left" if i == 0 else "right")
+            for row in table.rows:
+                ft.add_row(*row)
+            con.print(ft)
     notes = reasons_of(report)
     if notes:
         con.print("\nNot computed")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 ROUTERS: tuple[str, ...] = (
     "onebar.server.routers.health",
+    "onebar.server.routers.hooks",  # early: routes match in order, and webhooks are the busiest callers
     "onebar.server.routers.session",
     "onebar.server.routers.tokens",
     "onebar.server.routers.repos",
@@ -16,5 +17,4 @@ ROUTERS: tuple[str, ...] = (
     "onebar.server.routers.access",
     "onebar.server.routers.briefs",
     "onebar.server.pages",
-    "onebar.server.routers.hooks",
 )

@@ -8,7 +8,7 @@
 A receiver verifies, stores the raw body and queues the `deliveries` job in one short transaction,
 and answers: 202 for a new delivery, 200 for one already stored, 401 for a bad or missing signature
 (nothing stored; counted on the hook, in `onebar_webhook_deliveries_total` and in the audit log),
-other 4xx problem documents for the rest. Processing is the job's (`onebar.codehost.processing`).
+other 4xx problem documents for the rest. Processing is the job's (`onebar.jobs.deliveries`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,11 @@ from sqlalchemy import Connection
 
 from onebar import audit
 from onebar.auth.roles import Principal, Role, authorize
-from onebar.codehost import processing
 from onebar.codehost.deploy_hook import receive_deployment
 from onebar.codehost.events import list_deliveries
 from onebar.codehost.hooks import WRITE_LOCK, Receipt, Receiver, SignatureError
 from onebar.errors import OnebarError, PermissionDeniedError
+from onebar.jobs import deliveries as processing
 from onebar.metrics.jsonable import iso
 from onebar.repos.registry import get_repo
 from onebar.server import pagination
@@ -56,18 +56,12 @@ def _hooks(request: Request) -> _Hooks:
         state = getattr(request.app.state, "hooks", None)
         if state is None:
             service: Service = request.app.state.service
-            counter = Counter(
-                "onebar_webhook_deliveries_total",
-                "Webhook deliveries received, by host and outcome (accepted, duplicate, rejected, invalid).",
-                ["host", "outcome"],
-                registry=service.metrics.registry,
-            )
             receiver = Receiver(
                 service.store,
                 max_body=service.settings.max_hook_body_bytes,
                 after=processing.queue_processing(service.store),
             )
-            state = request.app.state.hooks = _Hooks(receiver, counter)
+            state = request.app.state.hooks = _Hooks(receiver, service.metrics.webhooks)
     return state
 
 

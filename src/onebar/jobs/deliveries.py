@@ -1,4 +1,4 @@
-"""Processing deliveries as a job of the service's durable queue (`onebar.jobs`).
+"""Processing webhook deliveries as a job of the service's durable queue (the `deliveries` job kind).
 
     receiver.after = queue_processing(store)   a `deliveries` job, queued in the transaction that
                                                 stores the delivery (coalesced with one still waiting)
