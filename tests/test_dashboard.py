@@ -262,3 +262,28 @@ def test_the_portfolio_adds_up_as_the_api_does(app: App) -> None:
         assert cells[:2] == [f"{entry['totals']['changes']:,}", f"{entry['totals']['deployments']:,}"], org
         tier = entry["totals"]["weakest_tier"]
         assert (f"tier-{tier}" in row) if tier else True
+
+
+def test_gate_runs_page_by_page_without_losing_one(app: App) -> None:
+    c = app.client
+    ci = {"Authorization": f"Bearer {app.tokens.ci}"}
+    for i in range(53):
+        body = {
+            "status": "pass" if i % 3 else "fail",
+            "base": "a" * 40,
+            "head": f"{i:02d}" + "c" * 38,
+            "author": {"person": "dave", "org": "vistula"},
+            "rules": [{"id": "size", "status": "pass"}],
+        }
+        assert c.post("/api/v1/repos/shop/gate-runs", json=body, headers=ci).status_code == 201
+    lead = app.as_(app.tokens.lead_vistula)
+    first = c.get("/gate-runs", headers=lead).text
+    heads = re.findall(r"<code>(\d\dc{8})</code>", first)
+    assert len(heads) == 50 and "50 runs shown" in first
+    older = re.search(r'href="(/gate-runs\?[^"]+)">Older runs', first)
+    assert older is not None
+    second = c.get(older.group(1).replace("&amp;", "&"), headers=lead).text
+    rest = re.findall(r"<code>(\d\dc{8})</code>", second)
+    assert len(rest) == 3 and not set(rest) & set(heads) and "Older runs" not in second
+    failing = c.get("/gate-runs?status=fail", headers=lead).text
+    assert '18 runs shown: <span class="status-fail">18 failed' in failing
