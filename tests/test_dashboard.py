@@ -287,3 +287,28 @@ def test_gate_runs_page_by_page_without_losing_one(app: App) -> None:
     assert len(rest) == 3 and not set(rest) & set(heads) and "Older runs" not in second
     failing = c.get("/gate-runs?status=fail", headers=lead).text
     assert '18 runs shown: <span class="status-fail">18 failed' in failing
+
+
+def test_many_repositories_keep_the_pages_short(app: App) -> None:
+    """With 14 repositories the portfolio lists them in one table and an organisation charts its six busiest."""
+    from sqlalchemy import insert
+
+    from onebar.store.schema_service import materialised_reports, service_repos
+
+    store = open_store(app.url)
+    with store.write() as conn:
+        base = dict(conn.execute(select(materialised_reports)).one()._mapping)
+        src = dict(conn.execute(select(service_repos)).one()._mapping)
+        base.pop("id")
+        src.pop("id")
+        for i in range(1, 14):
+            conn.execute(insert(service_repos).values(**{**src, "name": f"copy{i:02d}"}))
+            conn.execute(insert(materialised_reports).values(**{**base, "repo": f"copy{i:02d}", "etag": f"e{i:031d}"}))
+    store.close()
+    admin = app.as_(app.tokens.admin)
+    portfolio = app.client.get("/", headers=admin).text
+    assert '<tr class="sub">' not in portfolio and "in 14 repositories" in portfolio
+    assert 'class="card"' not in portfolio and portfolio.count('href="/repos/copy') == 13
+    org = app.client.get("/orgs/vistula", headers=admin).text
+    assert org.count("<figure>") == 6 * 3 and "In 8 more repositories" in org
+    assert org.count('/people/bob"') == 1 and "14 repositories" in org  # one row per person

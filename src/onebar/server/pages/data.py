@@ -46,10 +46,13 @@ class RepoView:
         return p.name if p is not None else person
 
 
-def repo_view(service: Service, principal: Principal, name: str) -> RepoView:
-    """The report of repository `name` as `principal` may see it; 404 unknown, 409 not reported yet."""
+def repo_view(service: Service, principal: Principal, name: str, head: materialised.Header | None = None) -> RepoView:
+    """The report of repository `name` as `principal` may see it; 404 unknown, 409 not reported yet.
+
+    `head` is its current header when the caller already read it (one query for many repositories).
+    """
     store = service.store
-    head = materialised.header(store, name)
+    head = head or materialised.header(store, name)
     if head is None:
         get_repo(store, name)  # 404 for an unknown repository
         raise ConflictError(
@@ -79,11 +82,11 @@ def repo_view(service: Service, principal: Principal, name: str) -> RepoView:
 def reported(service: Service, principal: Principal) -> tuple[list[RepoView], list[ServiceRepo]]:
     """Every repository with a report (as the caller sees it), and those still waiting for their first."""
     done, waiting = [], []
-    heads = {h.repo for h in materialised.headers(service.store)}
+    heads = {h.repo: h for h in materialised.headers(service.store)}
     for repo in list_repos(service.store):
         if repo.name in heads:
             try:
-                done.append(repo_view(service, principal, repo.name))
+                done.append(repo_view(service, principal, repo.name, heads[repo.name]))
             except ConflictError:
                 waiting.append(repo)
         else:

@@ -24,6 +24,10 @@ from onebar.server.service import Service
 from onebar.store.schema_service import gate_runs
 
 router = APIRouter(route_class=PageRoute)
+SUBROWS = 5  # an organisation in up to this many repositories shows each one's row under its own
+CARDS = 12  # up to this many repositories are cards; more are one compact table
+CHARTS = 6  # trend charts on an organisation's page: its most active repositories
+LIST = 20  # components listed on an organisation's page, the riskiest first
 
 
 @dataclass(frozen=True)
@@ -65,10 +69,12 @@ class RepoCard:
 
 @dataclass(frozen=True)
 class PersonLink:
+    """A person of the organisation, once however many repositories' charters name them."""
+
     id: str
     name: str
-    repo: str
     href: str
+    repos: list[str]
     roles: str
     contract_end: str | None
 
@@ -111,6 +117,7 @@ class OrgPage:
     people: list[PersonLink] = field(default_factory=list)
     hidden_people: int = 0
     components: list[ComponentLink] = field(default_factory=list)
+    more_components: int = 0
     gate_pass: int = 0
     gate_fail: int = 0
 
@@ -194,9 +201,18 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
 @router.get("/", response_class=HTMLResponse)
 def portfolio(viewer: Viewer = Depends(page("page.portfolio")), service: Service = Depends(service_of)) -> HTMLResponse:
     views, waiting = reported(service, viewer.principal)
-    rows, cards = portfolio_page(views)
+    key = ("page-portfolio", tuple((v.name, v.etag) for v in views), visibility.key_of(viewer.principal))
+    rows, cards = service.views.get(key, lambda: portfolio_page(views))
     return render(
-        viewer, "portfolio.html.j2", title="Portfolio", orgs=rows, repos=cards, waiting=waiting, keys=figures.KEYS
+        viewer,
+        "portfolio.html.j2",
+        title="Portfolio",
+        orgs=rows,
+        repos=cards,
+        waiting=waiting,
+        keys=figures.KEYS,
+        subrows=SUBROWS,
+        cards_up_to=CARDS,
     )
 
 
@@ -218,8 +234,17 @@ def org_page(service: Service, viewer: Viewer, org: str, views: list[RepoView]) 
     else:
         cells, tier = [Cell("–", None, None) for _ in figures.KEYS], None
     out = OrgPage(org, first.org_name(org), kind, cells, tier)
-    for v in mine:
-        _org_repo(out, v, org, viewer)
+    mine.sort(key=lambda v: (-(v.report["dora"]["by_org"].get(org) or {}).get("changes", 0), v.name))
+    people: dict[str, PersonLink] = {}
+    hidden: set[str] = set()
+    for i, v in enumerate(mine):
+        _org_repo(out, v, org, charts=i < CHARTS)
+        _org_people(people, hidden, v, org, viewer)
+    out.people = sorted(people.values(), key=lambda x: (x.name.lower(), x.id))
+    out.hidden_people = len(hidden)
+    out.components.sort(key=lambda c: (c.truck_factor if c.truck_factor is not None else 99, -c.files, c.id, c.repo))
+    out.more_components = max(0, len(out.components) - LIST)
+    out.components = out.components[:LIST]
     with service.store.read() as conn:
         counts: dict[str, int] = dict(
             conn.execute(
@@ -227,19 +252,21 @@ def org_page(service: Service, viewer: Viewer, org: str, views: list[RepoView]) 
             ).all()
         )
     out.gate_pass, out.gate_fail = int(counts.get("pass", 0)), int(counts.get("fail", 0))
-    out.people.sort(key=lambda x: (x.name.lower(), x.repo))
     return out
 
 
-def _org_repo(out: OrgPage, v: RepoView, org: str, viewer: Viewer) -> None:
-    """One repository's part of the organisation page: figures, trend charts, people, components."""
-    p = viewer.principal
+def _org_repo(out: OrgPage, v: RepoView, org: str, *, charts: bool) -> None:
+    """One repository's part of the organisation page: figures, trend charts (`charts`), components."""
     dora = v.report["dora"]
     fig = dora["by_org"].get(org)
     if fig is not None:
-        charts = figures.trend_charts(
-            dora["trend"]["by_org"] | {"all": dora["trend"]["overall"]},
-            {org: v.org_name(org), "all": "all organisations"},
+        drawn = (
+            figures.trend_charts(
+                dora["trend"]["by_org"] | {"all": dora["trend"]["overall"]},
+                {org: v.org_name(org), "all": "all organisations"},
+            )
+            if charts
+            else None
         )
         review = v.report["review"]["by_org"].get(org)
         off = v.report["offboarding"]["by_org"].get(org)
@@ -257,7 +284,7 @@ def _org_repo(out: OrgPage, v: RepoView, org: str, viewer: Viewer) -> None:
                 fig.get("tier"),
                 fig["deployments"],
                 fig["changes"],
-                charts,
+                drawn,
                 review["cross_org_share"] if review else None,
                 review["unreviewed"] if review else None,
                 loss,
@@ -281,15 +308,20 @@ def _org_repo(out: OrgPage, v: RepoView, org: str, viewer: Viewer) -> None:
                     bool(c["single_org"]),
                 )
             )
+
+
+def _org_people(people: dict[str, PersonLink], hidden: set[str], v: RepoView, org: str, viewer: Viewer) -> None:
+    """The organisation's people in this repository's charter: by name when the caller may see them."""
     for pid, person in sorted(v.charter.people.items()):
         if person.org != org:
             continue
-        if not visibility.sees_person(p, pid, org):
-            out.hidden_people += 1
-            continue
-        roles = _roles(v, pid)
-        end = person.contract_end.isoformat() if person.contract_end else None
-        out.people.append(PersonLink(pid, person.name, v.name, f"/repos/{v.name}/people/{pid}", roles, end))
+        if not visibility.sees_person(viewer.principal, pid, org):
+            hidden.add(pid)
+        elif pid in people:
+            people[pid].repos.append(v.name)
+        else:
+            end = person.contract_end.isoformat() if person.contract_end else None
+            people[pid] = PersonLink(pid, person.name, f"/repos/{v.name}/people/{pid}", [v.name], _roles(v, pid), end)
 
 
 def _roles(v: RepoView, pid: str) -> str:
