@@ -6,8 +6,9 @@ the caller may see them) and add what a page shows besides: trends, people, comp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from onebar.auth import visibility
 from onebar.errors import NotFoundError, PermissionDeniedError
 from onebar.server.pages import figures
-from onebar.server.pages.data import RepoView, reported
+from onebar.server.pages.data import RepoView, digests, reported
 from onebar.server.pages.figures import Cell
 from onebar.server.pages.web import PageRoute, Viewer, page, render, service_of
 from onebar.server.portfolio import portfolio as build_portfolio
@@ -122,25 +123,27 @@ class OrgPage:
     gate_fail: int = 0
 
 
-def _summaries(views: list[RepoView]) -> dict[str, dict[str, Any]]:
-    """The portfolio's input from the filtered reports (the same figures the API's summaries hold)."""
-    return {
-        v.name: {
-            "overall": v.report["dora"]["overall"],
-            "by_org": v.report["dora"]["by_org"],
-            "organisations": v.report["organisations"],
-        }
-        for v in views
-    }
+class Reported(Protocol):
+    """A repository's report as the portfolio reads it: a `RepoView` or a `Digest`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def computed_at(self) -> int: ...
+    @property
+    def window(self) -> dict[str, Any]: ...
+    def summary(self) -> dict[str, Any]: ...
+    def direction(self, org: str | None) -> dict[str, Any]: ...
 
 
-def _direction(view: RepoView, org: str | None) -> dict[str, Any]:
-    trend = view.report["dora"]["trend"]
-    entry = trend["overall"] if org is None else trend["by_org"].get(org)
-    return dict(entry["direction"]) if entry else {}
+def _summaries(items: Sequence[Reported]) -> dict[str, dict[str, Any]]:
+    """The portfolio's input (the same figures the API's summaries hold), as the caller sees them."""
+    return {v.name: v.summary() for v in items}
 
 
-def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]:
+def portfolio_page(views: Sequence[Reported]) -> tuple[list[OrgRow], list[RepoCard]]:
     """Organisations (most changes first) with their totals and each repository's figures; repository cards."""
     by_name = {v.name: v for v in views}
     data = build_portfolio(_summaries(views), list(by_name))
@@ -148,7 +151,7 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
     for org, entry in data["organisations"].items():
         repos = []
         for repo, fig in entry["repos"].items():
-            direction = _direction(by_name[repo], org)
+            direction = by_name[repo].direction(org)
             repos.append(
                 RepoFigures(
                     repo,
@@ -159,9 +162,7 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
                     fig["changes"],
                 )
             )
-        trends = {
-            k: figures.combine(_direction(by_name[r], org).get(k) for r in entry["repos"]) for k, _ in figures.KEYS
-        }
+        trends = {k: figures.combine(by_name[r].direction(org).get(k) for r in entry["repos"]) for k, _ in figures.KEYS}
         totals = entry["totals"]
         cells = figures.total_cells(totals, entry["repos"].values(), trends)
         rows.append(
@@ -179,8 +180,8 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
         )
     cards = []
     for v in views:
-        o = v.report["dora"]["overall"]
-        w = v.report["window"]
+        summary = v.summary()
+        o, w = summary["overall"], v.window
         cards.append(
             RepoCard(
                 v.name,
@@ -188,11 +189,11 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
                 v.label,
                 f"{w['since'][:10]} → {w['until'][:10]}",
                 v.computed_at,
-                figures.report_cells(o, _direction(v, None)),
+                figures.report_cells(o, v.direction(None)),
                 o.get("tier"),
                 o["deployments"],
                 o["changes"],
-                len(v.report["dora"]["by_org"]),
+                len(summary["by_org"]),
             )
         )
     return rows, cards
@@ -200,7 +201,7 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
 
 @router.get("/", response_class=HTMLResponse)
 def portfolio(viewer: Viewer = Depends(page("page.portfolio")), service: Service = Depends(service_of)) -> HTMLResponse:
-    views, waiting = reported(service, viewer.principal)
+    views, waiting = digests(service, viewer.principal)
     key = ("page-portfolio", tuple((v.name, v.etag) for v in views), visibility.key_of(viewer.principal))
     rows, cards = service.views.get(key, lambda: portfolio_page(views))
     return render(
@@ -216,7 +217,7 @@ def portfolio(viewer: Viewer = Depends(page("page.portfolio")), service: Service
     )
 
 
-def org_page(service: Service, viewer: Viewer, org: str, views: list[RepoView]) -> OrgPage:
+def org_page(viewer: Viewer, org: str, views: list[RepoView]) -> OrgPage:
     mine = [v for v in views if org in v.report["dora"]["by_org"] or org in v.charter.organisations]
     if not mine:
         raise NotFoundError(f"no organisation {org!r} in any repository", field="org")
@@ -228,7 +229,7 @@ def org_page(service: Service, viewer: Viewer, org: str, views: list[RepoView]) 
     trends: dict[str, str | None] = {}
     if data is not None:
         for k, _ in figures.KEYS:
-            trends[k] = figures.combine(_direction(v, org).get(k) for v in mine if v.name in data["repos"])
+            trends[k] = figures.combine(v.direction(org).get(k) for v in mine if v.name in data["repos"])
         cells = figures.total_cells(data["totals"], data["repos"].values(), trends)
         tier = data["totals"]["weakest_tier"]
     else:
@@ -245,14 +246,18 @@ def org_page(service: Service, viewer: Viewer, org: str, views: list[RepoView]) 
     out.components.sort(key=lambda c: (c.truck_factor if c.truck_factor is not None else 99, -c.files, c.id, c.repo))
     out.more_components = max(0, len(out.components) - LIST)
     out.components = out.components[:LIST]
+    return out
+
+
+def gate_counts(service: Service, out: OrgPage) -> OrgPage:
+    """The organisation's gate runs passed and failed (read on every request: runs arrive at any time)."""
     with service.store.read() as conn:
         counts: dict[str, int] = dict(
             conn.execute(
-                select(gate_runs.c.status, func.count()).where(gate_runs.c.org == org).group_by(gate_runs.c.status)
+                select(gate_runs.c.status, func.count()).where(gate_runs.c.org == out.id).group_by(gate_runs.c.status)
             ).all()
         )
-    out.gate_pass, out.gate_fail = int(counts.get("pass", 0)), int(counts.get("fail", 0))
-    return out
+    return replace(out, gate_pass=int(counts.get("pass", 0)), gate_fail=int(counts.get("fail", 0)))
 
 
 def _org_repo(out: OrgPage, v: RepoView, org: str, *, charts: bool) -> None:
@@ -280,7 +285,7 @@ def _org_repo(out: OrgPage, v: RepoView, org: str, *, charts: bool) -> None:
             OrgRepo(
                 v.name,
                 f"/repos/{v.name}",
-                figures.report_cells(fig, _direction(v, org)),
+                figures.report_cells(fig, v.direction(org)),
                 fig.get("tier"),
                 fig["deployments"],
                 fig["changes"],
@@ -347,5 +352,6 @@ def organisation(
             f"a {viewer.role} of {viewer.principal.org!r} does not see {org!r}'s figures", field="org"
         )
     views, _ = reported(service, viewer.principal)
-    data = org_page(service, viewer, org, views)
+    key = ("page-org", org, tuple((v.name, v.etag) for v in views), visibility.key_of(viewer.principal))
+    data = gate_counts(service, service.views.get(key, lambda: org_page(viewer, org, views)))
     return render(viewer, "org.html.j2", title=data.name, org=data, keys=figures.KEYS)

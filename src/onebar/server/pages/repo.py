@@ -8,7 +8,7 @@ components) and lays it out: DORA per organisation, trends, review, knowledge ri
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -323,6 +323,7 @@ def repository(
     name: str, viewer: Viewer = Depends(page("page.repo")), service: Service = Depends(service_of)
 ) -> HTMLResponse:
     view = repo_view(service, viewer.principal, name)
-    runs = recent_runs(service, viewer, {name: view}, repo=name, limit=8)
-    data = repo_page(viewer, view, runs)
+    key = ("page-repo", name, view.etag, visibility.key_of(viewer.principal))
+    built: RepoPage = service.views.get(key, lambda: repo_page(viewer, view, []))
+    data = replace(built, gate_runs=recent_runs(service, viewer, {name: view}, repo=name, limit=8))
     return render(viewer, "repo.html.j2", title=name, r=data, keys=figures.KEYS)
