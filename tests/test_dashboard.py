@@ -312,3 +312,15 @@ def test_many_repositories_keep_the_pages_short(app: App) -> None:
     org = app.client.get("/orgs/vistula", headers=admin).text
     assert org.count("<figure>") == 6 * 3 and "In 8 more repositories" in org
     assert org.count('/people/bob"') == 1 and "14 repositories" in org  # one row per person
+
+
+def test_the_session_cookie_is_secure_over_tls(app: App, tmp_path: Path) -> None:
+    settings = ServiceSettings(database_url=app.url, data_dir=tmp_path / "data", job_workers=0)
+    with TestClient(create_app(settings), base_url="https://dashboard.test") as tls:
+        form = tls.get("/signin", headers=HTML)
+        pre = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert pre is not None and "Secure" in form.headers["set-cookie"]
+        done = tls.post("/signin", data={"token": app.tokens.admin, "csrf": pre.group(1)}, follow_redirects=False)
+        cookie = done.headers["set-cookie"]
+        assert "onebar_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+        assert tls.get("/", headers=HTML).status_code == 200

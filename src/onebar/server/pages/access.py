@@ -40,7 +40,7 @@ router = APIRouter(route_class=PageRoute)
 DONE = {
     "requested": "Access requested: it waits for its approver.",
     "approved": "Grant approved.",
-    "revoked": "Grant revoked.",
+    "revoked": "Grant revoked, or its request refused.",
 }
 
 
@@ -235,7 +235,8 @@ def revoke(
 ) -> Response:
     _, g = _decide(service, viewer, grant, repo)
     try:
-        revoke_grant(service.store, g.id, actor=actor_of(viewer.principal), reason=reason.strip() or "revoked")
+        default = "refused" if g.status == "pending" else "revoked"
+        revoke_grant(service.store, g.id, actor=actor_of(viewer.principal), reason=reason.strip() or default)
     except OnebarError as exc:
         return _page(viewer, service, repo, status=exc.http_status, error=exc)
     return redirect("/access", repo=repo, done="revoked")
