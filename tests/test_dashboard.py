@@ -324,3 +324,18 @@ def test_the_session_cookie_is_secure_over_tls(app: App, tmp_path: Path) -> None
         cookie = done.headers["set-cookie"]
         assert "onebar_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
         assert tls.get("/", headers=HTML).status_code == 200
+
+
+def test_a_bug_is_a_plain_500_page_with_the_request_id(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from onebar.server.pages import ops
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(ops, "list_jobs", broken)  # a fault injected into one page
+    client = TestClient(app.client.app, raise_server_exceptions=False)
+    got = client.get("/jobs", headers={**app.as_(app.tokens.admin), "X-Request-ID": "req-42"})
+    assert got.status_code == 500 and got.headers["content-type"].startswith("text/html")
+    assert "req-42" in got.text and "secret internals" not in got.text and "Traceback" not in got.text
+    api = client.get("/jobs", headers={"Authorization": f"Bearer {app.tokens.admin}"})
+    assert api.status_code == 500 and api.json()["request_id"]
