@@ -5,7 +5,9 @@
 For each repository it times, in this order: `git log --all --numstat --no-renames` (the baseline),
 `git log --all --name-status --no-renames`, a full `onebar ingest` into a fresh SQLite store, a no-op
 second ingest into that store, `onebar ingest --no-lines` into another fresh store, and PyDriller on
-the newest N commits (extrapolated to the whole history, clearly labelled). Wall time is measured
+the newest N commits (extrapolated to the whole history, clearly labelled). Start-up is timed too,
+as fresh processes, best of --startup-repeat: `git rev-parse HEAD` (a process that does almost
+nothing), `python -c pass` (the interpreter alone), `onebar --help` and the no-op ingest. Wall time is measured
 around each subprocess. Memory is sampled from /proc every 100 ms over the whole process tree:
 "private" is the sum of anonymous RSS (what the processes allocated), "PSS" adds the mapped pack
 pages, each shared page counted once across processes (plain RSS would count the pack once per git
@@ -64,6 +66,13 @@ def _tree_memory(root: int) -> tuple[int, int]:
         pss += _kb(f"/proc/{pid}/smaps_rollup", b"Pss:")
         frontier += [child for child, parent in parents.items() if parent == pid]
     return anon, pss
+
+
+def quick(cmd: list[str], *, env: dict[str, str] | None = None) -> Run:
+    """Wall time of a short command, with no memory sampling to compete with it for the CPU."""
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return Run(time.perf_counter() - start, 0.0, 0.0)
 
 
 def measure(cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None) -> Run:
@@ -129,18 +138,26 @@ class Row:
     full: Run
     noop: Run
     nolines: Run
+    revparse: Run
+    python: Run
+    help: Run
     pydriller: tuple[int, float] | None = None  # (commits sampled, seconds)
 
 
-def bench_repo(repo: Path, onebar: list[str], env: dict[str, str], sample: int, repeat: int) -> Row:
+def bench_repo(
+    repo: Path, onebar: list[str], env: dict[str, str], sample: int, repeat: int, startup_repeat: int
+) -> Row:
     count = subprocess.run(
         ["git", "-C", str(repo), "rev-list", "--all", "--count"], check=True, capture_output=True, text=True
     )
     git = ["git", "-C", str(repo), "log", "--all", "--no-renames"]
     numstat = best(repeat, lambda: measure([*git, "--numstat"]))
     names = best(repeat, lambda: measure([*git, "--name-status"]))
+    revparse = best(startup_repeat, lambda: quick(["git", "-C", str(repo), "rev-parse", "HEAD"]))
+    python = best(startup_repeat, lambda: quick([sys.executable, "-c", "pass"]))
     with tempfile.TemporaryDirectory(prefix="onebar-bench-") as tmp:
         counter = iter(range(10_000))
+        env = {**env, "ONEBAR_CACHE_DIR": str(Path(tmp) / "cache")}  # as a first run finds it: empty
 
         def ingest(*flags: str, db: Path | None = None) -> Run:
             url = f"sqlite:///{db or Path(tmp) / f'store{next(counter)}.db'}"
@@ -149,9 +166,13 @@ def bench_repo(repo: Path, onebar: list[str], env: dict[str, str], sample: int, 
         full = best(repeat, ingest)
         kept = Path(tmp) / "kept.db"
         ingest(db=kept)
-        noop = best(repeat, lambda: ingest(db=kept))
+        noop_cmd = [*onebar, "ingest", str(repo), "--db", f"sqlite:///{kept}"]
+        noop = best(startup_repeat, lambda: quick(noop_cmd, env=env))
+        noop_memory = measure(noop_cmd, env=env)
+        noop = Run(noop.seconds, noop_memory.private_mb, noop_memory.pss_mb)
         nolines = best(repeat, lambda: ingest("--no-lines"))
-    row = Row(repo.name, int(count.stdout), numstat, names, full, noop, nolines)
+        help_ = best(startup_repeat, lambda: quick([*onebar, "--help"], env=env))
+    row = Row(repo.name, int(count.stdout), numstat, names, full, noop, nolines, revparse, python, help_)
     if sample > 0:
         out = subprocess.run(
             [sys.executable, "-c", PYDRILLER_SCRIPT, str(repo), str(sample)], check=True, capture_output=True, text=True
@@ -193,6 +214,19 @@ def render(rows: list[Row], sample: int) -> str:
         f"| {r.noop.pss_mb:.0f} |"
         for r in rows
     ]
+    lines += [
+        "",
+        "Start-up, fresh processes (best of several runs), beside git in the same run:",
+        "",
+        "| repository | git rev-parse HEAD | python -c pass | onebar --help | no-op onebar ingest "
+        "| no-op / git log --numstat |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    lines += [
+        f"| {r.repo} | {r.revparse.seconds:.3f} s | {r.python.seconds:.3f} s | {r.help.seconds:.3f} s "
+        f"| {r.noop.seconds:.3f} s | {r.noop.seconds / r.numstat.seconds:.2f}× |"
+        for r in rows
+    ]
     sampled = [r for r in rows if r.pydriller]
     if sampled:
         lines += [
@@ -219,6 +253,7 @@ def main() -> None:
     parser.add_argument("repos", nargs="+", type=Path, help="git repositories (bare or not)")
     parser.add_argument("--pydriller-sample", type=int, default=2000, help="commits for PyDriller; 0 skips it")
     parser.add_argument("--repeat", type=int, default=1, help="best of R runs for each measurement")
+    parser.add_argument("--startup-repeat", type=int, default=7, help="best of N runs for the start-up figures")
     parser.add_argument("--onebar", default=None, help="command that runs onebar (default: this checkout)")
     parser.add_argument("--markdown", type=Path, help="also write the tables to this file")
     args = parser.parse_args()
@@ -227,7 +262,7 @@ def main() -> None:
     rows: list[Row] = []
     for repo in args.repos:
         print(f"benchmarking {repo} ...", file=sys.stderr, flush=True)
-        rows.append(bench_repo(repo.resolve(), onebar, env, args.pydriller_sample, args.repeat))
+        rows.append(bench_repo(repo.resolve(), onebar, env, args.pydriller_sample, args.repeat, args.startup_repeat))
     text = render(rows, args.pydriller_sample)
     print(text)
     if args.markdown:

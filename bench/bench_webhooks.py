@@ -1,80 +1,50 @@
-"""Benchmark: receiving verified GitHub deliveries, against a trivial endpoint of the same app, then a killed worker.
+"""Benchmark: receiving verified webhook deliveries in the real service, against a trivial endpoint of the same app.
 
-    .venv/bin/python bench/bench_webhooks.py [--deliveries 3000] [--clients 8]
+    .venv/bin/python bench/bench_webhooks.py [--deliveries 3000] [--concurrency 8] [--rate 300] [--job-workers 1]
 
-The app runs in its own process on 127.0.0.1 with a SQLite store: `POST /hooks/github` verifies and
-stores each delivery through `onebar.codehost.hooks.Receiver`; `GET /trivial` answers a constant
-JSON. (Until the service's FastAPI app is on main, the app is the standard library's threading HTTP
-server; the comparison holds because both endpoints share it.) Each client thread sends signed
-`pull_request` deliveries with distinct delivery ids. Prints p50/p95 latency and throughput of each
-endpoint and their ratio.
+`onebar serve` (the FastAPI app, uvicorn, one process, a SQLite store) runs on 127.0.0.1 with one
+GitHub hook registered; a load generator in a second process sends signed `pull_request`
+deliveries (each a distinct delivery id, a ~2.5 KB body) to `POST /hooks/github`, and GETs to
+`/healthz` (a constant answer of the same app) as the baseline:
 
-Then the deliveries are processed by a worker process that is killed with SIGKILL mid-batch, and
-by a second worker: every delivery must end processed exactly once (one pull request each).
+1. **throughput**: `--concurrency` requests in flight until `--deliveries` are sent, on each
+   endpoint; prints requests/s and the ratio of the two;
+2. **latency at the target rate**: an open loop sending `--rate` requests per second for
+   `--deliveries` requests (new ones do not wait for old ones, as webhooks arrive), on each
+   endpoint; prints p50/p95/p99.
+
+The service's job worker (`--job-workers`, default 1) processes the deliveries meanwhile, as in
+production. Then the kill test: a second batch is received by a service running no worker, a
+service with one worker (lease 3 s) is SIGKILLed once it has processed some and before it has
+processed all, and a third one finishes: every delivery must end processed exactly once (status
+processed, one attempt each, one pull request per delivery).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import hashlib
+import hmac
 import json
-import multiprocessing
 import os
 import signal
-import statistics
+import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
 KEY = "bench-secret-key-0123456789"
 
 
-def serve(db: str, conn: Any) -> None:
-    os.environ["ONEBAR_SECRET_KEY"] = KEY
-    from onebar.codehost.hooks import Receiver
-    from onebar.errors import OnebarError
-    from onebar.store import open_store
-
-    store = open_store(db)
-    receiver = Receiver(store)
-
-    class App(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def log_message(self, *args: Any) -> None:
-            return
-
-        def _send(self, status: int, obj: Any, ctype: str = "application/json") -> None:
-            raw = json.dumps(obj).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(raw)))
-            self.end_headers()
-            self.wfile.write(raw)
-
-        def do_GET(self) -> None:
-            self._send(200, {"ok": True})
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                r = receiver.receive("github", dict(self.headers.items()), body)
-                self._send(r.http_status, r.to_dict())
-            except OnebarError as exc:
-                self._send(exc.http_status, exc.to_dict(), "application/problem+json")
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), App)
-    server.daemon_threads = True
-    conn.send(server.server_address[1])
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    conn.recv()
-    server.shutdown()
+# ----- load generator (its own process: client and server never share an interpreter) -----
 
 
 def payload(n: int) -> bytes:
@@ -100,115 +70,263 @@ def payload(n: int) -> bytes:
     ).encode()
 
 
-def load(url: str, count: int, clients: int, make: Any) -> tuple[list[float], float]:
+def _request(kind: str, secret: str, n: int, prefix: str) -> tuple[str, str, dict[str, str], bytes]:
+    if kind == "trivial":
+        return "GET", "/healthz", {}, b""
+    body = payload(n)
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "pull_request",
+        "X-GitHub-Delivery": f"{prefix}-{n}",
+        "X-Hub-Signature-256": "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+    }
+    return "POST", "/hooks/github", headers, body
+
+
+async def _load(
+    url: str, kind: str, secret: str, count: int, concurrency: int, rate: float, start: int, prefix: str
+) -> dict[str, Any]:
+    """Closed loop (`rate` 0: `concurrency` in flight) or open loop (`rate` requests per second)."""
+    requests = [_request(kind, secret, start + i, prefix) for i in range(count)]
     latencies: list[float] = []
-    lock = threading.Lock()
-    per = count // clients
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=max(concurrency, 128), max_keepalive_connections=max(concurrency, 128))
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+        await client.get("/healthz")
 
-    def run(k: int) -> None:
-        mine = []
-        with httpx.Client(timeout=30) as c:
-            for i in range(per):
-                method, path, headers, body = make(k * per + i + 1)
-                t = time.perf_counter()
-                r = c.request(method, url + path, headers=headers, content=body)
-                mine.append(time.perf_counter() - t)
-                if r.status_code >= 300:
-                    raise SystemExit(f"{path} answered {r.status_code}: {r.text}")
-        with lock:
-            latencies.extend(mine)
+        async def one(i: int) -> None:
+            method, path, headers, body = requests[i]
+            t = time.perf_counter()
+            try:
+                r = await client.request(method, path, headers=headers, content=body)
+            except httpx.HTTPError as exc:  # the server fell behind the open loop
+                errors.append(f"{type(exc).__name__}")
+                return
+            latencies.append(time.perf_counter() - t)
+            if r.status_code >= 300:
+                errors.append(f"{r.status_code} {r.text[:200]}")
 
-    threads = [threading.Thread(target=run, args=(k,)) for k in range(clients)]
-    t = time.perf_counter()
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return latencies, time.perf_counter() - t
+        started = time.perf_counter()
+        if rate <= 0:
+            todo = iter(range(count))
+
+            async def worker() -> None:
+                for i in todo:
+                    await one(i)
+
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+        else:
+            tasks = []
+            for i in range(count):
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(i)))
+            await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def q(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000, 2)
+
+    return {
+        "requests": len(latencies),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "seconds": round(elapsed, 2),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": q(0.5),
+        "p95_ms": q(0.95),
+        "p99_ms": q(0.99),
+    }
 
 
-def p(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] * 1000
+def load(url: str, kind: str, secret: str, count: int, concurrency: int, rate: float, start: int, prefix: str) -> Any:
+    args = [sys.executable, __file__, "_load", url, kind, secret, str(count), str(concurrency), str(rate),
+            str(start), prefix]  # fmt: skip
+    out = subprocess.run(args, capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(f"the load generator failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout)
+
+
+# ----- the service -----
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`onebar serve` in a child process."""
+
+    def __init__(self, db: str, data: Path, job_workers: int, **env: str):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        full = {
+            **os.environ, "PYTHONPATH": str(SRC), "ONEBAR_SECRET_KEY": KEY, "ONEBAR_LOG_LEVEL": "warning",
+            "ONEBAR_JOB_WORKERS": str(job_workers), "ONEBAR_JOB_POLL": "0.2", "ONEBAR_FETCH_INTERVAL": "0",
+            "ONEBAR_SWEEP_INTERVAL": "0", **env,
+        }  # fmt: skip
+        self.log = data.parent / f"serve-{self.port}.log"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "onebar", "serve", "--port", str(self.port), "--db", db,
+                 "--data-dir", str(data)],
+                env=full, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        for _ in range(600):
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("onebar serve did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(60)
+
+    def cpu(self) -> float:
+        """CPU seconds the server process has used (user + system): a figure the machine's load barely moves."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+def line(label: str, r: dict[str, Any]) -> str:
+    err = f", {r['errors']} errors ({r['first_error']})" if r["errors"] else ""
+    return (
+        f"{label:38s} {r['rps']:7.0f} req/s   p50 {r['p50_ms']:6.2f} ms   p95 {r['p95_ms']:6.2f} ms   "
+        f"p99 {r['p99_ms']:6.2f} ms{err}"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--deliveries", type=int, default=3000)
-    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--rate", type=float, default=300.0)
+    ap.add_argument("--job-workers", type=int, default=1)
+    ap.add_argument("--kill-batch", type=int, default=1500)
     args = ap.parse_args()
     os.environ["ONEBAR_SECRET_KEY"] = KEY
+    sys.path.insert(0, str(SRC))
     from sqlalchemy import func, select
 
-    from onebar.codehost.hooks import add_hook, github_signature
+    from onebar.codehost.hooks import add_hook
     from onebar.store import open_store
     from onebar.store.schema_codehost import deliveries, pull_requests
+    from onebar.store.schema_service import jobs
 
+    n = args.deliveries
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{tmp}/bench.db"
+        data = Path(tmp) / "data"
         store = open_store(db)
-        hook = add_hook(store, "github", "shop")
-        parent, child = multiprocessing.Pipe()
-        app = multiprocessing.Process(target=serve, args=(db, child), daemon=True)
-        app.start()
-        url = f"http://127.0.0.1:{parent.recv()}"
-        bodies = {n: payload(n) for n in range(1, args.deliveries + 1)}
+        secret = add_hook(store, "github", "shop").secret
 
-        def delivery(n: int) -> tuple[str, str, dict[str, str], bytes]:
-            body = bodies[n]
-            headers = {
-                "Content-Type": "application/json",
-                "X-GitHub-Event": "pull_request",
-                "X-GitHub-Delivery": f"bench-{n}",
-                "X-Hub-Signature-256": github_signature(hook.secret, body),
-            }
-            return "POST", "/hooks/github", headers, body
-
+        server = Server(db, data, args.job_workers)
         try:
-            load(url, 200, args.clients, lambda n: ("GET", "/trivial", {}, b""))  # warm up
-            trivial, t_trivial = load(url, args.deliveries, args.clients, lambda n: ("GET", "/trivial", {}, b""))
-            hooks_lat, t_hooks = load(url, args.deliveries, args.clients, delivery)
+            load(server.url, "trivial", secret, 300, args.concurrency, 0, 0, "warm")
+            load(server.url, "hook", secret, 300, args.concurrency, 0, 10_000_000, "warm")
+            c0 = server.cpu()
+            t_max = load(server.url, "trivial", secret, n, args.concurrency, 0, 0, "x")
+            c1 = server.cpu()
+            h_max = load(server.url, "hook", secret, n, args.concurrency, 0, 1, "max")
+            c2 = server.cpu()
+            t_max["cpu_ms"], h_max["cpu_ms"] = (c1 - c0) / n * 1000, (c2 - c1) / n * 1000
+            t_rate = load(server.url, "trivial", secret, n, args.concurrency, args.rate, 0, "x")
+            h_rate = load(server.url, "hook", secret, n, args.concurrency, args.rate, 1, "rate")
+        except BaseException:
+            print(server.log.read_text()[-5000:], file=sys.stderr)
+            raise
         finally:
-            parent.send("stop")
-            app.join(timeout=5)
-        rate_t, rate_h = len(trivial) / t_trivial, len(hooks_lat) / t_hooks
-        print(f"trivial GET:      p50 {p(trivial, 50):6.2f} ms  p95 {p(trivial, 95):6.2f} ms  {rate_t:7.0f} req/s")
-        print(f"POST /hooks/github p50 {p(hooks_lat, 50):6.2f} ms  p95 {p(hooks_lat, 95):6.2f} ms  {rate_h:7.0f} req/s")
-        print(
-            f"deliveries/trivial throughput ratio: {rate_h / rate_t:.2f}; targets p95 < 20 ms: "
-            f"{'met' if p(hooks_lat, 95) < 20 else 'NOT met'}, >= 300/s: {'met' if rate_h >= 300 else 'NOT met'}"
-        )
+            server.stop()
+        print(f"onebar serve (1 process, SQLite, {args.job_workers} job worker(s) processing meanwhile); "
+              f"{n} requests per run", flush=True)  # fmt: skip
+        print(f"throughput, {args.concurrency} in flight:")
+        print(line("  GET /healthz (trivial)", t_max))
+        print(line("  POST /hooks/github (verified, stored)", h_max))
+        print(f"  deliveries / trivial throughput: {h_max['rps'] / t_max['rps']:.2f}")
+        print(f"  server CPU per request: trivial {t_max['cpu_ms']:.2f} ms, delivery {h_max['cpu_ms']:.2f} ms "
+              f"(with the worker's processing of what arrived meanwhile)")  # fmt: skip
+        print(f"latency at {args.rate:.0f} requests/s (open loop):")
+        print(line("  GET /healthz (trivial)", t_rate))
+        print(line("  POST /hooks/github (verified, stored)", h_rate))
+        met_p95 = h_rate["p95_ms"] < 20 and not h_rate["errors"]
+        met_rate = h_max["rps"] >= 300 and h_rate["rps"] >= 0.97 * args.rate
+        print(f"targets: p95 < 20 ms at {args.rate:.0f}/s: {'met' if met_p95 else 'NOT met'}; "
+              f">= 300 deliveries/s: {'met' if met_rate else 'NOT met'}", flush=True)  # fmt: skip
 
-        # A worker killed mid-batch, then a second one: nothing lost, nothing doubled.
-        code = (
-            f"import os,sys; os.environ['ONEBAR_SECRET_KEY']={KEY!r}\n"
-            "from onebar.store import open_store\nfrom onebar.codehost.events import process_pending\n"
-            "print(process_pending(open_store(sys.argv[1])).processed)"
-        )
-        worker = subprocess.Popen([sys.executable, "-c", code, db], stdout=subprocess.PIPE)
-        deadline = time.time() + 60
-        while time.time() < deadline:  # kill it once it is mid-batch: some processed, not all
+        # The kill test: a batch stored, a worker killed mid-batch, another one finishing it.
+        with store.read() as conn:
+            before = conn.execute(select(func.count()).select_from(pull_requests)).scalar_one()
+        receiving = Server(db, data, 0)
+        try:
+            batch = load(receiving.url, "hook", secret, args.kill_batch, args.concurrency, 0, 5_000_000, "kill")
+        finally:
+            receiving.stop()
+        assert batch["errors"] == 0, batch
+
+        def processed() -> int:
             with store.read() as conn:
-                done = conn.execute(select(func.count()).select_from(pull_requests)).scalar() or 0
-            if done > 0:
-                break
-            time.sleep(0.05)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait()
+                return int(conn.execute(select(func.count()).select_from(pull_requests)).scalar_one() - before)
+
+        victim = Server(db, data, 1, ONEBAR_JOB_LEASE="3")
+        deadline = time.monotonic() + 300
+        while processed() < args.kill_batch // 10 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        victim.kill()
+        at_kill = processed()
+        survivor = Server(db, data, 1, ONEBAR_JOB_LEASE="3")
+        try:
+            deadline = time.monotonic() + 600
+            while time.monotonic() < deadline:
+                with store.read() as conn:
+                    pending = conn.execute(
+                        select(func.count()).select_from(deliveries).where(deliveries.c.status == "pending")
+                    ).scalar_one()
+                    open_jobs = conn.execute(
+                        select(func.count())
+                        .select_from(jobs)
+                        .where(jobs.c.kind == "deliveries", jobs.c.status.in_(["queued", "running"]))
+                    ).scalar_one()
+                if not pending and not open_jobs:
+                    break
+                time.sleep(0.2)
+        finally:
+            survivor.stop()
         with store.read() as conn:
-            half = conn.execute(select(func.count()).select_from(pull_requests)).scalar()
-        second = subprocess.run([sys.executable, "-c", code, db], capture_output=True, text=True, check=True)
-        with store.read() as conn:
-            prs = conn.execute(select(func.count()).select_from(pull_requests)).scalar()
-            pending = conn.execute(
-                select(func.count()).select_from(deliveries).where(deliveries.c.status != "processed")
-            ).scalar()
+            rows = conn.execute(
+                select(deliveries.c.status, deliveries.c.attempts, func.count())
+                .where(deliveries.c.delivery_id.like("kill-%"))
+                .group_by(deliveries.c.status, deliveries.c.attempts)
+            ).all()
+            kill_prs = conn.execute(
+                select(func.count())
+                .select_from(pull_requests)
+                .where(pull_requests.c.number.between(5_000_000, 5_999_999))
+            ).scalar_one()
         store.close()
-        ok = prs == args.deliveries and pending == 0 and int(second.stdout.strip()) == args.deliveries - half
+        ok = [tuple(r) for r in rows] == [("processed", 1, args.kill_batch)] and kill_prs == args.kill_batch
         print(
-            f"worker killed after {half} of {args.deliveries}; the next processed {second.stdout.strip()}; "
-            f"pull requests stored: {prs}, not processed: {pending}: {'nothing lost or doubled' if ok else 'LOST'}"
+            f"kill test: {args.kill_batch} deliveries stored; the worker was SIGKILLed after {at_kill} were "
+            f"processed; after the next service: { {(s, a): c for s, a, c in rows} } (status, attempts) -> "
+            f"count, {kill_prs} pull requests: {'nothing lost or doubled' if ok else 'LOST OR DOUBLED'}"
         )
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "_load":
+        url, kind, secret, count, conc, rate, start, prefix = sys.argv[2:10]
+        out = asyncio.run(_load(url, kind, secret, int(count), int(conc), float(rate), int(start), prefix))
+        print(json.dumps(out))
+    else:
+        main()

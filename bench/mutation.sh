@@ -25,11 +25,15 @@ while [ $# -gt 0 ]; do
 done
 bash scripts/setup.sh
 .venv/bin/python -m pip install -q --group mutation
-rm -rf mutants
+rm -rf mutants && mkdir mutants
 # mutmut generates every mutant and records which tests reach which function on its first run; one
 # named mutant keeps that first run short. Its name is mutmut's: module, x_<function>__mutmut_<n>.
-.venv/bin/mutmut run --max-children 2 "onebar.gate.rules.base.x_examples__mutmut_1" > /dev/null
+.venv/bin/mutmut run --max-children 2 "onebar.gate.rules.base.x_examples__mutmut_1" > mutants/bootstrap.log 2>&1
 names=$(.venv/bin/python bench/mutation_report.py --pick --sample "$sample" --seed "$seed" --only "$only")
 # shellcheck disable=SC2086
-.venv/bin/mutmut run --max-children 2 $names > mutants/run.log 2>&1 || true
+if ! .venv/bin/mutmut run --max-children 2 $names > mutants/run.log 2>&1 || grep -q "failed to collect stats" mutants/run.log; then
+    tail -40 mutants/run.log >&2
+    echo "mutmut failed; the whole log is mutants/run.log" >&2
+    exit 1
+fi
 .venv/bin/python bench/mutation_report.py --only "$only"

@@ -29,7 +29,9 @@ class GitRepo:
 
     def git(self, *args: str, env: dict[str, str] | None = None, input: bytes | None = None) -> str:
         full_env = {**os.environ, **self.env, **(env or {})}
-        out = subprocess.run(["git", *args], cwd=self.path, env=full_env, check=True, capture_output=True, input=input)
+        # Never an inherited stdin: `git gc` runs pack-objects --revs, which reads revisions from it.
+        stdin = {"input": input} if input is not None else {"stdin": subprocess.DEVNULL}
+        out = subprocess.run(["git", *args], cwd=self.path, env=full_env, check=True, capture_output=True, **stdin)
         return out.stdout.decode("utf-8", "replace").strip()
 
     @classmethod

@@ -466,3 +466,43 @@ def test_checkpoints_extend_from_the_stored_frontier(store: Store) -> None:
     assert first is not None and second is not None
     assert second.root == merkle_root(leaves) and first.root == merkle_root(leaves[:7])
     assert second.prev == first.digest
+
+
+def test_deleting_entry_one_without_checkpoints_is_named(store: Store, store_url: str) -> None:
+    fill(store, 4)
+    _exec(store, lambda c: c.execute(delete(audit_entries).where(audit_entries.c.seq == 1)))
+    code, out = verify_json(store_url)
+    assert code == 1 and out["first_bad"] == 1 and out["problems"][0]["kind"] == "deleted"
+
+
+def test_checkpoints_kept_outside_the_store_catch_a_cut_tail(log: tuple[Store, str], tmp_path: Path) -> None:
+    """Deleting the newest checkpoint with the entries it covers fools the store alone, not the kept copy."""
+    store, url = log
+    kept = tmp_path / "checkpoints.jsonl"
+    assert run_cli("audit", "export", "--db", url, "--checkpoints", "-o", str(kept)).exit_code == 0
+
+    def cut(conn: Connection) -> None:
+        conn.execute(delete(audit_checkpoints).where(audit_checkpoints.c.size == 10))
+        conn.execute(delete(audit_entries).where(audit_entries.c.seq >= 8))
+
+    _exec(store, cut)
+    assert verify_json(url)[0] == 0  # the store alone looks consistent
+    code, out = verify_json(url, "--checkpoints", str(kept))
+    assert code == 1 and out["first_bad"] == 8 and out["problems"][0]["kind"] == "truncated"
+
+
+def test_a_replaced_checkpoint_differs_from_the_kept_copy(log: tuple[Store, str], tmp_path: Path) -> None:
+    store, url = log
+    kept = tmp_path / "checkpoints.jsonl"
+    run_cli("audit", "export", "--db", url, "--checkpoints", "-o", str(kept))
+
+    def resign(conn: Connection) -> None:
+        from onebar.audit.keys import sign_note
+
+        note = conn.execute(select(audit_checkpoints.c.note).where(audit_checkpoints.c.size == 5)).scalar_one()
+        body = note.rpartition("\n\n")[0].replace("time 2025", "time 2024") + "\n"
+        conn.execute(update(audit_checkpoints).where(audit_checkpoints.c.size == 5).values(note=sign_note(body, KEY)))
+
+    _exec(store, resign)
+    code, out = verify_json(url, "--checkpoints", str(kept))
+    assert code == 1 and any(p["seq"] == 5 and "kept outside" in p["message"] for p in out["problems"])

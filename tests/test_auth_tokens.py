@@ -221,3 +221,60 @@ def test_every_answer_and_log_line_carries_the_request_id(client: TestClient, ca
     assert {"trace-42", theirs.headers["x-request-id"]} <= ids
     odd = client.get("/healthz", headers={"X-Request-ID": "no spaces allowed\t"})
     assert odd.headers["x-request-id"] != "no spaces allowed\t"
+
+
+def test_refusals_and_changes_land_in_the_tamper_evident_audit_log(client: TestClient, store_url: str) -> None:
+    from onebar import audit
+    from onebar.store import open_store
+
+    store = open_store(store_url)
+    admin = create_token(store, "admin")
+    store.close()
+    assert client.get("/api/v1/repos").status_code == 401
+    made = client.post("/api/v1/tokens", json={"role": "auditor"}, headers={"Authorization": f"Bearer {admin.token}"})
+    assert made.status_code == 201
+    who = {"Authorization": f"Bearer {made.json()['token']}"}
+    assert client.post("/api/v1/tokens", json={"role": "admin"}, headers=who).status_code == 403
+    store = open_store(store_url)
+    with store.read() as conn:
+        rows = [(e.action, e.target, e.outcome, e.actor.token) for e in audit.entries(conn)]
+    assert ("http.get", "/api/v1/repos", "refused", None) in rows
+    assert ("token.create", f"token:{made.json()['id']}", "success", str(admin.info.id)) in rows
+    assert ("http.post", "/api/v1/tokens", "refused", str(made.json()["id"])) in rows
+    with store.read() as conn:
+        assert made.json()["token"] not in str([e.payload for e in audit.entries(conn)])  # never a secret
+    store.close()
+    verified = run_cli("audit", "verify", "--db", store_url)
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+
+
+def test_the_service_records_last_use_without_a_write_per_request(client: TestClient, store_url: str) -> None:
+    from onebar.store import open_store
+
+    store = open_store(store_url)
+    made = create_token(store, "auditor")
+    store.close()
+    assert client.get("/api/v1/whoami", headers={"Authorization": f"Bearer {made.token}"}).status_code == 200
+    service = client.app.state.service  # type: ignore[attr-defined]
+    assert made.info.id in service._uses  # buffered, not yet written
+    service.flush_uses()
+    store = open_store(store_url)
+    (info,) = [t for t in list_tokens(store) if t.id == made.info.id]
+    store.close()
+    assert info.last_used_at is not None
+
+
+def test_sign_in_returns_to_the_page_asked_for_and_never_elsewhere(client: TestClient, store_url: str) -> None:
+    from onebar.store import open_store
+
+    store = open_store(store_url)
+    token = create_token(store, "auditor").token
+    store.close()
+    for asked, landed in [("/portfolio", "/portfolio"), ("//evil.example/x", "/"), ("https://evil.example", "/")]:
+        page = client.get("/signin", params={"next": asked})
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        done = client.post(
+            "/signin", params={"next": asked}, data={"token": token, "csrf": csrf}, follow_redirects=False
+        )
+        assert done.status_code == 303
+        assert done.headers["location"] == landed

@@ -167,7 +167,10 @@ def world(template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Wo
 # Values a command needs to get as far as the value under test. Keyed by parameter name; anything
 # else gets a generic value of its type. Kept small on purpose: new commands work with the defaults.
 _GOOD: dict[str, str] = {"who": "alice", "at": "now", "started": "now", "ref": "v1.0.0", "person": "alice"}
-_FAST: dict[str, list[str]] = {"demo": ["--commits", "50"]}  # keep the demo small when it does run
+_FAST: dict[str, list[str]] = {
+    "demo": ["--commits", "50"],  # keep the demo small when it does run
+    "serve": ["--check"],  # check everything a start would, then exit instead of serving forever
+}
 
 
 def _good_value(param: click.Parameter, world: World) -> str:

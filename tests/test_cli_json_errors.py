@@ -48,9 +48,9 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("demo",): (["{file}", "--commits", "100"], "UsageError", None),
     ("import", "github"): (["no-slash"], "UsageError", "full_name"),
     ("import", "gitlab"): ([""], "UsageError", "full_name"),
-    ("hook", "add"): (["github", "--repo", "r", "--db", "nosuch://x"], "UsageError", None),
-    ("hook", "list"): (["--db", "nosuch://x"], "UsageError", None),
-    ("events", "process"): (["--db", "nosuch://x"], "UsageError", None),
+    ("hook", "add"): (["github", "--repo", "r", "--db", "nosuch://x"], "UsageError", "db"),
+    ("hook", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
+    ("events", "process"): (["--db", "nosuch://x"], "UsageError", "db"),
     ("events", "replay"): (["--since", "not-a-date", "--db", "{tmp}/store.db"], "UsageError", "since"),
     ("audit", "verify"): (["--from", "{file}"], "UsageError", "from_file"),
     ("audit", "list"): (["--since", "yesterday"], "UsageError", "since"),
@@ -67,6 +67,15 @@ FAILING: dict[tuple[str, ...], tuple[list[str], str, str | None]] = {
     ("access", "sweep"): (["{missing}"], "NotARepositoryError", None),
     ("onboard",): (["alice", "{missing}"], "NotARepositoryError", None),
     ("milestones",): (["{missing}"], "NotARepositoryError", None),
+    ("repo", "add"): (
+        ["{missing}", "--db", "{tmp}/store.db", "--data-dir", "{tmp}/data"],
+        "NotARepositoryError",
+        "source",
+    ),
+    ("repo", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
+    ("token", "create"): (["--role", "lead", "--db", "{tmp}/store.db"], "UsageError", "org"),
+    ("token", "list"): (["--db", "nosuch://x"], "UsageError", "db"),
+    ("jobs",): (["--status", "queued", "--db", "nosuch://x"], "UsageError", "db"),
 }
 
 

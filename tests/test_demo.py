@@ -48,14 +48,15 @@ def test_charter_is_committed_and_valid(demo: tuple[Path, DemoSummary]) -> None:
     kinds = {org.kind for org in charter.organisations.values()}
     assert kinds == {"internal", "partner", "contractor", "agent", "bot"}
     zones = {p.timezone for p in charter.people.values()}
-    assert {"Europe/Warsaw", "Asia/Kolkata", "America/Sao_Paulo"} <= zones
-    ended = [p for p in charter.people.values() if p.contract_end]
-    assert [p.emails[0].endswith("@gmail.com") for p in ended] == [True]
-    # The contractor commits within the contract, and once after it ended (for `access review`).
-    dates = git(repo, "log", "--all", f"--author={ended[0].emails[0]}", "--format=%as").splitlines()
-    assert ended[0].contract_start and ended[0].contract_end
-    assert min(dates) >= ended[0].contract_start.isoformat()
-    assert sum(d > ended[0].contract_end.isoformat() for d in dates) == 1
+    assert {"Europe/Warsaw", "Europe/Stockholm", "America/Sao_Paulo"} <= zones
+    last = git(repo, "log", "-1", "--all", "--format=%cs", "--date-order")
+    erik = next(p for p in charter.people.values() if p.emails[0].endswith("@gmail.com"))
+    assert erik.contract_end and erik.contract_end.isoformat() > last  # his contract ends soon after
+    # The agency's contract ended inside the history: one hand-over commit after it (for `access review`).
+    joao = charter.people["joao"]
+    assert joao.contract_end and joao.contract_end.isoformat() < last
+    dates = git(repo, "log", "--all", "--author=joao.silva@", "--format=%as").splitlines()
+    assert sum(d > joao.contract_end.isoformat() for d in dates) == 1
     for comp in charter.components.values():
         assert comp.accountable in charter.people
 
@@ -64,7 +65,7 @@ def test_authors_span_organisations_bots_and_agents(demo: tuple[Path, DemoSummar
     repo, _ = demo
     emails = set(git(repo, "log", "--all", "--format=%ae").splitlines())
     domains = {e.split("@", 1)[1] for e in emails}
-    assert {"acme.example", "vistula-soft.example", "indigo-labs.example", "pampa.example", "gmail.com"} <= domains
+    assert {"acme.example", "vistula-soft.example", "pampa.example", "gmail.com"} <= domains
     assert "49699333+dependabot[bot]@users.noreply.github.com" in emails
     assert "41898282+github-actions[bot]@users.noreply.github.com" in emails
     assert any("devin-ai-integration[bot]" in e or "Copilot@" in e for e in emails)
@@ -86,7 +87,6 @@ def test_commit_times_use_each_persons_utc_offset(demo: tuple[Path, DemoSummary]
     for line in git(repo, "log", "--all", "--format=%ae %ai").splitlines():
         email, *_, tz = line.split()
         offsets.setdefault(email.split("@")[1], set()).add(tz)
-    assert offsets["indigo-labs.example"] == {"+0530"}
     assert offsets["vistula-soft.example"] <= {"+0100", "+0200"}
     assert offsets["pampa.example"] == {"-0300"}
 
@@ -96,9 +96,11 @@ def test_merges_carry_review_trailers(demo: tuple[Path, DemoSummary]) -> None:
     merges = git(repo, "log", "--all", "--merges", "--format=%H%x1f%s%x1f%(trailers:key=Reviewed-by)%x1e")
     records = [r.strip("\n").split("\x1f") for r in merges.split("\x1e") if r.strip("\n")]
     assert len(records) == summary.merges > 20
-    pulls = [r for r in records if r[1].startswith("Merge pull request #")]
+    assert [r for r in records if r[1].startswith("Merge pull request #")]
+    squashed = git(repo, "log", "--all", "--no-merges", "--committer=noreply@github.com", "--format=%s%x1f%B%x1e")
+    pulls = [r for r in squashed.split("\x1e") if re.search(r"\(#\d+\)\x1f", r)]
     assert pulls
-    assert sum(1 for r in pulls if "Reviewed-by" in r[2]) > len(pulls) // 2
+    assert sum(1 for r in pulls if "Reviewed-by" in r) > len(pulls) // 2
 
 
 def test_tags_have_releases_hotfixes_and_prereleases(demo: tuple[Path, DemoSummary]) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from gate_fixtures import change, charter, evidence, fc
 from onebar.gate.model import AdrRecord, Coverage, FileChange, FileCoverage
-from onebar.gate.rules.changes import secrets, size
+from onebar.gate.rules.changes import code_has_tests, docs_with_interface, secrets, size
 from onebar.gate.rules.evidence_rules import coverage_changed, coverage_total
 from onebar.gate.rules.people_rules import adr_architecture
 
@@ -153,3 +153,11 @@ def test_adr_signoff_all_needs_every_organisations_lead() -> None:
     only_alice = adr_architecture(ch, evidence(adrs=(_adr("alice"),)), c)
     assert [v.message for v in only_alice.violations] == ["no sign-off from pat (lead of partner)"]
     assert adr_architecture(ch, evidence(adrs=(_adr("alice", "pat"),)), c).status == "pass"
+
+
+def test_a_rules_places_are_capped_at_fifty() -> None:
+    """A PR comment must stay readable and under GitHub's size limit: at most 50 places per rule."""
+    code = [fc(f"src/m{i:02}.py", {1: "def run():"}) for i in range(51)]
+    assert len(code_has_tests(change(*code), evidence(), C).violations) == 50
+    assert len(docs_with_interface(change(*code), evidence(), C).violations) == 50
+    assert len(code_has_tests(change(*code[:50]), evidence(), C).violations) == 50

@@ -19,6 +19,7 @@ from onebar.gate.model import (
     FileCoverage,
     Finding,
     Participant,
+    Review,
 )
 from onebar.gate.rules import changes as ch
 from onebar.gate.rules import evidence_rules as ev
@@ -296,6 +297,68 @@ SCENARIOS = {
         evidence(reviews=(review(C, "pat", "changes_requested"),)),
         C,
     ),
+    "docs: a doc file listed first": (
+        ch.docs_with_interface,
+        change(fc("docs/a.md", {1: "x"}), fc("src/a.py", {4: "def run():"})),
+        evidence(),
+        C,
+    ),
+    "docs: a non-code file listed first": (
+        ch.docs_with_interface,
+        change(fc("README.txt", {1: "def x():"}), fc("src/a.py", {4: "def run():"})),
+        evidence(),
+        C,
+    ),
+    "coverage.total: empty report": (ev.coverage_total, change(), evidence(coverage=Coverage("c.xml", ())), C),
+    "coverage.changed: report names a longer path": (
+        ev.coverage_changed,
+        change(fc("src/app/x.py", {2: "a"})),
+        evidence(coverage=Coverage("c.xml", (FileCoverage("home/ci/src/app/x.py", {2: 0}),))),
+        C,
+    ),
+    "coverage.changed: ignored and removed-only files": (
+        ev.coverage_changed,
+        change(
+            fc("src/gen/g.py", {1: "a", 2: "b"}), fc("src/app/old.py", removed=("x",)), fc("src/app/y.py", {1: "a"})
+        ),
+        evidence(
+            coverage=Coverage(
+                "c.xml", (FileCoverage("src/gen/g.py", {1: 0, 2: 0}), FileCoverage("src/app/y.py", {1: 1}))
+            )
+        ),
+        charter('\n[done.coverage]\nignore = ["src/gen/**"]\n'),
+    ),
+    "findings: skipped ones listed first": (
+        ev.findings,
+        change(fc("src/a.py", {3: "x"}), fc("gen/b.py", {3: "x"})),
+        evidence(
+            findings=(
+                Finding("ruff", "E1", "note", "style", "src/a.py", 3),
+                Finding("ruff", "F2", "error", "gen", "gen/b.py", 3),
+                Finding("ruff", "F3", "error", "unchanged file", "src/other.py", 3),
+                Finding("ruff", "F4", "error", "unchanged line", "src/a.py", 30),
+                Finding("ruff", "F401", "error", "unused import", "src/a.py", 3),
+            )
+        ),
+        charter('\n[done.findings]\nignore = ["gen/**"]\n'),
+    ),
+    "approvals: two reviewers the charter does not know": (
+        pr.reviews_approvals,
+        change(),
+        evidence(
+            reviews=(Review(Participant(login="ext-1"), "approved"), Review(Participant(login="ext-2"), "approved"))
+        ),
+        charter("\n[done.reviews]\nmin_approvals = 2\n"),
+    ),
+    "secrets: lines with gaps keep their numbers": (
+        ch.secrets,
+        change(
+            fc("cfg/a.py", {1: "x = 1", 2: "y = 2", 4: f'KEY = "{KEY}"'}),
+            fc("cfg/b.py", {1: "x = 1", 3: f'KEY = "{KEY}"'}),
+        ),
+        evidence(),
+        C,
+    ),
 }
 
 AUTHOR_SCENARIOS = {
@@ -314,6 +377,12 @@ AUTHOR_SCENARIOS = {
         evidence(reviews=(review(C, "pat"),)),
         C,
         Authorship(ALICE.author, (Participant(person="pat", org="partner"),)),
+    ),
+    "cross_org: a co-author the charter does not know approves": (
+        change(),
+        evidence(reviews=(Review(Participant(login="ext-dev", org="partner"), "approved"),)),
+        C,
+        Authorship(ALICE.author, (Participant(login="ext-dev", org="partner"),)),
     ),
 }
 
@@ -539,6 +608,50 @@ EXPECTED = {
     ),
     "cross_org: other org": ("pass", "approved by pat, quinn of another organisation", "", []),
     "cross_org: co-author approves": (
+        "fail",
+        "no approval from a person of another organisation than the author's",
+        "ask a reviewer from another organisation in the charter to approve",
+        [],
+    ),
+    "docs: a doc file listed first": ("pass", "1 interface change(s) with 1 doc file(s)", "", []),
+    "docs: a non-code file listed first": (
+        "fail",
+        "public interface changed in src/a.py and no doc file changed",
+        "document the change under docs/**, *.md, **/*.md",
+        [("public definition added or changed: def run():", "src/a.py", 4)],
+    ),
+    "coverage.total: empty report": (
+        "fail",
+        "the coverage report measures no line",
+        "run the tests under coverage and pass the report it writes",
+        [],
+    ),
+    "coverage.changed: report names a longer path": (
+        "fail",
+        "0.0% of 1 changed lines covered (minimum 80%)",
+        "add tests that run the uncovered changed lines",
+        [("line(s) 2 not covered", "src/app/x.py", 2)],
+    ),
+    "coverage.changed: ignored and removed-only files": (
+        "pass",
+        "100.0% of 1 changed lines covered (minimum 80%)",
+        "",
+        [],
+    ),
+    "findings: skipped ones listed first": (
+        "fail",
+        "5 finding(s) in total; 1 at level warning or above on changed lines",
+        "fix the findings listed (or correct the tool's configuration)",
+        [("ruff F401 (error): unused import", "src/a.py", 3)],
+    ),
+    "approvals: two reviewers the charter does not know": ("pass", "2 approval(s) (2 needed)", "", []),
+    "secrets: lines with gaps keep their numbers": (
+        "fail",
+        "2 possible secret(s) in added lines",
+        "remove the secret, rotate it, and read it from the environment or a secret store",
+        [("possible secret: AWS Access Key", "cfg/a.py", 4), ("possible secret: AWS Access Key", "cfg/b.py", 3)],
+    ),
+    "cross_org: a co-author the charter does not know approves": (
         "fail",
         "no approval from a person of another organisation than the author's",
         "ask a reviewer from another organisation in the charter to approve",

@@ -215,6 +215,8 @@ SECRET_LINES = [
     "url = 'https://user:" + "hunter2@example.com/x'",
     "x = compute(value)  # nothing here",
     "label = 'item-1-2'",
+    "notify XOXB-1234567890-abcdefghij",  # only the Slack pattern, case-insensitive, can fire on it
+    'blob = "cHJbNpnrgeBaFQfkIjOqKGmMotLDdiSTACPlERsh"',  # high entropy, far less once lower-cased
 ]
 
 
@@ -293,3 +295,10 @@ def test_a_typo_in_the_definition_of_done_is_a_charter_error() -> None:
     assert "unknown field" in str(err.value)
     with pytest.raises(CharterError, match=r"done\.findings\.level"):
         charter('\n[done.findings]\nlevel = "critical"\n')
+
+
+def test_a_secrets_plugin_the_precheck_does_not_know_makes_every_file_a_suspect() -> None:
+    from onebar.gate.rules.secretscan import _suspects
+
+    files = [fc("a.txt", {1: "x"}), fc("b.txt", {1: "y"})]
+    assert _suspects(files, [object()]) == files

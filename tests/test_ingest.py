@@ -308,3 +308,58 @@ def test_cli_not_a_repository_exits_2(tmp_path: Path) -> None:
     result = run_cli("ingest", str(tmp_path))
     assert result.exit_code == 2
     assert "not a git repository" in result.stderr and str(tmp_path) in result.stderr
+
+
+def test_a_resumed_first_ingest_does_not_look_up_stored_commits_per_batch(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an interrupted first run stored is skipped while listing; holding the repository's lock,
+    the resume asks the store nothing more per batch, so it costs about what is left."""
+    from sqlalchemy import event
+
+    src = fast_import_history(tmp_path / "big", 1000)
+    monkeypatch.setattr(ingest_mod, "BATCH", 100)
+    real = ingest_mod._write_batch
+    calls = {"n": 0}
+
+    def crash_on_fourth(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_mod, "_write_batch", crash_on_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_repository(src.path, store, jobs=1)
+    monkeypatch.setattr(ingest_mod, "_write_batch", real)
+    lookups: list[str] = []
+
+    def count(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if "FROM commits" in statement and "commits.sha IN" in statement:
+            lookups.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", count)
+    try:
+        resumed = ingest_repository(src.path, store, jobs=1)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", count)
+    assert (resumed.commits_new, resumed.commits_total) == (700, 1000)
+    assert lookups == []
+    assert _count(store, file_changes) == 1000
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
+def test_a_bulk_ingest_leaves_planner_statistics_on_postgresql(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without statistics a freshly filled table looks empty to PostgreSQL's planner, which then reads
+    every commit of the repository to find one batch of shas (a resume grew quadratically)."""
+    from sqlalchemy import text
+
+    src = fast_import_history(tmp_path / "big", 1200)
+    monkeypatch.setattr(ingest_mod, "BATCH", 100)
+    ingest_repository(src.path, store)
+    with store.read() as conn:
+        estimate = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('commits')")).scalar_one()
+    assert estimate == 1200

@@ -153,3 +153,20 @@ def test_stopping_a_worker_lets_its_running_job_finish(store: Store, tmp_path: P
     assert started.wait(30)
     assert worker.stop(timeout=30)  # what the app's lifespan does on SIGTERM
     assert queue.get_job(store, job_id).status == "done"
+
+
+def test_the_jobs_sweep_forgets_old_finished_jobs_but_keeps_failures(store: Store) -> None:
+    from onebar.jobs.handlers import JOBS_KEPT, SWEEPERS
+
+    old = queue.enqueue(store, "sync", repo="a", now=NOW)
+    job = queue.claim(store, "w", now=NOW)
+    assert job is not None
+    queue.complete(store, job, "w", now=NOW)
+    bad = queue.enqueue(store, "sync", repo="b", max_attempts=1, now=NOW)
+    failing = queue.claim(store, "w", now=NOW)
+    assert failing is not None
+    queue.fail(store, failing, "w", "boom", now=NOW)
+    assert SWEEPERS["jobs"](store, NOW + JOBS_KEPT - 1) == 0
+    assert SWEEPERS["jobs"](store, NOW + JOBS_KEPT + 1) == 1
+    assert [j.id for j in queue.list_jobs(store)] == [bad]
+    assert old != bad

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onebar.metrics import dora
-from onebar.metrics.model import Deployment, History, Incident, Window, quantile
+from onebar.metrics import delivery, dora
+from onebar.metrics.model import Deployment, History, HistoryBuilder, Incident, Window, quantile
 from onebar.metrics.tiers import overall_tier, tier_of
 
 H = 3600
@@ -17,32 +15,33 @@ H = 3600
 
 def _story() -> tuple[History, list[Deployment]]:
     """c0 acme, c1 partner -> v1.0; c2 fixes c1 -> v1.1; c3 partner -> v1.2."""
-    h = History()
-    c0 = h.add("c0", author="alice", org="acme", at=0)
-    c1 = h.add("c1", (c0,), author="bob", org="partner", at=10 * H)
-    c2 = h.add("c2", (c1,), author="alice", org="acme", at=30 * H, subject="fix crash")
-    h.fixes[c2] = (c1,)
-    c3 = h.add("c3", (c2,), author="bob", org="partner", at=60 * H)
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="alice", org="acme", at=0)
+    c1 = b.add("c1", (c0,), author="bob", org="partner", at=10 * H)
+    c2 = b.add("c2", (c1,), author="alice", org="acme", at=30 * H)
+    b.fixes[c2] = (c1,)
+    c3 = b.add("c3", (c2,), author="bob", org="partner", at=60 * H)
     deps = [
         Deployment("v1.0", c1, 20 * H),
         Deployment("v1.1", c2, 50 * H),
         Deployment("v1.2", c3, 70 * H),
     ]
+    h = b.build()
     return h, deps
 
 
-def _figures(h: History, deps: list[Deployment], org: str | None = None, **kw: object) -> dora.Figures:
+def _figures(h: History, deps: list[Deployment], org: str | None = None, **kw: object) -> delivery.Figures:
     window = Window(0, 100 * H)
     linked = dora.link(h, deps)
     judged = dora.judge(h, linked, list(kw.get("incidents", [])), window.until)  # type: ignore[arg-type]
-    return dora.figures(h, linked, judged, window, org=org)
+    return delivery.figures(h, linked, judged, window, org=org)
 
 
 def test_overall_keys_by_hand() -> None:
     h, deps = _story()
     f = _figures(h, deps)
     assert f.deployments == 3
-    assert f.lead_time_hours == dora.LeadTime(15.0, 20.0, 4)
+    assert f.lead_time_hours == delivery.LeadTime(15.0, 20.0, 4)
     assert f.failed_deployments == 1
     assert f.change_failure_rate == pytest.approx(1 / 3, abs=1e-4)
     assert f.time_to_restore_hours.median == 30.0  # v1.0 at 20h, its fix shipped in v1.1 at 50h
@@ -65,11 +64,12 @@ def test_each_change_counts_for_its_own_authors_org() -> None:
 
 
 def test_change_belongs_to_earliest_deployment_even_on_a_release_branch() -> None:
-    h = History()
-    c0 = h.add("c0", author="a", org="x", at=0)
-    r1 = h.add("r1", (c0,), author="a", org="x", at=1 * H)  # release-branch commit
-    m1 = h.add("m1", (c0,), author="b", org="y", at=2 * H)  # mainline
-    m2 = h.add("m2", (m1, r1), author="b", org="y", at=5 * H)  # merge back
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    r1 = b.add("r1", (c0,), author="a", org="x", at=1 * H)  # release-branch commit
+    m1 = b.add("m1", (c0,), author="b", org="y", at=2 * H)  # mainline
+    m2 = b.add("m2", (m1, r1), author="b", org="y", at=5 * H)  # merge back
+    h = b.build()
     linked = dora.link(h, [Deployment("v2.0", m2, 6 * H), Deployment("v1.0.1", r1, 3 * H)])
     names = [d.name for d in linked.deployments]
     assert names == ["v1.0.1", "v2.0"]
@@ -80,10 +80,11 @@ def test_change_belongs_to_earliest_deployment_even_on_a_release_branch() -> Non
 
 
 def test_cherry_pick_counts_once_with_its_earliest_copy() -> None:
-    h = History()
-    c0 = h.add("c0", author="a", org="x", at=0)
-    fix = h.add("fix", (c0,), author="a", org="x", at=1 * H, patch_id=100)
-    pick = h.add("pick", (c0,), author="a", org="x", at=1 * H, committed_at=2 * H, patch_id=100)
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    fix = b.add("fix", (c0,), author="a", org="x", at=1 * H, patch_id=100)
+    pick = b.add("pick", (c0,), author="a", org="x", at=1 * H, committed_at=2 * H, patch_id=100)
+    h = b.build()
     linked = dora.link(h, [Deployment("v1.0.1", pick, 3 * H), Deployment("v1.1", fix, 10 * H)])
     assert linked.change_of[pick] == fix
     assert linked.change_deployment[fix] == 0
@@ -93,9 +94,10 @@ def test_cherry_pick_counts_once_with_its_earliest_copy() -> None:
 
 
 def test_revert_shipped_with_its_change_is_no_failure() -> None:
-    h = History()
-    c0 = h.add("c0", author="a", org="x", at=0)
-    c1 = h.add("c1", (c0,), author="a", org="x", at=H, reverts=c0)
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="a", org="x", at=H, reverts=c0)
+    h = b.build()
     f = _figures(h, [Deployment("v1", c1, 2 * H)])
     assert f.change_failure_rate == 0.0
     assert f.time_to_restore_hours.median is None
@@ -103,11 +105,12 @@ def test_revert_shipped_with_its_change_is_no_failure() -> None:
 
 
 def test_hotfix_deployment_fails_the_one_before() -> None:
-    h = History()
-    c0 = h.add("c0", author="a", org="x", at=0)
-    c1 = h.add("c1", (c0,), author="a", org="x", at=2 * H, subject="hotfix: login")
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="a", org="x", at=2 * H)
+    h = b.build()
     linked = dora.link(h, [Deployment("v1", c0, H), Deployment("v1.0.1", c1, 5 * H)])
-    judged = dora.judge(h, linked, [], 10 * H, re.compile("(?i)hotfix"))
+    judged = dora.judge(h, linked, [], 10 * H, hotfixes={c1})
     assert judged.dep_failed == [True, False]
     assert judged.dep_restore_hours[0] == 4.0
     assert judged.dep_rework == [False, True]
@@ -117,13 +120,14 @@ def test_incidents_give_time_to_restore_and_fail_their_deployment() -> None:
     h, deps = _story()
     incidents = [Incident("outage", 71 * H, 73 * H, "v1.2"), Incident("slow", 75 * H, None)]
     f = _figures(h, deps, incidents=incidents)
-    assert f.time_to_restore_hours == dora.Restore(2.0, 1, 1, "incidents")
+    assert f.time_to_restore_hours == delivery.Restore(2.0, 1, 1, "incidents")
     assert f.failed_deployments == 2  # v1.0 (fixed) and v1.2 (both incidents)
 
 
 def test_no_deployments_is_null_with_reasons_not_zero() -> None:
-    h = History()
-    h.add("c0", author="a", org="x", at=0)
+    b = HistoryBuilder()
+    b.add("c0", author="a", org="x", at=0)
+    h = b.build()
     f = _figures(h, [])
     assert f.deployment_frequency_per_week is None
     assert f.lead_time_hours.median is None
@@ -133,9 +137,10 @@ def test_no_deployments_is_null_with_reasons_not_zero() -> None:
 
 
 def test_fix_not_yet_deployed_leaves_failure_open() -> None:
-    h = History()
-    c0 = h.add("c0", author="a", org="x", at=0)
-    c1 = h.add("c1", (c0,), author="a", org="x", at=2 * H, reverts=c0)
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="a", org="x", at=2 * H, reverts=c0)
+    h = b.build()
     f = _figures(h, [Deployment("v1", c0, H)])
     assert f.change_failure_rate == 1.0
     assert f.time_to_restore_hours.open == 1
@@ -144,17 +149,18 @@ def test_fix_not_yet_deployed_leaves_failure_open() -> None:
 
 
 def test_trend_buckets_and_direction() -> None:
-    h = History()
+    b = HistoryBuilder()
     prev: tuple[int, ...] = ()
     deps = []
     for week in range(8):  # deploys get faster: lead time shrinks from 70h to 0h
-        c = h.add(f"c{week}", prev, author="a", org="x", at=week * 168 * H)
+        c = b.add(f"c{week}", prev, author="a", org="x", at=week * 168 * H)
         prev = (c,)
         deps.append(Deployment(f"v{week}", c, week * 168 * H + (70 - 10 * week) * H))
     window = Window(0, 8 * 168 * H)
+    h = b.build()
     linked = dora.link(h, deps)
     judged = dora.judge(h, linked, [], window.until)
-    t = dora.trend(h, linked, judged, window)
+    t = delivery.trend(h, linked, judged, window)
     assert len(t.series) == 8
     assert t.direction.lead_time_hours == "improving"
     assert t.direction.deployment_frequency_per_week == "steady"
@@ -185,13 +191,14 @@ def test_quantile_within_range_and_monotone(values: list[float], q: float) -> No
 def test_every_commit_belongs_to_at_most_the_earliest_deployment_reaching_it(
     tags: list[tuple[int, int]], n: int
 ) -> None:
-    h = History()
+    b = HistoryBuilder()
     for i in range(n):  # a chain with a side branch every third commit
         parents = (i - 1,) if i else ()
         if i >= 3 and i % 3 == 0:
             parents = (i - 1, i - 3)
-        h.add(f"c{i}", parents, author="a", org="x", at=i)
+        b.add(f"c{i}", parents, author="a", org="x", at=i)
     deps = [Deployment(f"t{k}", c % n, at) for k, (c, at) in enumerate(tags)]
+    h = b.build()
     linked = dora.link(h, deps)
 
     def reach(c: int) -> set[int]:
@@ -200,7 +207,7 @@ def test_every_commit_belongs_to_at_most_the_earliest_deployment_reaching_it(
             x = stack.pop()
             if x not in seen:
                 seen.add(x)
-                stack.extend(h.parents[x])
+                stack.extend(h.parents(x))
         return seen
 
     for c in range(n):
@@ -214,16 +221,17 @@ def test_every_commit_belongs_to_at_most_the_earliest_deployment_reaching_it(
     st.lists(st.integers(0, 39), max_size=8),
 )
 def test_per_org_figures_add_up_to_the_whole(commits: list[tuple[str, int]], tags: list[int]) -> None:
-    h = History()
+    b = HistoryBuilder()
     for i, (org, revert) in enumerate(commits):
-        h.add(f"c{i}", (i - 1,) if i else (), author=org, org=org, at=i * H, reverts=revert if 0 <= revert < i else -1)
+        b.add(f"c{i}", (i - 1,) if i else (), author=org, org=org, at=i * H, reverts=revert if 0 <= revert < i else -1)
     n = len(commits)
     deps = [Deployment(f"v{k}", c % n, (c % n) * H + H // 2) for k, c in enumerate(tags)]
     window = Window(0, (n + 1) * H)
+    h = b.build()
     linked = dora.link(h, deps)
     judged = dora.judge(h, linked, [], window.until)
-    overall = dora.figures(h, linked, judged, window)
-    orgs = [dora.figures(h, linked, judged, window, org=o) for o in ("x", "y", "z")]
+    overall = delivery.figures(h, linked, judged, window)
+    orgs = [delivery.figures(h, linked, judged, window, org=o) for o in ("x", "y", "z")]
     assert sum(f.changes for f in orgs) == overall.changes
     assert all(f.deployments <= overall.deployments for f in orgs)
     for f in [overall, *orgs]:
@@ -234,19 +242,54 @@ def test_per_org_figures_add_up_to_the_whole(commits: list[tuple[str, int]], tag
 
 
 def test_reverting_a_merge_fails_the_changes_it_brought_in() -> None:
-    h = History()
-    m0 = h.add("m0", author="a", org="x", at=0)
-    m1 = h.add("m1", (m0,), author="a", org="x", at=H)  # mainline, same release
-    b1 = h.add("b1", (m0,), author="b", org="y", at=2 * H)
-    b2 = h.add("b2", (b1,), author="b", org="y", at=3 * H)
-    pr = h.add("pr", (m1, b2), author="a", org="x", at=4 * H)
-    rv = h.add("rv", (pr,), author="a", org="x", at=6 * H, reverts=pr)
+    b = HistoryBuilder()
+    m0 = b.add("m0", author="a", org="x", at=0)
+    m1 = b.add("m1", (m0,), author="a", org="x", at=H)  # mainline, same release
+    b1 = b.add("b1", (m0,), author="b", org="y", at=2 * H)
+    b2 = b.add("b2", (b1,), author="b", org="y", at=3 * H)
+    pr = b.add("pr", (m1, b2), author="a", org="x", at=4 * H)
+    rv = b.add("rv", (pr,), author="a", org="x", at=6 * H, reverts=pr)
+    h = b.build()
     linked = dora.link(h, [Deployment("v1", pr, 5 * H), Deployment("v2", rv, 7 * H)])
     assert dora.merged_changes(h, linked, pr) == [b1, b2]
     judged = dora.judge(h, linked, [], 10 * H)
     assert set(judged.fixers) == {b1, b2}
     assert judged.dep_failed == [True, False]
     assert judged.dep_restore_hours[0] == 2.0
-    y = dora.figures(h, linked, judged, Window(0, 10 * H), org="y")
+    y = delivery.figures(h, linked, judged, Window(0, 10 * H), org="y")
     assert y.change_failure_rate == 1.0
     assert m1 not in judged.fixers
+
+
+def test_change_failure_rate_is_one_definition_in_every_row() -> None:
+    """v1 ships x's and y's changes; only x's change is reverted: v1 failed because of x, not y.
+    v2 ships y's changes and is followed by a hotfix, whose cause git does not name: it fails for y
+    (and would for anyone who shipped in it). Every row is failed deployments / deployments."""
+    b = HistoryBuilder()
+    x1 = b.add("x1", author="x", org="x", at=0)
+    y1 = b.add("y1", (x1,), author="y", org="y", at=H)
+    y2 = b.add("y2", (y1,), author="y", org="y", at=2 * H)
+    rv = b.add("rv", (y2,), author="y", org="y", at=10 * H, reverts=x1)
+    y3 = b.add("y3", (rv,), author="y", org="y", at=11 * H)
+    hot = b.add("hot", (y3,), author="y", org="y", at=20 * H)
+    h = b.build()
+    deps = [Deployment("v1", y2, 5 * H), Deployment("v2", y3, 12 * H), Deployment("v2.0.1", hot, 30 * H, hotfix=True)]
+    linked = dora.link(h, deps)
+    judged = dora.judge(h, linked, [], 40 * H)
+    window = Window(0, 40 * H)
+    overall = delivery.figures(h, linked, judged, window)
+    x = delivery.figures(h, linked, judged, window, org="x")
+    y = delivery.figures(h, linked, judged, window, org="y")
+    assert (overall.failed_deployments, overall.deployments, overall.change_failure_rate) == (2, 3, 0.6667)
+    assert (x.failed_deployments, x.deployments, x.change_failure_rate) == (1, 1, 1.0)
+    # y shipped in v1 (not its fault), v2 (hotfixed: unnamed cause, counts) and v2.0.1.
+    assert (y.failed_deployments, y.deployments, y.change_failure_rate) == (1, 3, 0.3333)
+    # Restore measured on each row's own failures: x's v1 until v2 shipped the revert (7 h);
+    # y's v2 until the hotfix (18 h); overall both.
+    assert x.time_to_restore_hours.median == 7.0
+    assert y.time_to_restore_hours.median == 18.0
+    assert overall.time_to_restore_hours.median == 12.5
+    # The per-change share is its own figure: 1 of x's 1 change, 0 of y's 5.
+    assert (x.failed_changes, x.failed_change_share) == (1, 1.0)
+    assert (y.failed_changes, y.failed_change_share) == (0, 0.0)
+    assert (overall.failed_changes, overall.changes) == (1, 6)

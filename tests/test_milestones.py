@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import BigInteger, Column, Integer, MetaData, String, Table, Text, insert
+from sqlalchemy import insert
 
 from access_fixtures import charter_text
 from helpers import GitRepo, run_cli
 from onebar.store import open_store
+from onebar.store.schema_service import gate_runs
 
 TODAY = datetime.now(UTC).date()
 NOW = int(time.time())
@@ -56,26 +57,6 @@ sign-off:
 ---
 # Idempotency keys on the api
 """
-
-# The service's gate_runs table (issue 10, branch `service`), created here the way its migration does
-# until that branch is on main; onebar reads it by reflection.
-GATE_RUNS = Table(
-    "gate_runs",
-    MetaData(),
-    Column("id", Integer, primary_key=True),
-    Column("repo", Text, nullable=False),
-    Column("status", String(8), nullable=False),
-    Column("base", Text, nullable=False),
-    Column("head", Text, nullable=False),
-    Column("org", Text),
-    Column("person", Text),
-    Column("failed_rules", Text, nullable=False, default=""),
-    Column("rules", Text, nullable=False, default=""),
-    Column("posted_at", BigInteger, nullable=False),
-    Column("token_id", Integer),
-    Column("verdict", Text, nullable=False),
-    Column("external_id", Text),
-)
 
 
 def verdict(status: str, base: str, head: str, pct: float, lines: int) -> str:
@@ -124,13 +105,12 @@ def test_without_gate_runs_the_evidence_is_missing(shop: dict[str, str], store_u
 def test_met_at_risk_and_not_met(shop: dict[str, str], store_url: str) -> None:
     store = open_store(store_url)
     with store.write() as conn:
-        GATE_RUNS.create(conn)
         rows = [
             ("pass", shop["web1"], shop["web2"], 90.0, 40),  # covers web2
             ("fail", shop["web2"], shop["web3"], 50.0, 20),  # web3 only failed
         ]
         for status, base, head, pct, lines in rows:
-            conn.execute(insert(GATE_RUNS).values(
+            conn.execute(insert(gate_runs).values(
                 repo="repo", status=status, base=base, head=head, org="vendor", posted_at=NOW,
                 verdict=verdict(status, base, head, pct, lines),
             ))  # fmt: skip

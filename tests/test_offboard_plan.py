@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,7 +34,7 @@ def ws(repo: GitRepo, store_url: str) -> Workspace:
 
 
 def _plan(ws: Workspace, kind: str, who: str):  # type: ignore[no-untyped-def]
-    know = from_report(report_for(ws, since="all"), ws.charter)
+    know = from_report(report_for(ws, since="all"))
     with ws.store.read() as conn:
         grants = list_grants(conn, repository=ws.repo.name)
     leaving = leaving_of(know, ws.charter, kind, who)
@@ -78,3 +79,17 @@ def test_nothing_lost(ws: Workspace) -> None:
     plan = _plan(ws, "person", "pat")
     assert plan.handovers == [] and plan.grants == []
     assert plan_lines(plan) == ["Grants to revoke: none", "Knowledge transfer: nothing would lose all its authors"]
+
+
+def test_onebar_offboard_completes_the_simulation(ws: Workspace, store_url: str) -> None:
+    from helpers import run_cli
+
+    path = str(ws.repo.root)
+    out = run_cli("offboard", "vendor", path, "--since", "all", "--db", store_url, "--format", "json")
+    assert out.exit_code == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["kind"] == "organisation" and data["grants_to_revoke"] == []
+    web = next(h for h in data["knowledge_transfer"] if h["area"] == "web")
+    assert (web["files"], web["successor"]) == (["web/w1.js", "web/w2.js"], "ana")
+    text = run_cli("offboard", "cy", path, "--since", "all", "--db", store_url).stdout
+    assert "Knowledge transfer:" in text and "component api: 1 files -> Bo Dev (acme)" in text

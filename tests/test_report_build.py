@@ -222,7 +222,7 @@ def test_release_branch_cherry_pick_and_revert(repo: GitRepo, store: Store, char
 @settings(max_examples=100, deadline=None)
 @given(st.text(max_size=40))
 def test_fixes_trailer_names_a_commit_only_when_it_starts_with_a_sha(tail: str) -> None:
-    from onebar.report.load import _SHA
+    from onebar.mining.facts import FIXES_SHA as _SHA
 
     assert _SHA.match("1a2b3c4d5e6f (" + tail) is not None
     assert _SHA.match("#1234567 " + tail) is None
@@ -259,3 +259,34 @@ def test_knowledge_already_lost_with_ended_contracts(repo: GitRepo, store: Store
     a = build(repo, store, charter).to_json()["offboarding"]["already_lost"]
     assert a["people"] == ["bob"]  # contract ended on day 5
     assert a["files"] == ["src/ui/b.py"]
+
+
+def test_gerrit_history_shows_no_robot_review(repo: GitRepo, store: Store, charter: Charter) -> None:
+    """Gerrit merges (authored by Zuul, committed by Gerrit Code Review) review nothing; a change
+    Gerrit fast-forwarded carries only its Change-Id: both are review unknown, not unreviewed."""
+    zuul, gerrit = ("Zuul", "zuul@review.opendev.org"), ("Gerrit Code Review", "review@openstack.org")
+    base = repo.commit("Add core", {"src/core/a.py": "a\n"}, author=ALICE, at=day(1))
+    repo.git("checkout", "-q", "-b", "change")
+    repo.commit("Add ui\n\nChange-Id: I0123456789abcdef", {"src/ui/b.py": "b\n"}, author=BOB, at=day(2))
+    repo.git("checkout", "-q", "main")
+    repo.commit("Core two", {"src/core/c.py": "c\n"}, author=ALICE, at=day(2.5))
+    repo.clock = day(3)
+    when = f"@{day(3)} +0000"
+    env = {
+        "GIT_AUTHOR_NAME": zuul[0],
+        "GIT_AUTHOR_EMAIL": zuul[1],
+        "GIT_COMMITTER_NAME": gerrit[0],
+        "GIT_COMMITTER_EMAIL": gerrit[1],
+        "GIT_AUTHOR_DATE": when,
+        "GIT_COMMITTER_DATE": when,
+    }
+    repo.git("merge", "-q", "--no-ff", "-m", 'Merge "Add ui"', "change", env=env)
+    repo.commit("Fast-forwarded\n\nChange-Id: Ifedcba9876543210", {"src/ui/d.py": "d\n"}, author=BOB, at=day(4))
+    review = build(repo, store, charter).to_json()["review"]
+    assert base
+    assert review["changes"] == 4
+    assert review["review_unknown"] == 2  # bob's two changes: Gerrit merged one, fast-forwarded the other
+    assert review["by_org"]["agency"]["review_unknown"] == 2
+    assert review["by_org"]["acme"]["unreviewed"] == 2  # alice pushed her own to main
+    assert review["matrix"]["agency"] == {}  # Gerrit and Zuul reviewed nothing
+    assert review["cross_org_share"] == 0.0 and "review_unknown" in review["notes"]

@@ -32,7 +32,7 @@ def test_json_output_matches_the_schema(project: tuple[GitRepo, str]) -> None:
     data = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     jsonschema.validate(data, SCHEMA, cls=jsonschema.Draft202012Validator)
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "2.0"
     assert data["dora"]["by_org"]["agency"]["change_failure_rate"] == 0.5
     assert data["offboarding"]["by_org"]["agency"]["files_lost_share"] == 0.25  # onebar.toml is a file too
 
@@ -193,3 +193,23 @@ def test_head_is_the_checked_out_branch_not_the_newest_commit(repo: GitRepo, tmp
     data = json.loads(result.stdout)
     assert data["repository"]["head"] == main
     assert data["knowledge"]["files"] == 2  # onebar.toml and src/core/a.py; not the spike's file
+
+
+def test_a_failed_deployment_status_fails_that_deployment(project: tuple[GitRepo, str]) -> None:
+    """A deployment whose status later turns to failure needed remediation: it counts as failed, for
+    every organisation that shipped in it, restored by the next deployment."""
+    repo, db = project
+    ok = run_cli("record", "deploy", str(repo.path), "--db", db, "--at", iso_day(10) + "T00:00:00Z", "--ref", "v1.2")
+    assert ok.exit_code == 0, ok.output
+    before = json.loads(report(repo, db, "--format", "json").stdout)
+    assert not before["dora"]["deployments"][-1]["failed"]
+    bad = run_cli(
+        "record", "deploy", str(repo.path), "--db", db, "--at", iso_day(10) + "T02:00:00Z", "--ref", "v1.2",
+        "--status", "failure",
+    )  # fmt: skip
+    assert bad.exit_code == 0, bad.output
+    after = json.loads(report(repo, db, "--format", "json").stdout)
+    last = after["dora"]["deployments"][-1]
+    assert (last["name"], last["failed"], last["restore_hours"]) == ("v1.2", True, None)  # nothing deployed since
+    assert after["dora"]["overall"]["failed_deployments"] == before["dora"]["overall"]["failed_deployments"] + 1
+    assert after["dora"]["by_org"]["(unknown)"]["failed_deployments"] == 1  # eve shipped in v1.2

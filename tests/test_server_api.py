@@ -90,7 +90,7 @@ def test_gate_runs_by_rule_and_organisation_with_authors_hidden(api: tuple[TestC
         **VERDICT,
         "status": "pass",
         "author": {"person": "carol", "org": "acme"},
-        "rules": [{"id": "size", "status": "pass"}],
+        "rules": [{"id": "size", "status": "pass", "saw": "approved by Bob Vistula <bob@vistula.test>"}],
     }
     assert c.post("/api/v1/repos/shop/gate-runs", json=acme, headers=h(t.ci)).status_code == 201
     by_rule = c.get("/api/v1/gate-runs?rule=tests.with_code", headers=h(t.auditor)).json()
@@ -102,6 +102,9 @@ def test_gate_runs_by_rule_and_organisation_with_authors_hidden(api: tuple[TestC
     hidden = next(r for r in as_lead if r["org"] == "vistula")
     assert hidden["person"] is None and "Dave" not in str(hidden)
     assert [r["org"] for r in c.get("/api/v1/gate-runs", headers=h(t.member_acme)).json()] == ["acme"]
+    own = next(r for r in as_lead if r["org"] == "acme")  # its findings name a reviewer of vistula
+    assert own["verdict"]["rules"][0]["saw"] == "approved by (hidden) <(hidden)>"
+    assert "Bob Vistula" in c.get("/api/v1/gate-runs?org=acme", headers=h(t.auditor)).text
     bad = c.post("/api/v1/repos/shop/gate-runs", json={**VERDICT, "status": "maybe"}, headers=h(t.ci))
     assert (bad.status_code, bad.json()["field"]) == (422, "status")
 

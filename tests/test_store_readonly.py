@@ -60,8 +60,10 @@ def test_a_read_only_mount_serves_reports_and_refuses_writes(repo: GitRepo, tmp_
     db = folder / "onebar.db"
     result = run_cli("ingest", str(repo.path), "--db", str(db))
     assert result.exit_code == 0, result.output
-    repo.commit("after the store went read-only", {"src/new.py": "y = 1\n"})
     target = folder if what == "directory" else db
+    noop = _in_readonly_mount(target, "ingest", str(repo.path), "--db", str(db))  # nothing new, still a write
+    assert noop.returncode == 1 and "is read-only" in noop.stderr, noop.stderr
+    repo.commit("after the store went read-only", {"src/new.py": "y = 1\n"})
 
     report = _in_readonly_mount(target, "report", str(repo.path), "--db", str(db), "--since", "all", "--format", "json")
     assert report.returncode == 0, report.stderr

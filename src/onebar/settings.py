@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 ENV_DATABASE_URL = "ONEBAR_DATABASE_URL"
+ENV_CACHE_DIR = "ONEBAR_CACHE_DIR"
 
 
 def default_database_path() -> Path:
@@ -32,3 +33,12 @@ def database_url(flag: str | None = None) -> str:
     if value.startswith("postgresql://"):
         value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
     return value
+
+
+def cache_dir() -> Path:
+    """Where derived data is kept between runs: ONEBAR_CACHE_DIR, else $XDG_CACHE_HOME/onebar
+    (~/.cache/onebar). Deleting it is always safe."""
+    if value := os.environ.get(ENV_CACHE_DIR):
+        return Path(value).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "onebar"

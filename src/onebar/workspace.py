@@ -8,6 +8,7 @@ handle; the report, off-boarding, recording and service functions take it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -89,9 +90,52 @@ def load_or_draft_charter(repo: RepoInfo, charter_file: Path | None = None) -> t
     found = charter_file or (find_charter(repo.root) if not repo.bare else None)
     if found is not None:
         return load_charter(found), found
-    from onebar.charter.draft import draft_charter
+    return drafted_charter(repo), None
 
-    return draft_charter(repo.root), None
+
+def drafted_charter(repo: RepoInfo) -> Charter:
+    """The charter `onebar init` would draft for a repository without one.
+
+    Drafting reads the whole history (seconds on a big one), so the draft is kept in the cache
+    until something it reads changes: any ref or HEAD, the index (the tree's paths), .mailmap,
+    or this onebar's charter code.
+    """
+    from pydantic import ValidationError
+
+    from onebar.charter.draft import draft_charter
+    from onebar.store import cache
+
+    key = _draft_key(repo)
+    kept = cache.load("drafted-charter", str(repo.git_dir), key)
+    if isinstance(kept, str):
+        try:
+            return Charter.model_validate_json(kept)
+        except ValidationError:
+            pass  # written by other code than this: draft afresh
+    charter = draft_charter(repo.root)
+    cache.save("drafted-charter", str(repo.git_dir), key, charter.model_dump_json())
+    return charter
+
+
+def _draft_key(repo: RepoInfo) -> str:
+    from onebar.store import cache
+
+    refs = git(repo.root, "show-ref", "--head", check=False)  # every ref, HEAD first: what `git log --all` reads
+
+    def state(path: Path) -> tuple[int, int] | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return (st.st_size, st.st_mtime_ns)
+
+    return cache.digest(
+        cache.code_version("charter"),
+        repo.root.name,
+        hashlib.sha256(refs).hexdigest(),
+        state(repo.git_dir / "index"),
+        state(repo.root / ".mailmap"),
+    )
 
 
 def open_workspace(

@@ -45,7 +45,11 @@ def load_all(directory: Path) -> list[Adr]:
     out = []
     for p in sorted(directory.iterdir()):
         if FILENAME.match(p.name):
-            out.append(parse_adr(p.read_text(encoding="utf-8"), str(p)))
+            try:
+                text = p.read_bytes().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise AdrError(f"not UTF-8 text: {exc.reason}", location=Location(str(p))) from None
+            out.append(parse_adr(text, str(p)))
     return sorted(out, key=lambda a: a.number)
 
 
@@ -57,9 +61,9 @@ def get(directory: Path, number: int) -> Adr:
 
 
 def _write(directory: Path, adrs: list[Adr]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
     staged: list[tuple[str, Path]] = []
     try:
+        directory.mkdir(parents=True, exist_ok=True)
         for adr in adrs:
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".adr-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -67,6 +71,10 @@ def _write(directory: Path, adrs: list[Adr]) -> None:
             staged.append((tmp, directory / adr.filename))
         for tmp, target in staged:
             Path(tmp).replace(target)
+    except OSError as exc:
+        raise AdrError(
+            f"cannot write in {directory}: {exc.strerror or exc}", location=Location(str(directory))
+        ) from None
     finally:
         for tmp, _ in staged:
             Path(tmp).unlink(missing_ok=True)

@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import rfc8785
@@ -80,6 +80,21 @@ def format_time(at: datetime) -> str:
     if at.tzinfo is None:
         raise UsageError("an audit time must carry a time zone", field="at")
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_instant(value: str | None, field: str) -> datetime | None:
+    """A date or ISO 8601 time as an aware datetime (naive means UTC); a UsageError naming `field` if not."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 time", field=field) from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def canonical_payload(payload: Mapping[str, Any] | None) -> str:

@@ -75,27 +75,69 @@ class Verification:
         }
 
 
-def verify(conn: Connection, key: VerifierKey | None) -> Verification:
-    """Verify the log stored behind `conn` (read only)."""
+def verify(conn: Connection, key: VerifierKey | None, kept: list[str] | None = None) -> Verification:
+    """Verify the log stored behind `conn` (read only).
+
+    `kept`: checkpoint notes kept away from the database (`onebar audit export --checkpoints`); they
+    are checked with the stored ones, so that deleting the newest checkpoints with the entries they
+    cover, or replacing one, no longer goes unnoticed.
+    """
 
     def find(h: str) -> Entry | None:
         r = conn.execute(select(audit_entries).where(audit_entries.c.hash == h)).first()
         return to_entry(r) if r else None
 
-    return verify_entries(entries(conn), checkpoints(conn), key, find)
+    out = Verification()
+    notes = _merge(checkpoints(conn), kept or [], out)
+    return verify_entries(entries(conn), notes, key, find, out=out)
 
 
 def verify_export(rows: list[Entry], notes: list[str], key: VerifierKey | None) -> Verification:
-    """Verify an export (`onebar audit export`, and `--checkpoints` for the notes) with no database."""
+    """Verify an export (`onebar audit export`, and `--checkpoints` for the notes) with no database.
+
+    An export that starts after entry 1 (`--since`) is checked from its first entry on, trusting
+    that entry's link; the checkpoints need the whole log.
+    """
     by_hash = {e.hash: e for e in rows}
-    return verify_entries(sorted(rows, key=lambda e: e.seq), notes, key, by_hash.get)
+    ordered = sorted(rows, key=lambda e: e.seq)
+    partial = bool(ordered) and ordered[0].seq > 1 and not notes
+    return verify_entries(ordered, notes, key, by_hash.get, partial=partial)
+
+
+def _merge(stored: list[str], kept: list[str], out: Verification) -> list[str]:
+    """The stored checkpoints and the kept copies, one per size; a size with two different notes is a problem."""
+    from onebar.audit.checkpoint import parse_checkpoint
+
+    by_size: dict[int, str] = {}
+    for note in stored:
+        try:
+            by_size[parse_checkpoint(note)[0].size] = note
+        except ValueError:
+            by_size[-len(by_size) - 1] = note  # unparsable: reported by the walk
+    for note in kept:
+        try:
+            size = parse_checkpoint(note)[0].size
+        except ValueError:
+            out.add(0, "checkpoint", "a kept checkpoint is not a checkpoint note")
+            continue
+        if size in by_size and by_size[size] != note:
+            out.add(size, "checkpoint", f"checkpoint at entry {size} differs from the copy kept outside the store")
+        by_size.setdefault(size, note)
+    return [by_size[s] for s in sorted(by_size)]
 
 
 def verify_entries(
-    rows: Iterable[Entry], notes: list[str], key: VerifierKey | None, find: Callable[[str], Entry | None]
+    rows: Iterable[Entry],
+    notes: list[str],
+    key: VerifierKey | None,
+    find: Callable[[str], Entry | None],
+    *,
+    partial: bool = False,
+    out: Verification | None = None,
 ) -> Verification:
     """The walk itself, over entries in sequence order; `find` looks an entry up by its stored hash."""
-    out = Verification(key=key.vkey() if key else None)
+    out = out or Verification()
+    out.key = key.vkey() if key else None
     cps = _checkpoints(notes, key, out)
     frontier = Frontier()
     expected, prev = 1, GENESIS
@@ -108,7 +150,7 @@ def verify_entries(
         if first:
             first = False
             out.first_seq = e.seq
-            if e.seq != 1 and not cps and e.seq > 1:
+            if partial:
                 # A partial export (--since): trust its first link, check from there.
                 expected, prev = e.seq, e.prev_hash
                 out.notes.append(f"partial log: starts at entry {e.seq}; earlier entries and checkpoints not checked")

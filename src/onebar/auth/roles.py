@@ -98,11 +98,14 @@ MATRIX: tuple[Endpoint, ...] = (
     _row("gate_runs.add", "POST", "/api/v1/repos/{name}/gate-runs", "post a gate verdict from CI", F, D, D, D, O),
     _row("gate_runs.search", "GET", "/api/v1/gate-runs", "gate verdicts by organisation or rule", F, F, S, S, D),
     _row("jobs.list", "GET", "/api/v1/jobs", "the job queue", F, F, D, D, D),
+    _row("jobs.get", "GET", "/api/v1/jobs/{job_id}", "one job", F, F, D, D, D),
     _row("jobs.add", "POST", "/api/v1/jobs", "queue a job (ingest, refresh, fetch, sweep)", F, D, D, D, D),
     _row("tokens.list", "GET", "/api/v1/tokens", "API tokens (never their secrets)", F, F, D, D, D),
     _row("tokens.add", "POST", "/api/v1/tokens", "create a token (shown once)", F, D, D, D, D),
     _row("tokens.revoke", "DELETE", "/api/v1/tokens/{id}", "revoke a token", F, D, D, D, D),
     _row("metrics", "GET", "/metrics", "Prometheus metrics", F, F, D, D, D),
+    _row("hooks.deployments", "POST", "/hooks/deployments", "report a deployment from any CI", F, D, D, D, O),
+    _row("deliveries.list", "GET", "/api/v1/deliveries", "stored webhook deliveries", F, F, D, D, D),
 )
 
 # The dashboard's pages (onebar.server.pages, docs/dashboard.md): HTML views of the rows above, under the

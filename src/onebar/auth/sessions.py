@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 
 from onebar.auth.roles import Principal
-from onebar.auth.tokens import authenticate, digest, principal_of
+from onebar.auth.tokens import Touch, authenticate, digest, principal_of, touch_now
 from onebar.errors import AuthenticationError, PermissionDeniedError
 from onebar.store import Store
 from onebar.store.schema_service import api_tokens, web_sessions
@@ -49,7 +49,9 @@ def start_session(store: Store, token: str, *, now: int | None = None, ttl: int 
     return Session(cookie, csrf, Principal(**{**principal.__dict__, "via": "session"}), expires)
 
 
-def session_principal(store: Store, cookie: str, *, now: int | None = None) -> tuple[Principal, str]:
+def session_principal(
+    store: Store, cookie: str, *, now: int | None = None, touch: Touch | None = None
+) -> tuple[Principal, str]:
     """The principal and CSRF value of a session cookie; AuthenticationError when it is not valid now."""
     now = int(time.time()) if now is None else now
     wanted = digest(cookie)
@@ -62,7 +64,7 @@ def session_principal(store: Store, cookie: str, *, now: int | None = None) -> t
         raise AuthenticationError("unknown session; sign in again")
     if row.ended_at is not None or row.expires_at <= now:
         raise AuthenticationError("the session has ended; sign in again")
-    return principal_of(store, dict(token._mapping), now, via="session"), str(row.csrf)
+    return principal_of(dict(token._mapping), now, touch or touch_now(store), via="session"), str(row.csrf)
 
 
 def end_session(store: Store, cookie: str, *, now: int | None = None) -> None:

@@ -13,7 +13,7 @@ import hmac
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -176,7 +176,33 @@ def revoke_token(store: Store, token_id: int, *, now: int | None = None) -> Toke
     return info
 
 
-def authenticate(store: Store, secret: str, *, now: int | None = None) -> Principal:
+Touch = Callable[[int, int], None]  # (token id, when): records a token's last use
+
+
+def touch_now(store: Store) -> Touch:
+    """Record a last use at once, in its own write transaction (the CLI; the service buffers them)."""
+
+    def touch(token_id: int, when: int) -> None:
+        record_uses(store, {token_id: when})
+
+    return touch
+
+
+def record_uses(store: Store, uses: Mapping[int, int]) -> None:
+    """Store last-use times (token id -> Unix seconds), never moving one backwards; one transaction."""
+    if not uses:
+        return
+    with store.write() as conn:
+        for token_id, when in uses.items():
+            conn.execute(
+                update(api_tokens)
+                .where(api_tokens.c.id == token_id)
+                .where((api_tokens.c.last_used_at.is_(None)) | (api_tokens.c.last_used_at < when))
+                .values(last_used_at=when)
+            )
+
+
+def authenticate(store: Store, secret: str, *, now: int | None = None, touch: Touch | None = None) -> Principal:
     """The principal a presented token stands for; AuthenticationError when unknown, revoked or expired."""
     now = int(time.time()) if now is None else now
     if not secret.startswith(PREFIX) or len(secret) > 200:
@@ -186,11 +212,11 @@ def authenticate(store: Store, secret: str, *, now: int | None = None) -> Princi
         row = conn.execute(select(api_tokens).where(api_tokens.c.secret_hash == wanted)).first()
     if row is None or not hmac.compare_digest(row.secret_hash, wanted):
         raise AuthenticationError("unknown token")
-    return principal_of(store, dict(row._mapping), now)
+    return principal_of(dict(row._mapping), now, touch or touch_now(store))
 
 
-def principal_of(store: Store, row: Mapping[str, Any], now: int, via: str = "token") -> Principal:
-    """Check a token row is usable now, record its use, and give its principal."""
+def principal_of(row: Mapping[str, Any], now: int, touch: Touch, via: str = "token") -> Principal:
+    """Check a token row is usable now, record its use (at most once a minute), and give its principal."""
     tid = int(row["id"])
     if row["revoked_at"] is not None:
         raise AuthenticationError(f"token {tid} was revoked")
@@ -198,8 +224,7 @@ def principal_of(store: Store, row: Mapping[str, Any], now: int, via: str = "tok
         raise AuthenticationError(f"token {tid} has expired")
     last = row["last_used_at"]
     if last is None or now - last >= LAST_USED_EVERY:
-        with store.write() as conn:
-            conn.execute(update(api_tokens).where(api_tokens.c.id == tid).values(last_used_at=now))
+        touch(tid, now)
     return Principal(tid, Role(row["role"]), row["org"], row["repo"], row["person"], via)
 
 

@@ -1,40 +1,61 @@
 """The one seam through which the service audits: every refusal and every change of state calls `audit`.
 
-Issue 12's tamper-evident log (`onebar.audit`) is the destination; until it is on this branch the
-events go to the `onebar.audit` logger as one JSON line each, with the same fields.
+Events go to issue 12's tamper-evident log (`onebar.audit.record`: hash-chained, one chain across
+processes), one entry each, in a write transaction of their own right after the change they
+describe. The payload is kept by the log only as a digest of its canonical JSON.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import time
+from collections.abc import Mapping
 from typing import Any
 
+from onebar import audit as audit_log
+from onebar.auth.roles import Principal
 from onebar.store import Store
 
 log = logging.getLogger("onebar.audit")
+OUTCOMES = {"ok": "success", "duplicate": "success", "success": "success", "refused": "refused"}
+
+
+def actor_of(who: Principal | str | None) -> audit_log.Actor:
+    """The audit log's actor: a token's person, id and organisation, or a face ("cli", "anonymous")."""
+    if isinstance(who, Principal):
+        return audit_log.Actor(
+            person=who.person,
+            token=str(who.token_id),
+            org=who.org,
+            via="web" if who.via == "session" else "api",
+        )
+    if who in (None, "anonymous"):
+        return audit_log.Actor(via="api")
+    return audit_log.Actor(via=str(who))
 
 
 def audit(
     store: Store | None,
     *,
-    actor: str,
+    actor: Principal | str | None,
     action: str,
     target: str = "",
     outcome: str = "ok",
-    payload: Any = None,
+    payload: Mapping[str, Any] | None = None,
 ) -> None:
-    """Record one audited event: who (`actor`), did what (`action`, e.g. "token.create"), to what, how it
-    ended ("ok", "refused", "failed"), with a digest of the payload (never the payload: it may hold secrets)."""
-    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str) if payload is not None else ""
-    event = {
-        "at": int(time.time()),
-        "actor": actor,
-        "action": action,
-        "target": target,
-        "outcome": outcome,
-        "digest": hashlib.sha256(body.encode()).hexdigest() if body else None,
-    }
-    log.info(json.dumps(event, sort_keys=True))
+    """Record one audited event: who, did what (`action`, e.g. "token.create"), to what (`target`), how it
+    ended ("ok", "duplicate" or "refused"), and what was asked (`payload`, kept as a digest; never a secret)."""
+    if store is None:
+        return
+    body = dict(payload or {})
+    if outcome == "duplicate":
+        body["duplicate"] = True
+    try:
+        with store.write() as conn:
+            audit_log.record(
+                conn, actor=actor_of(actor), action=action, target=target or "-", payload=body,
+                outcome=OUTCOMES.get(outcome, "success"),
+            )  # fmt: skip
+    except Exception:
+        # A change that cannot be audited must not pass silently: log it, and fail the request or command.
+        log.exception("could not append %s on %s to the audit log", action, target)
+        raise

@@ -188,3 +188,36 @@ def only_org(data: dict[str, Any], org: str) -> dict[str, Any]:
     out["organisations"] = {o: v for o, v in out["organisations"].items() if o == org}
     out.setdefault("visibility", {})["org_filter"] = org
     return out
+
+
+def hidden_names(principal: Principal, people: dict[str, dict[str, Any]]) -> list[str]:
+    """Every way of naming a charter person this caller may not see (id, name, e-mails, login), longest first.
+
+    `people` is the charter's people as plain data (id -> {"name", "org", "emails", "github"}).
+    """
+    if principal.sees_everything:
+        return []
+    out: set[str] = set()
+    for pid, p in people.items():
+        if sees_person(principal, pid, p.get("org")):
+            continue
+        out.update(x for x in (pid, p.get("name"), p.get("github"), *p.get("emails", [])) if x and len(x) > 2)
+    return sorted(out, key=len, reverse=True)
+
+
+def scrub(value: Any, names: list[str]) -> Any:
+    """`value` (JSON-like) with every string naming a hidden person replaced by HIDDEN_NAME.
+
+    For free text a person wrote about others (a gate verdict's findings name reviewers)."""
+    if not names:
+        return value
+    if isinstance(value, str):
+        for n in names:
+            if n in value:
+                value = value.replace(n, HIDDEN_NAME)
+        return value
+    if isinstance(value, list):
+        return [scrub(v, names) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub(v, names) for k, v in value.items()}
+    return value

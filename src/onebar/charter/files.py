@@ -13,6 +13,7 @@ from pathlib import Path
 from onebar.charter.load import CHARTER_FILE, load_charter
 from onebar.charter.model import Charter
 from onebar.errors import UsageError
+from onebar.files import replace_text
 from onebar.git import RepoInfo, open_repository
 
 
@@ -98,7 +99,5 @@ def init_charter(
     if target.exists() and not force:
         raise UsageError(f"{target} already exists and is only overwritten when forced", field="force")
     drafted = _draft(info, internal_domains, today, org_domains)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(drafted.text, encoding="utf-8")
-    tmp.replace(target)
+    replace_text(target, drafted.text)
     return drafted

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from onebar.audit.chain import parse_instant
 from onebar.cli.options import db_option
 
 key_file_option = click.option(
@@ -19,22 +19,6 @@ key_file_option = click.option(
     help="Ed25519 signing key (PEM). [env: ONEBAR_AUDIT_KEY (the key), ONEBAR_AUDIT_KEY_FILE; "
     "default: audit.key beside the default store]",
 )
-
-
-def parse_day(value: str | None, field: str) -> datetime | None:
-    """A date or ISO 8601 time as an aware datetime (naive means UTC); a UsageError naming `field` if not."""
-    from onebar.errors import UsageError
-
-    if value is None:
-        return None
-    try:
-        if len(value.strip()) == 10:
-            d = date.fromisoformat(value.strip())
-            return datetime(d.year, d.month, d.day, tzinfo=UTC)
-        dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(f"{value!r} is not a date; use YYYY-MM-DD or an ISO 8601 time", field=field) from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 @click.group()
@@ -62,7 +46,7 @@ def audit() -> None:
     "--checkpoints",
     "checkpoints_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="With --from: the checkpoints exported with `onebar audit export --checkpoints`.",
+    help="Checkpoints exported earlier with `onebar audit export --checkpoints` and kept outside the store.",
 )
 def verify(
     db: str | None,
@@ -76,11 +60,11 @@ def verify(
     from onebar import audit as lib
 
     key = lib.load_verifier(public_key, key_file)
+    notes = [str(o.get("note")) for o in _json_lines(checkpoints_file, "checkpoints_file")] if checkpoints_file else []
     if from_file is not None:
         from onebar.audit.log import iter_rows
 
         rows = list(iter_rows(_json_lines(from_file, "from_file")))
-        notes = [str(o["note"]) for o in _json_lines(checkpoints_file, "checkpoints_file")] if checkpoints_file else []
         result = lib.verify_export(rows, notes, key)
     else:
         from onebar.store import open_store
@@ -88,7 +72,7 @@ def verify(
         store = open_store(db)
         try:
             with store.read() as conn:
-                result = lib.verify(conn, key)
+                result = lib.verify(conn, key, kept=notes)
         finally:
             store.close()
     if fmt == "json":
@@ -143,9 +127,14 @@ def export(since: str | None, only_checkpoints: bool, output: Path | None, db: s
     from onebar import audit as lib
     from onebar.store import open_store
 
-    start = parse_day(since, "since")
+    start = parse_instant(since, "since")
     store = open_store(db)
-    out = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        out = output.open("w", encoding="utf-8") if output else sys.stdout
+    except OSError as exc:
+        from onebar.errors import UsageError
+
+        raise UsageError(f"cannot write {output}: {exc.strerror}", field="output") from None
     try:
         with store.read() as conn:
             if only_checkpoints:
@@ -223,7 +212,7 @@ def list_entries(
     from onebar import audit as lib
     from onebar.store import open_store
 
-    start = parse_day(since, "since")
+    start = parse_instant(since, "since")
     store = open_store(db)
     try:
         with store.read() as conn:

@@ -87,7 +87,7 @@ def hook() -> None:
 
 
 @hook.command("add")
-@click.argument("host", type=click.Choice(["github", "gitlab", "ci"]))
+@click.argument("host", type=click.Choice(["github", "gitlab"]))
 @click.option("--repo", "repo", required=True, metavar="NAME", help="The onebar repository the hook feeds.")
 @click.option("--secret", "secret", metavar="S", help="The shared secret [default: a new random one]")
 @db_option

@@ -19,10 +19,11 @@ from onebar.cli.options import format_option
 def demo(directory: Path, commits: int, seed: int, force: bool, fmt: str) -> None:
     """Build a sample repository in DIRECTORY (default ./onebar-demo) for trying onebar.
 
-    An internal team, partners and contractors in other time zones, a contractor whose contract
-    ended, bots and AI agents; merged pull requests with review trailers, weekly release tags,
-    hotfixes, pre-releases, reverts and Fixes: trailers. The charter onebar.toml is committed in the
-    first commit. Streams one `git fast-import`: 100,000 commits take well under a minute.
+    An internal team near elite, a vendor shipping big, rarely reviewed, failing batches, a
+    contractor who alone knows the importer and leaves soon, an agency whose contract ended, AI
+    agents whose changes humans review, and bots; a deploy train twice a working day, hotfixes,
+    pre-releases, reverts and Fixes: trailers. The charter onebar.toml is committed in the first
+    commit. Streams one `git fast-import`.
     """
     from onebar.demo import build_demo
 

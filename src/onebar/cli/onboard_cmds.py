@@ -35,5 +35,7 @@ def onboard(person: str, path: Path, fmt: str, output: Path | None, charter_file
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
     else:
-        output.write_text(text, encoding="utf-8")
+        from onebar.files import replace_text
+
+        replace_text(output, text, field="output")
         click.echo(f"wrote {output}", err=True)

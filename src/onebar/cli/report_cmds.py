@@ -109,15 +109,26 @@ def report(
 def offboard(
     who: str, path: Path, since: str | None, until: str | None, fmt: str, charter_file: Path | None, db: str | None
 ) -> None:
-    """Simulate PERSON or ORG leaving: files and components left with no author."""
-    from onebar.report.render.text import departure_text
+    """Simulate PERSON or ORG leaving: files and components left with no author, the grants to revoke,
+    and who should pick up each piece of knowledge that would be lost."""
+    from datetime import UTC, datetime
 
-    built = _build(path, db, since, until, None, charter_file)
-    departure = built.offboard(who)
+    from onebar.onboard.transfer import plan_for_departure, plan_lines
+    from onebar.report import report_for
+    from onebar.report.render.text import departure_text
+    from onebar.workspace import open_workspace
+
+    with open_workspace(path, db=db, charter_file=charter_file) as ws:
+        for note in ws.notes:
+            click.echo(f"note: {note}", err=True)
+        built = report_for(ws, since=since, until=until)
+        departure = built.offboard(who)
+        plan = plan_for_departure(ws, built, departure, today=datetime.now(UTC).date())
     if fmt == "json":
-        click.echo(json.dumps(departure.to_json(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps({**departure.to_json(), **plan.to_dict()}, indent=2, ensure_ascii=False))
         return
     click.echo(departure_text(departure, built.knowledge.files), nl=False)
+    click.echo("\n".join(plan_lines(plan)))
 
 
 @click.command()

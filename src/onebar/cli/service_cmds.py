@@ -47,6 +47,7 @@ def _store(db: str | None) -> Any:
 @data_dir_option
 @click.option("--demo", is_flag=True, help="Serve a demo history and print a token for each role.")
 @click.option("--log-level", default=None, type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--check", is_flag=True, help="Check the settings, the store and the data folder, then exit.")
 def serve(
     host: str | None,
     port: int | None,
@@ -56,11 +57,12 @@ def serve(
     data_dir: Path | None,
     demo: bool,
     log_level: str | None,
+    check: bool,
 ) -> None:
     """Run the HTTP service: REST API, sign-in, background jobs and /metrics.
 
     Settings come from these flags, then ONEBAR_* variables, then the TOML file named by
-    ONEBAR_CONFIG (docs/service.md lists them all).
+    ONEBAR_CONFIG (docs/service.md lists them all). --check stops after checking them.
     """
     import logging
 
@@ -70,6 +72,10 @@ def serve(
         host=host, port=port, database_url=db, workers=workers, job_workers=job_workers, data_dir=data_dir,
         log_level=log_level,
     )  # fmt: skip
+    _ready(settings)
+    if check:
+        click.echo(f"ok: would serve on {settings.host}:{settings.port}, data in {settings.data_path}")
+        return
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
     )
@@ -112,6 +118,20 @@ def serve(
     from onebar.server.app import create_app
 
     uvicorn.run(create_app(settings), **common)
+
+
+def _ready(settings: Any) -> None:
+    """Fail before serving, with the field named, when the store or the data folder is unusable."""
+    from onebar.errors import UsageError
+
+    _store(settings.store_url).close()  # opens (and migrates) the store, or names what is wrong
+    try:
+        settings.data_path.mkdir(parents=True, exist_ok=True)
+        probe = settings.data_path / ".onebar-write-check"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"{settings.data_path}: {exc.strerror or exc}", field="data_dir") from None
 
 
 @click.group()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -102,15 +102,16 @@ def import_repository(
     with store.read() as conn:
         api.client.etags = EtagCache(writer.load_etags(conn, api.client.base_url))
     summary = ImportSummary(api.host, full_name, name)
-    run = _Run(store, api, full_name, rid, summary, workers, on_page)
-    if "pulls" in resources:
-        run.pulls()
-    if "issues" in resources:
-        run.issues()
-    if "deployments" in resources:
-        run.deployments()
-    if "releases" in resources:
-        run.releases()
+    with ThreadPoolExecutor(max(1, workers), thread_name_prefix="onebar-import") as pool:
+        run = _Run(store, api, full_name, rid, summary, workers, on_page, pool)
+        if "pulls" in resources:
+            run.pulls()
+        if "issues" in resources:
+            run.issues()
+        if "deployments" in resources:
+            run.deployments()
+        if "releases" in resources:
+            run.releases()
     with store.write() as conn:
         summary.synced_repositories = writer.sync_report_tables(conn, rid)
     stats = api.client.stats
@@ -127,6 +128,17 @@ class _State:
     run_high: int | None
 
 
+@dataclass
+class _Prepared:
+    """A fetched page: its items newer than the high-water mark, whether the walk ends with it, and
+    what `details` fetched for them."""
+
+    page: Page
+    items: list[Any]
+    done: bool
+    extra: Any
+
+
 class _Run:
     def __init__(
         self,
@@ -137,9 +149,10 @@ class _Run:
         summary: ImportSummary,
         workers: int,
         on_page: Callable[[str, int], None] | None,
+        pool: ThreadPoolExecutor,
     ):
         self.store, self.api, self.full_name, self.rid = store, api, full_name, rid
-        self.summary, self.workers, self.on_page = summary, max(1, workers), on_page
+        self.summary, self.workers, self.on_page, self.pool = summary, max(1, workers), on_page, pool
 
     # ---- state ----
 
@@ -168,75 +181,100 @@ class _Run:
         resource: str,
         path: str,
         params: dict[str, Any],
-        store_page: Callable[[Connection, list[Any], int | None], int],
+        store_page: Callable[[Connection, list[Any], Any], int],
         updated_of: Callable[[Any], int],
+        details: Callable[[list[Any]], Any] = lambda items: None,
     ) -> None:
-        """Walk a list newest first, each page stored with the link to the next; see the module docstring."""
+        """Walk a list newest first, each page stored with the link to the next; see the module docstring.
+
+        `details(items)` fetches what a page needs beyond the list (a pull request's reviews and
+        commits) before its transaction opens; the next page and its details are fetched while this
+        one is stored, so the host and the store work at the same time.
+        """
         st = self.state(resource)
         if st.resume_url:
             self.summary.resumed.append(resource)
-            page = self.api.client.get(st.resume_url)
+            first = self.api.client.get(st.resume_url)
         else:
-            page = self.api.client.get(path, params, conditional=True)
-        run_high = st.run_high
-        while True:
+            first = self.api.client.get(path, params, conditional=True)
+
+        def prepare(page: Page) -> _Prepared:
             if page.not_modified:
-                return
+                return _Prepared(page, [], True, None)
             items = page.data if isinstance(page.data, list) else []
             fresh = [o for o in items if st.high_water is None or updated_of(o) >= st.high_water]
             done = len(fresh) < len(items) or not page.next_url
-            if fresh:
-                newest = max(updated_of(o) for o in fresh)
-                run_high = newest if run_high is None else max(run_high, newest)
-            with self.store.write() as conn:
-                n = store_page(conn, fresh, st.high_water)
-                if done:
-                    marks = [x for x in (st.high_water, run_high) if x is not None]
-                    self.save_state(
-                        conn,
-                        resource,
-                        high_water=max(marks) if marks else None,
-                        run_high=None,
-                        resume_url=None,
-                        finished_at=int(time.time()),
-                    )
-                else:
-                    self.save_state(conn, resource, run_high=run_high, resume_url=page.next_url)
-                writer.save_etags(conn, self.api.client.etags.take_dirty())
-            if self.on_page is not None:
-                self.on_page(resource, n)
-            if done:
-                return
-            assert page.next_url is not None
-            page = self.api.client.get(page.next_url)
+            return _Prepared(page, fresh, done, details(fresh) if fresh else None)
+
+        def fetch_next(url: str) -> _Prepared:
+            return prepare(self.api.client.get(url))
+
+        run_high = st.run_high
+        current = prepare(first)
+        with ThreadPoolExecutor(1, thread_name_prefix="onebar-prefetch") as ahead:
+            while True:
+                if current.page.not_modified:
+                    return
+                following: Future[_Prepared] | None = None
+                if not current.done:
+                    assert current.page.next_url is not None
+                    following = ahead.submit(fetch_next, current.page.next_url)
+                if current.items:
+                    newest = max(updated_of(o) for o in current.items)
+                    run_high = newest if run_high is None else max(run_high, newest)
+                with self.store.write() as conn:
+                    n = store_page(conn, current.items, current.extra)
+                    if current.done:
+                        marks = [x for x in (st.high_water, run_high) if x is not None]
+                        self.save_state(
+                            conn,
+                            resource,
+                            high_water=max(marks) if marks else None,
+                            run_high=None,
+                            resume_url=None,
+                            finished_at=int(time.time()),
+                        )
+                    else:
+                        self.save_state(conn, resource, run_high=run_high, resume_url=current.page.next_url)
+                    writer.save_etags(conn, self.api.client.etags.take_dirty())
+                if self.on_page is not None:
+                    self.on_page(resource, n)
+                if following is None:
+                    return
+                current = following.result()
 
     # ---- resources ----
 
     def pulls(self) -> None:
         path, params = self.api.pulls_path(self.full_name)
+        Details = dict[int, tuple[list[ReviewRecord], int | None, list[str]]]
 
-        def store_page(conn: Connection, items: list[Any], _high: int | None) -> int:
+        def fetch(items: list[Any]) -> tuple[list[PullRecord], Details]:
             records = [self.api.parse_pull(o) for o in items]
-            details = self._details([r.number for r in records])
-            writer.upsert_pulls(conn, self.rid, self.api.host, self.full_name, records)
+            return records, self._details([r.number for r in records])
+
+        def store_page(conn: Connection, _items: list[Any], extra: tuple[list[PullRecord], Details] | None) -> int:
+            if extra is None:
+                return 0
+            records, details = extra
+            writer.upsert_pulls(conn, self.rid, self.api.host, self.full_name, records, summaries=False)
             all_reviews: list[ReviewRecord] = []
             for r in records:
-                revs, first, coauthors = details[r.number]
-                all_reviews.extend(revs)
-                writer.set_first_commit(conn, self.rid, r.number, first, coauthors)
-            writer.add_reviews(conn, self.rid, all_reviews)
+                all_reviews.extend(details[r.number][0])
+            writer.set_first_commits(conn, self.rid, [(r.number, *details[r.number][1:]) for r in records])
+            writer.add_reviews(conn, self.rid, all_reviews, summaries=False)
+            writer.refresh_summaries(conn, self.rid, [r.number for r in records])
             self.summary.pulls += len(records)
             self.summary.reviews += len(all_reviews)
             return len(records)
 
-        self.walk("pulls", path, params, store_page, lambda o: self.api.parse_pull(o).updated_at)
+        self.walk("pulls", path, params, store_page, lambda o: self.api.parse_pull(o).updated_at, fetch)
 
     def _details(self, numbers: list[int]) -> dict[int, tuple[list[ReviewRecord], int | None, list[str]]]:
         if self.workers == 1 or len(numbers) < 2:
             return {n: self.api.pull_details(self.full_name, n) for n in numbers}
-        with ThreadPoolExecutor(self.workers) as pool:
-            results = pool.map(lambda n: self.api.pull_details(self.full_name, n), numbers)
-            return dict(zip(numbers, results, strict=True))
+        results = self.pool.map(lambda n: self.api.pull_details(self.full_name, n), numbers)
+        return dict(zip(numbers, results, strict=True))
 
     def issues(self) -> None:
         path, params = self.api.issues_path(self.full_name)
@@ -244,7 +282,7 @@ class _Run:
         def updated(o: Any) -> int:
             return ts(o.get("updated_at")) or 0
 
-        def store_page(conn: Connection, items: list[Any], _high: int | None) -> int:
+        def store_page(conn: Connection, items: list[Any], _extra: Any) -> int:
             records = [r for r in (self.api.parse_issue(o) for o in items) if r is not None]
             writer.upsert_issues(conn, self.rid, records)
             self.summary.issues += len(records)

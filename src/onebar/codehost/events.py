@@ -9,6 +9,7 @@ order (a review before its pull request) are reconciled there. Other events are 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ from sqlalchemy import Connection, select, update
 
 from onebar.codehost import records as rec
 from onebar.codehost import writer
-from onebar.codehost.hooks import payload_of
+from onebar.codehost.deploy_hook import parse_deployment
+from onebar.codehost.hooks import WRITE_LOCK, payload_of
 from onebar.errors import UsageError
 from onebar.store import Store
+from onebar.store.schema import deployments, repositories
 from onebar.store.schema_codehost import deliveries, hooks
 
 
@@ -52,6 +55,7 @@ class ProcessResult:
     failed: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     pushes: list[dict[str, Any]] = field(default_factory=list)  # for the service: ingest these repositories
+    repos: list[str] = field(default_factory=list)  # onebar repositories whose code-host data changed
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -80,6 +84,7 @@ def process_pending(store: Store, *, limit: int | None = None, batch: int = 200)
         for did in ids:
             process_one(store, did, result)
             done += 1
+            time.sleep(0)  # let the receivers in this process have the interpreter between deliveries
     return result
 
 
@@ -87,7 +92,7 @@ def process_one(store: Store, delivery: int, result: ProcessResult | None = None
     """Process one delivery if it is still pending (another worker may have taken it); its new status."""
     result = result if result is not None else ProcessResult()
     d, hk = deliveries, hooks
-    with store.write() as conn:
+    with WRITE_LOCK, store.write() as conn:
         row = conn.execute(
             select(
                 d.c.id, d.c.delivery_id, d.c.event, d.c.body, d.c.received_at, d.c.attempts, hk.c.host, hk.c.repo_name
@@ -111,6 +116,8 @@ def process_one(store: Store, delivery: int, result: ProcessResult | None = None
             .values(status=status, attempts=row.attempts + 1, processed_at=int(time.time()), error=error)
         )
     setattr(result, status, getattr(result, status) + 1)
+    if status == "processed" and ctx.repo_name not in result.repos:
+        result.repos.append(ctx.repo_name)
     return status
 
 
@@ -148,8 +155,22 @@ def replay(
     return process_pending(store)
 
 
-def list_deliveries(store: Store, *, limit: int = 100, after: int | None = None) -> list[dict[str, Any]]:
-    """Stored deliveries newest first (for `GET /api/v1/deliveries`), without their bodies."""
+STATUSES = ("pending", "processed", "ignored", "failed")
+
+
+def list_deliveries(
+    store: Store,
+    *,
+    limit: int = 100,
+    after: int | None = None,
+    status: str | None = None,
+    hook_id: int | None = None,
+    event: str | None = None,
+) -> list[dict[str, Any]]:
+    """Stored deliveries newest first (for `GET /api/v1/deliveries`), without their bodies; `after` is
+    the id the previous page ended at."""
+    if status is not None and status not in STATUSES:
+        raise UsageError(f"{status!r} is not a delivery status; use one of {', '.join(STATUSES)}", field="status")
     d, hk = deliveries, hooks
     q = (
         select(
@@ -170,6 +191,12 @@ def list_deliveries(store: Store, *, limit: int = 100, after: int | None = None)
     )
     if after is not None:
         q = q.where(d.c.id < after)
+    if status is not None:
+        q = q.where(d.c.status == status)
+    if hook_id is not None:
+        q = q.where(d.c.hook_id == hook_id)
+    if event is not None:
+        q = q.where(d.c.event == event)
     with store.read() as conn:
         return [
             {
@@ -403,4 +430,30 @@ def _gitlab_release(conn: Connection, ctx: Context, payload: dict[str, Any]) -> 
             str(rec.req(payload, "tag")), str(payload.get("name") or ""), rec.ts(payload.get("released_at"))
         ),
     )
+    return "processed"
+
+
+# The generic deployment hook (any CI or deploy tool, authenticated by a ci token).
+
+
+@handles("ci", "deployment")
+def _ci_deployment(conn: Connection, ctx: Context, payload: dict[str, Any]) -> str:
+    event = parse_deployment(json.dumps(payload).encode())
+    rid = writer.codehost_repo(conn, "ci", ctx.repo_name, ctx.repo_name)
+    at = event.timestamp(ctx.received_at)
+    did = event.id or ctx.delivery_id
+    dep = rec.DeploymentRecord(did, at, at, event.sha.lower(), event.ref, event.environment, event.creator)
+    writer.upsert_deployment(conn, rid, dep)
+    writer.add_status(conn, rid, rec.StatusRecord(did, event.status, at))
+    writer.sync_report_tables(conn, rid, deployment_ids=[did])
+    if event.group or event.url:
+        conn.execute(
+            update(deployments)
+            .where(
+                deployments.c.source == "ci",
+                deployments.c.external_id == did,
+                deployments.c.repo_id.in_(select(repositories.c.id).where(repositories.c.name == ctx.repo_name)),
+            )
+            .values(group_key=event.group, url=event.url)
+        )
     return "processed"

@@ -4,8 +4,10 @@
 headers. It checks, in order: the content type, the size limit, the headers the host always sends,
 the signature (GitHub: `X-Hub-Signature-256`, HMAC-SHA256 of the raw body; GitLab: `X-Gitlab-Token`;
 both compared in constant time against each active hook's secret), that the body is a JSON object;
-then it stores the delivery once per (hook, delivery id) in one short transaction. A bad or missing
-signature stores nothing, counts against the hook and is reported to `on_reject` (the audit log).
+then it stores the delivery once per (hook, delivery id) in one short transaction, in which the caller
+may also queue the job that processes it (`after`). A bad or missing signature stores nothing: it is
+counted against the hook and written to the audit log (`onebar.audit`) in one transaction, and
+reported to `on_reject` (the service counts it for Prometheus).
 
 The delivery id: GitHub's `X-GitHub-Delivery` (it names the event, not the hook, so two hooks on one
 repository both keep it); GitLab's `Idempotency-Key`, else `X-Gitlab-Webhook-UUID`, else
@@ -26,15 +28,16 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from cryptography.fernet import MultiFernet
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
+from onebar import audit
 from onebar.codehost.crypto import decrypt, encrypt, secret_box
 from onebar.errors import UsageError
 from onebar.store import Store
 from onebar.store.schema_codehost import deliveries, hooks
 
 HOSTS = ("github", "gitlab")
-URLS = {"github": "/hooks/github", "gitlab": "/hooks/gitlab"}
+URLS = {"github": "/hooks/github", "gitlab": "/hooks/gitlab", "ci": "/hooks/deployments"}
 MAX_BODY = 25 * 1024 * 1024  # GitHub sends no payload above 25 MB
 JSON_TYPES = ("application/json", "application/x-www-form-urlencoded")
 
@@ -157,6 +160,15 @@ class _Hook:
     secret: str
 
 
+# Called inside the transaction that stores a new delivery (the service queues its processing job there).
+AfterStore = Callable[[Connection, Receipt], None]
+
+# One code-host writer at a time in this process (receivers and the processing job): SQLite's busy
+# handler would otherwise sleep in steps of several milliseconds whenever two threads collide on its
+# write lock. A caller that must not block (the service's event loop) checks `WRITE_LOCK.locked()`.
+WRITE_LOCK = threading.Lock()
+
+
 @dataclass
 class Receiver:
     """Receives deliveries for every active hook of a store; secrets are decrypted once and kept in memory."""
@@ -164,22 +176,22 @@ class Receiver:
     store: Store
     max_body: int = MAX_BODY
     on_reject: Callable[[dict[str, Any]], None] | None = None
+    after: AfterStore | None = None
     clock: Callable[[], float] = time.time
     box: MultiFernet | None = None
     rejected: int = 0
-    # One writer at a time in this process: SQLite's busy handler would otherwise sleep in steps of
-    # several milliseconds whenever two request threads collide on the write lock.
-    _write_lock: threading.Lock = field(default_factory=threading.Lock)
     _hooks: dict[str, list[_Hook]] = field(default_factory=dict)
     _loaded_at: float = 0.0
 
     def hooks_of(self, host: str) -> list[_Hook]:
         """Active hooks of a host, reloaded at most every 5 s (a new hook is live within seconds)."""
         if self.clock() - self._loaded_at > 5 or not self._hooks:
-            box = self.box or secret_box()
             found: dict[str, list[_Hook]] = {}
             with self.store.read() as conn:
-                for r in conn.execute(select(hooks).where(hooks.c.active.is_(True))):
+                rows = conn.execute(select(hooks).where(hooks.c.active.is_(True), hooks.c.host.in_(HOSTS))).all()
+            if rows:  # no hook yet needs no key: every delivery is then refused as unsigned
+                box = self.box or secret_box()
+                for r in rows:
                     found.setdefault(r.host, []).append(_Hook(r.id, r.host, r.repo_name, decrypt(r.secret, box)))
             self._hooks, self._loaded_at = found, self.clock()
         return self._hooks.get(host, [])
@@ -192,8 +204,12 @@ class Receiver:
         *,
         content_type: str | None = None,
         hook_id: int | None = None,
+        context: Mapping[str, Any] | None = None,
     ) -> Receipt:
-        """Verify and store one delivery; raises a 4xx-mapped error and stores nothing when it is bad."""
+        """Verify and store one delivery; raises a 4xx-mapped error and stores nothing when it is bad.
+
+        `context` (the caller's request id, address) goes into the audit entry of a refusal.
+        """
         h = {k.lower(): v for k, v in headers.items()}
         if host not in HOSTS:
             raise UsageError(f"no receiver for {host!r}", field="host")
@@ -211,7 +227,7 @@ class Receiver:
             if not delivery_id:
                 raise UsageError("the X-GitHub-Delivery header is missing", field="X-GitHub-Delivery")
             hook = self._match(
-                host, body, hook_id, lambda hk: verify_github(hk.secret, body, h.get("x-hub-signature-256"))
+                host, body, hook_id, lambda hk: verify_github(hk.secret, body, h.get("x-hub-signature-256")), context
             )
         else:
             event = h.get("x-gitlab-event")
@@ -223,52 +239,89 @@ class Receiver:
                 or h.get("x-gitlab-event-uuid")
                 or "sha256:" + hashlib.sha256(body).hexdigest()
             )
-            hook = self._match(host, body, hook_id, lambda hk: verify_gitlab(hk.secret, h.get("x-gitlab-token")))
+            hook = self._match(
+                host, body, hook_id, lambda hk: verify_gitlab(hk.secret, h.get("x-gitlab-token")), context
+            )
         if len(delivery_id) > 200:
             raise UsageError("the delivery id is longer than 200 characters", field="delivery_id")
         payload_of(body, ctype)  # a verified body must still be a JSON object
         return self._store(hook, delivery_id, event[:100], body)
 
-    def _match(self, host: str, body: bytes, hook_id: int | None, ok: Callable[[_Hook], bool]) -> _Hook:
+    def _match(
+        self,
+        host: str,
+        body: bytes,
+        hook_id: int | None,
+        ok: Callable[[_Hook], bool],
+        context: Mapping[str, Any] | None = None,
+    ) -> _Hook:
         candidates = self.hooks_of(host)
         if hook_id is not None:
             candidates = [hk for hk in candidates if hk.id == hook_id]
+        named = _repo_hint(body)
+        if named and len(candidates) > 1:  # the hook of the named repository first: one HMAC, usually
+            candidates = sorted(candidates, key=lambda hk: hk.repo.lower() != named.lower())
         for hk in candidates:
             if ok(hk):
                 return hk
         self.rejected += 1
-        named = _repo_hint(body)
         blamed = [hk.id for hk in candidates if named and hk.repo.lower() == named.lower()] or (
             [candidates[0].id] if len(candidates) == 1 else []
         )
-        if blamed:
-            with self.store.write() as conn:
-                conn.execute(update(hooks).where(hooks.c.id.in_(blamed)).values(rejected=hooks.c.rejected + 1))
-        if self.on_reject is not None:
-            self.on_reject({"host": host, "hooks": blamed, "repository": named, "reason": "bad or missing signature"})
         what = "X-Hub-Signature-256" if host == "github" else "X-Gitlab-Token"
+        info = {"host": host, "hooks": blamed, "repository": named, "reason": f"bad or missing {what}"}
+        with self.store.write() as conn:
+            if blamed:
+                conn.execute(update(hooks).where(hooks.c.id.in_(blamed)).values(rejected=hooks.c.rejected + 1))
+            audit.record(
+                conn,
+                actor=audit.Actor(via="webhook"),
+                action="hook.delivery.reject",
+                target=f"hook:{blamed[0]}" if len(blamed) == 1 else URLS[host],
+                payload={**info, **(context or {})},
+                outcome="refused",
+            )
+        if self.on_reject is not None:
+            self.on_reject(info)
         raise SignatureError(f"the {what} matches no registered {host} hook", field=what)
 
     def _store(self, hook: _Hook, delivery_id: str, event: str, body: bytes) -> Receipt:
-        d = deliveries
-        with self._write_lock, self.store.write() as conn:
-            found = conn.execute(
-                select(d.c.id, d.c.event).where(d.c.hook_id == hook.id, d.c.delivery_id == delivery_id)
-            ).first()
-            if found is not None:
-                return Receipt(int(found.id), hook.id, delivery_id, found.event, True)
-            new = conn.execute(
-                insert(d).values(
-                    hook_id=hook.id,
-                    delivery_id=delivery_id,
-                    event=event,
-                    received_at=int(self.clock()),
-                    body=body,
-                    status="pending",
-                    attempts=0,
-                )
-            )
-        return Receipt(int(new.inserted_primary_key[0]), hook.id, delivery_id, event, False)  # type: ignore[index]
+        with WRITE_LOCK, self.store.write() as conn:
+            return store_delivery(conn, hook.id, delivery_id, event, body, int(self.clock()), self.after)
+
+
+# The hot path of every delivery, as the driver's own SQL (SQLAlchemy's statement building costs
+# more than the database's work here): insert unless (hook, delivery id) is stored, else read it.
+_INSERT = (
+    "INSERT INTO deliveries (hook_id, delivery_id, event, received_at, body, status, attempts) "
+    "VALUES ({p}, {p}, {p}, {p}, {p}, 'pending', 0) ON CONFLICT (hook_id, delivery_id) DO NOTHING RETURNING id"
+)
+_FOUND = "SELECT id, event FROM deliveries WHERE hook_id = {p} AND delivery_id = {p}"
+
+
+def driver_sql(conn: Connection, sql: str) -> str:
+    """`sql` with `{p}` as the driver's placeholder (`?` for sqlite3, `%s` for psycopg)."""
+    return sql.format(p="?" if conn.dialect.name == "sqlite" else "%s")
+
+
+def store_delivery(
+    conn: Connection,
+    hook_id: int,
+    delivery_id: str,
+    event: str,
+    body: bytes,
+    received_at: int,
+    after: AfterStore | None = None,
+) -> Receipt:
+    """Store a verified delivery once per (hook, delivery id), in the caller's transaction."""
+    new = conn.exec_driver_sql(driver_sql(conn, _INSERT), (hook_id, delivery_id, event, received_at, body)).first()
+    if new is None:
+        found = conn.exec_driver_sql(driver_sql(conn, _FOUND), (hook_id, delivery_id)).one()
+        return Receipt(int(found[0]), hook_id, delivery_id, str(found[1]), True)
+    receipt = Receipt(int(new[0]), hook_id, delivery_id, event, False)
+    if after is not None:
+        after(conn, receipt)
+    return receipt
 
 
 def payload_of(body: bytes, content_type: str = "application/json") -> dict[str, Any]:
@@ -298,5 +351,5 @@ def _repo_hint(body: bytes) -> str | None:
     repo = data.get("repository") or data.get("project") or {}
     if isinstance(repo, dict):
         name = repo.get("name") or repo.get("path")
-        return str(name) if name else None
+        return str(name)[:200] if name else None
     return None

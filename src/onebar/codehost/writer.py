@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from onebar.codehost.records import (
     DeploymentRecord,
@@ -63,8 +63,14 @@ def _lines(values: Iterable[str]) -> str:
     return "\n".join(v for v in values if v)
 
 
-def upsert_pulls(conn: Connection, rid: int, host: str, full_name: str, records: list[PullRecord]) -> None:
-    """Insert or update pull requests with their tracker links; what a record does not know is kept."""
+def upsert_pulls(
+    conn: Connection, rid: int, host: str, full_name: str, records: list[PullRecord], *, summaries: bool = True
+) -> None:
+    """Insert or update pull requests with their tracker links; what a record does not know is kept.
+
+    `summaries=False` leaves first review and approval to a later `refresh_summaries` (an import
+    page stores its reviews next and refreshes once).
+    """
     if not records:
         return
     t = pull_requests
@@ -103,9 +109,14 @@ def upsert_pulls(conn: Connection, rid: int, host: str, full_name: str, records:
             conn.execute(update(t).where(t.c.id == old.id).values(**values))
     if new_rows:
         conn.execute(insert(t), new_rows)
-    for r in records:
-        set_links(conn, rid, r.number, tracker_refs(r.title, r.body, r.head_ref, own_repo=full_name, host=host))
-    refresh_summaries(conn, rid, numbers)
+    set_links_many(
+        conn,
+        rid,
+        {r.number: tracker_refs(r.title, r.body, r.head_ref, own_repo=full_name, host=host) for r in records},
+        known=bool(existing),
+    )
+    if summaries:
+        refresh_summaries(conn, rid, numbers)
 
 
 def _draft_times(r: PullRecord, old: Any) -> dict[str, Any]:
@@ -130,29 +141,45 @@ def _draft_times(r: PullRecord, old: Any) -> dict[str, Any]:
     return {"draft_since": draft_since, "draft_seconds": seconds, "ready_at": ready_at}
 
 
+_FIRST_COMMIT = (
+    update(pull_requests)
+    .where(pull_requests.c.codehost_repo_id == bindparam("_rid"), pull_requests.c.number == bindparam("_number"))
+    .values(first_commit_at=bindparam("_at"), coauthors=bindparam("_coauthors"))
+)
+
+
 def set_first_commit(conn: Connection, rid: int, number: int, at: int | None, coauthors: list[str]) -> None:
-    t = pull_requests
-    conn.execute(
-        update(t)
-        .where(t.c.codehost_repo_id == rid, t.c.number == number)
-        .values(first_commit_at=at, coauthors=_lines(coauthors))
-    )
+    set_first_commits(conn, rid, [(number, at, coauthors)])
 
 
-def set_links(conn: Connection, rid: int, number: int, refs: list[Any]) -> None:
-    t = tracker_links
-    conn.execute(delete(t).where(t.c.codehost_repo_id == rid, t.c.pr_number == number))
-    if refs:
+def set_first_commits(conn: Connection, rid: int, rows: list[tuple[int, int | None, list[str]]]) -> None:
+    """(number, author time of the first commit, co-author trailers) of several pull requests, in one statement."""
+    if rows:
         conn.execute(
-            insert(t),
-            [
-                {"codehost_repo_id": rid, "pr_number": number, "ref": x.ref, "kind": x.kind, "closes": x.closes}
-                for x in refs
-            ],
+            _FIRST_COMMIT,
+            [{"_rid": rid, "_number": n, "_at": at, "_coauthors": _lines(co)} for n, at, co in rows],
         )
 
 
-def add_reviews(conn: Connection, rid: int, records: list[ReviewRecord]) -> None:
+def set_links(conn: Connection, rid: int, number: int, refs: list[Any]) -> None:
+    set_links_many(conn, rid, {number: refs})
+
+
+def set_links_many(conn: Connection, rid: int, refs: dict[int, list[Any]], *, known: bool = True) -> None:
+    """Replace the tracker links of several pull requests (`known=False`: none of them has links yet)."""
+    t = tracker_links
+    if known and refs:
+        conn.execute(delete(t).where(t.c.codehost_repo_id == rid, t.c.pr_number.in_(list(refs))))
+    rows = [
+        {"codehost_repo_id": rid, "pr_number": number, "ref": x.ref, "kind": x.kind, "closes": x.closes}
+        for number, found in refs.items()
+        for x in found
+    ]
+    if rows:
+        conn.execute(insert(t), rows)
+
+
+def add_reviews(conn: Connection, rid: int, records: list[ReviewRecord], *, summaries: bool = True) -> None:
     """Store reviews once each (a dismissal updates the state); summaries of their pulls are refreshed."""
     if not records:
         return
@@ -188,7 +215,8 @@ def add_reviews(conn: Connection, rid: int, records: list[ReviewRecord]) -> None
         }
     if new_rows:
         conn.execute(insert(t), list(new_rows.values()))
-    refresh_summaries(conn, rid, numbers)
+    if summaries:
+        refresh_summaries(conn, rid, numbers)
 
 
 def refresh_summaries(conn: Connection, rid: int, numbers: list[int]) -> None:
@@ -213,12 +241,17 @@ def refresh_summaries(conn: Connection, rid: int, numbers: list[int]) -> None:
         first[number] = min(first.get(number, at), at)
         if state == "approved":
             approved[number] = min(approved.get(number, at), at)
-    for number in authors:
-        conn.execute(
-            update(p)
-            .where(p.c.codehost_repo_id == rid, p.c.number == number)
-            .values(first_review_at=first.get(number), approved_at=approved.get(number))
-        )
+    conn.execute(
+        _SUMMARY,
+        [{"_rid": rid, "_number": n, "_first": first.get(n), "_approved": approved.get(n)} for n in authors],
+    )
+
+
+_SUMMARY = (
+    update(pull_requests)
+    .where(pull_requests.c.codehost_repo_id == bindparam("_rid"), pull_requests.c.number == bindparam("_number"))
+    .values(first_review_at=bindparam("_first"), approved_at=bindparam("_approved"))
+)
 
 
 def upsert_deployment(conn: Connection, rid: int, rec: DeploymentRecord) -> int:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from onebar.demo.cast import ORGS, PEOPLE
-from onebar.demo.history import History
+from onebar.demo.simulation import Simulation
 from onebar.demo.stream import FastImport
 from onebar.errors import GitError, UsageError
 
@@ -60,7 +60,7 @@ def build_demo(path: Path, commits: int = 5000, seed: int = 0, *, force: bool = 
     _git(path, "init", "-q", "-b", "main")
     fi = FastImport(path)
     try:
-        history = History(fi, commits, seed)
+        history = Simulation(fi, commits, seed)
         history.run()
         fi.close()
     except BaseException:
@@ -79,7 +79,7 @@ def build_demo(path: Path, commits: int = 5000, seed: int = 0, *, force: bool = 
         releases=c.releases,
         hotfixes=c.hotfixes,
         prereleases=c.prereleases,
-        open_branches=len(history.branches),
+        open_branches=sum(1 for b in history.branches if b.tip),
         files=len(history.main),
         people=sum(1 for p in PEOPLE if p.in_charter),
         organisations=len(ORGS),

@@ -76,6 +76,13 @@ class FastImport:
             self._asked.append(mark)
         self.write(b"get-mark :%d\n" % mark)
 
+    def flush(self) -> None:
+        """Hand fast-import what is buffered, so that the answers to recent asks come early."""
+        try:
+            self._stdin.flush()
+        except BrokenPipeError:
+            self._fail()
+
     def sha(self, mark: int) -> str:
         """The sha of an `ask`ed mark, waiting for fast-import to answer if need be."""
         with self._cond:

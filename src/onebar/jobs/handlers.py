@@ -20,7 +20,7 @@ from onebar.jobs.queue import Job, enqueue
 from onebar.repos import materialised
 from onebar.repos.registry import fetch, get_repo, list_repos, open_repo_workspace
 from onebar.store import Store
-from onebar.store.schema_service import web_sessions
+from onebar.store.schema_service import jobs, web_sessions
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Context:
 
 Handler = Callable[[Context, Job], dict[str, Any]]
 HANDLERS: dict[str, Handler] = {}
+JOBS_KEPT = 30 * 86400  # seconds a finished job stays listed
 SWEEPERS: dict[str, Callable[[Store, int], int]] = {}
 
 
@@ -131,6 +132,14 @@ def _ended_sessions(store: Store, now: int) -> int:
         return int(
             conn.execute(delete(web_sessions).where(or_(c.expires_at < now - 86400, c.ended_at < now - 86400))).rowcount
         )
+
+
+@sweeper("jobs")
+def _old_jobs(store: Store, now: int) -> int:
+    """Forget finished jobs after 30 days (failed ones stay until someone looks: they need a person)."""
+    with store.write() as conn:
+        c = jobs.c
+        return int(conn.execute(delete(jobs).where(c.status == "done", c.finished_at < now - JOBS_KEPT)).rowcount)
 
 
 def _observe(ctx: Context, what: str, repo: str, seconds: float) -> None:

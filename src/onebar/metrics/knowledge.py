@@ -28,40 +28,53 @@ PRUNE_SHARE = 0.1
 Touch = tuple[str, str]
 
 
-def doa_scores(touches: Iterable[Touch]) -> dict[str, float]:
-    """Each developer's DOA on one file, from its changes in history order."""
-    first: str | None = None
-    fa: set[str] = set()
-    deliveries: dict[str, int] = {}
-    total = 0
+# What DOA needs of one developer's changes to one file: (added it at some point, modifications).
+Counts = tuple[bool, int]
+
+
+def counts(touches: Iterable[Touch]) -> dict[str, Counts]:
+    """Per developer, whether they added the file and how often they modified it.
+
+    The first adder and anyone who adds the file again later (the tool's secondary author) get FA;
+    modifications (M, and T type changes) are deliveries; deletions add no authorship: the reference
+    tool drops them from its log. The order of the changes does not matter.
+    """
+    out: dict[str, Counts] = {}
     for author, status in touches:
         if status == "D":
-            continue  # deletions add no authorship: the reference tool drops them from its log
-        deliveries.setdefault(author, 0)
-        if status == "A":
-            if first is None:
-                first = author
-                fa.add(author)
-            elif author not in fa:
-                fa.add(author)  # a later add by another developer: the tool's secondary author
-        else:  # M, and T (a type change), count as deliveries
-            deliveries[author] += 1
-            total += 1
+            continue
+        added, mods = out.get(author, (False, 0))
+        out[author] = (True, mods) if status == "A" else (added, mods + 1)
+    return out
+
+
+def doa_scores(touches: Iterable[Touch]) -> dict[str, float]:
+    """Each developer's DOA on one file, from its changes."""
+    return scores_of(counts(touches))
+
+
+def scores_of(per_dev: Mapping[str, Counts]) -> dict[str, float]:
+    total = sum(mods for _, mods in per_dev.values())
     return {
-        dev: 3.293 + 1.098 * (dev in fa) + 0.164 * dl - 0.321 * math.log(1 + total - dl)
-        for dev, dl in deliveries.items()
+        dev: 3.293 + 1.098 * added + 0.164 * dl - 0.321 * math.log(1 + total - dl)
+        for dev, (added, dl) in per_dev.items()
     }
 
 
 def file_authors(touches: Iterable[Touch]) -> frozenset[str]:
     """The authors of one file under the DOA thresholds."""
-    touches = list(touches)
-    scores = doa_scores(touches)
+    return authors_of(counts(touches))
+
+
+def authors_of(per_dev: Mapping[str, Counts]) -> frozenset[str]:
+    """The authors of one file from each developer's (added, modifications)."""
+    scores = scores_of(per_dev)
     if not scores:
         return frozenset()
     best = max(scores.values())
-    fa = {a for a, s in touches if s == "A"}
-    return frozenset(dev for dev, doa in scores.items() if doa / best > NORMALIZED and (doa >= ABSOLUTE or dev in fa))
+    return frozenset(
+        dev for dev, doa in scores.items() if doa / best > NORMALIZED and (doa >= ABSOLUTE or per_dev[dev][0])
+    )
 
 
 def alive_files(changes: Iterable[tuple[str, str]]) -> set[str]:

@@ -1,13 +1,18 @@
 """Plain data the metrics compute over: no git, no database, no clock.
 
-A `History` is one repository's commits as parallel arrays indexed by commit number (0..n-1), so
-that a 100,000-commit history costs a few lists rather than 100,000 objects. The report's loader
-fills it from the store; tests build it by hand.
+A `History` is one repository's commits as columns (numpy arrays) indexed by commit number
+(0..n-1), so that a 1,000,000-commit history costs a few arrays rather than a million objects. The
+report's loader fills it from the store; tests build it with `HistoryBuilder`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from bisect import bisect_left
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
 
 from onebar.metrics.jsonable import Jsonable, iso
 
@@ -15,6 +20,7 @@ UNKNOWN_ORG = "(unknown)"
 
 # Kinds of contributor; "human" covers every person of an internal/partner/contractor organisation.
 HUMAN, BOT, AGENT, UNKNOWN = "human", "bot", "agent", "unknown"
+KINDS = (HUMAN, BOT, AGENT, UNKNOWN)
 DAY = 86400
 
 
@@ -28,30 +34,135 @@ class Contributor:
     label: str  # how to show them
 
 
-@dataclass
 class History:
-    """Commits of one repository, oldest first by commit time (any order works for the metrics)."""
+    """Commits of one repository as columns, oldest first by commit time, indexed 0..n-1.
 
-    sha: list[str] = field(default_factory=list)
-    parents: list[tuple[int, ...]] = field(default_factory=list)  # known parents, first parent first
-    author: list[str] = field(default_factory=list)  # person key: charter id, or e-mail when unknown
-    org: list[str] = field(default_factory=list)  # author's organisation id, or UNKNOWN_ORG
-    kind: list[str] = field(default_factory=list)  # author's kind: human, bot, agent, unknown
-    committer: list[str] = field(default_factory=list)
-    committer_org: list[str] = field(default_factory=list)
-    committer_kind: list[str] = field(default_factory=list)
-    authored_at: list[int] = field(default_factory=list)
-    author_tz: list[int] = field(default_factory=list)  # minutes east of UTC
-    committed_at: list[int] = field(default_factory=list)
-    subject: list[str] = field(default_factory=list)
-    reverts: list[int] = field(default_factory=list)  # index of the reverted commit, -1 if none
-    fixes: dict[int, tuple[int, ...]] = field(default_factory=dict)  # commit -> commits its Fixes: names
-    reviewers: dict[int, tuple[Contributor, ...]] = field(default_factory=dict)  # Reviewed-by and the like
-    coauthors: dict[int, tuple[Contributor, ...]] = field(default_factory=dict)  # Co-authored-by
-    patch_id: list[int] = field(default_factory=list)  # same value for a commit and its cherry-picks
+    Integer columns are numpy arrays, so that a 1,000,000-commit history is a few tens of megabytes
+    and the metrics can count a window with array operations. People (authors, committers,
+    reviewers) are indexes into `people`. The report's loader builds it from the store;
+    `HistoryBuilder` builds one by hand (tests, small callers).
+    """
+
+    def __init__(
+        self,
+        *,
+        sha: Sequence[str],
+        people: Sequence[Contributor],
+        author: np.ndarray,
+        committer: np.ndarray,
+        authored_at: np.ndarray,
+        author_tz: np.ndarray,
+        committed_at: np.ndarray,
+        parent1: np.ndarray,
+        parent2: np.ndarray,
+        patch: np.ndarray,
+        more_parents: dict[int, tuple[int, ...]] | None = None,
+        reverts: dict[int, int] | None = None,
+        fixes: dict[int, tuple[int, ...]] | None = None,
+        reviewers: dict[int, tuple[Contributor, ...]] | None = None,
+        coauthors: dict[int, tuple[Contributor, ...]] | None = None,
+        review_links: set[int] | None = None,
+        merged_by: np.ndarray | None = None,
+        merged_by_head: int | None = None,
+    ):
+        self.sha = sha  # hex sha per commit
+        self.people = list(people)  # person index -> who
+        self.author = author  # int32 person index per commit
+        self.committer = committer
+        self.authored_at = authored_at  # int64 Unix seconds
+        self.author_tz = author_tz  # minutes east of UTC
+        self.committed_at = committed_at
+        self.parent1 = parent1  # int32 index of the first parent, -1 for none (or not stored)
+        self.parent2 = parent2  # second parent: a commit is a merge when it has one
+        self.patch = patch  # int64, equal for a commit and its cherry-picks (same author, time, subject)
+        self.more_parents = more_parents or {}  # octopus merges: their third and later parents
+        self.reverts = reverts or {}  # commit -> the commit it reverts
+        self.fixes = fixes or {}  # commit -> commits its Fixes: trailers name
+        self.reviewers = reviewers or {}  # commit -> Reviewed-by, Acked-by, Tested-by
+        self.coauthors = coauthors or {}  # commit -> Co-authored-by
+        self.review_links = review_links or set()  # commits a code-review system links (Reviewed-on:)
+        # For the head `merged_by_head`: per commit, the mainline commit that brought it in, -1 if not reached.
+        self.merged_by = merged_by
+        self.merged_by_head = merged_by_head
 
     def __len__(self) -> int:
-        return len(self.sha)
+        return len(self.committed_at)
+
+    def parents(self, c: int) -> tuple[int, ...]:
+        """The commit's known parents, first parent first."""
+        a, b = int(self.parent1[c]), int(self.parent2[c])
+        if a < 0:
+            return ()
+        if b < 0:
+            return (a,)
+        return (a, b, *self.more_parents.get(c, ()))
+
+    def is_merge(self, c: int) -> bool:
+        return bool(self.parent2[c] >= 0)
+
+    @cached_property
+    def parent_lists(self) -> tuple[list[int], list[int]]:
+        """First and second parents as Python lists, for walks that visit commit after commit."""
+        return self.parent1.tolist(), self.parent2.tolist()
+
+    @cached_property
+    def merges(self) -> np.ndarray:
+        """Per commit, whether it is a merge (two or more known parents)."""
+        out: np.ndarray = self.parent2 >= 0
+        return out
+
+    @cached_property
+    def orgs(self) -> list[str]:
+        """Organisation ids of the people, each once; `person_org` indexes this list."""
+        return sorted({w.org for w in self.people})
+
+    @cached_property
+    def person_org(self) -> np.ndarray:
+        code = {o: i for i, o in enumerate(self.orgs)}
+        return np.array([code[w.org] for w in self.people], dtype=np.int32)
+
+    @cached_property
+    def person_key(self) -> np.ndarray:
+        """Per person, a code equal for people with the same key (one person seen under two labels)."""
+        code: dict[str, int] = {}
+        return np.array([code.setdefault(w.key, len(code)) for w in self.people], dtype=np.int32)
+
+    @cached_property
+    def person_kind(self) -> np.ndarray:
+        """Per person, the index of their kind in KINDS."""
+        return np.array([KINDS.index(w.kind) for w in self.people], dtype=np.int8)
+
+    @cached_property
+    def org(self) -> np.ndarray:
+        """Per commit, the author's organisation (an index into `orgs`)."""
+        out: np.ndarray = self.person_org[self.author]
+        return out
+
+    def org_code(self, org: str) -> int:
+        """The index of `org` in `orgs`; -1 when nobody here belongs to it."""
+        i = bisect_left(self.orgs, org)
+        return i if i < len(self.orgs) and self.orgs[i] == org else -1
+
+
+class HistoryBuilder:
+    """Builds a History one commit at a time: for tests and small callers."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, tuple[int, ...], int, int, int, int, int, int]] = []
+        self.people: list[Contributor] = []
+        self._person: dict[Contributor, int] = {}
+        self.reverts: dict[int, int] = {}
+        self.fixes: dict[int, tuple[int, ...]] = {}
+        self.reviewers: dict[int, tuple[Contributor, ...]] = {}
+        self.coauthors: dict[int, tuple[Contributor, ...]] = {}
+        self.review_links: set[int] = set()
+
+    def person(self, who: Contributor) -> int:
+        i = self._person.get(who)
+        if i is None:
+            i = self._person[who] = len(self.people)
+            self.people.append(who)
+        return i
 
     def add(
         self,
@@ -66,30 +177,44 @@ class History:
         committer_org: str | None = None,
         committer_kind: str | None = None,
         committed_at: int | None = None,
-        subject: str = "",
         reverts: int = -1,
         patch_id: int | None = None,
+        tz: int = 0,
     ) -> int:
-        """Append one commit (for tests and small callers); returns its index."""
-        i = len(self.sha)
-        self.sha.append(sha)
-        self.parents.append(parents)
-        self.author.append(author)
-        self.org.append(org)
-        self.kind.append(kind)
-        self.committer.append(committer or author)
-        self.committer_org.append(committer_org or org)
-        self.committer_kind.append(committer_kind or (kind if committer is None else HUMAN))
-        self.authored_at.append(at)
-        self.author_tz.append(0)
-        self.committed_at.append(committed_at if committed_at is not None else at)
-        self.subject.append(subject)
-        self.reverts.append(reverts)
-        self.patch_id.append(i if patch_id is None else patch_id)
+        """Append one commit; returns its index. The committer is the author unless given."""
+        i = len(self.rows)
+        a = self.person(Contributor(author, org, kind, author))
+        if committer is None:
+            c = a
+        else:
+            c = self.person(Contributor(committer, committer_org or org, committer_kind or HUMAN, committer))
+        when = committed_at if committed_at is not None else at
+        self.rows.append((sha, parents, a, c, at, tz, when, i if patch_id is None else patch_id))
+        if reverts >= 0:
+            self.reverts[i] = reverts
         return i
 
-    def is_merge(self, i: int) -> bool:
-        return len(self.parents[i]) > 1
+    def build(self) -> History:
+        rows = self.rows
+        more = {i: r[1][2:] for i, r in enumerate(rows) if len(r[1]) > 2}
+        return History(
+            sha=[r[0] for r in rows],
+            people=self.people,
+            author=np.array([r[2] for r in rows], dtype=np.int32),
+            committer=np.array([r[3] for r in rows], dtype=np.int32),
+            authored_at=np.array([r[4] for r in rows], dtype=np.int64),
+            author_tz=np.array([r[5] for r in rows], dtype=np.int32),
+            committed_at=np.array([r[6] for r in rows], dtype=np.int64),
+            parent1=np.array([r[1][0] if r[1] else -1 for r in rows], dtype=np.int32),
+            parent2=np.array([r[1][1] if len(r[1]) > 1 else -1 for r in rows], dtype=np.int32),
+            patch=np.array([r[7] for r in rows], dtype=np.int64),
+            more_parents=more,
+            reverts=dict(self.reverts),
+            fixes=dict(self.fixes),
+            reviewers=dict(self.reviewers),
+            coauthors=dict(self.coauthors),
+            review_links=set(self.review_links),
+        )
 
 
 @dataclass(frozen=True)
@@ -102,6 +227,7 @@ class Deployment:
     source: str = "tag"  # "tag" or the event source ("cli", "api", "github", ...)
     environment: str = "production"
     hotfix: bool = False
+    failed_at: int | None = None  # when a failed deployment status was recorded for it, if one was
 
 
 @dataclass(frozen=True)
@@ -134,16 +260,17 @@ class Window(Jsonable):
         return {"since": iso(self.since), "until": iso(self.until), "days": self.days}
 
 
-def median(values: list[float]) -> float | None:
+def median(values: Sequence[float] | np.ndarray) -> float | None:
     return quantile(values, 0.5)
 
 
-def quantile(values: list[float], q: float) -> float | None:
+def quantile(values: Sequence[float] | np.ndarray, q: float) -> float | None:
     """Linear interpolation between closest ranks (numpy's default); None for no values."""
-    if not values:
+    if not len(values):
         return None
-    s = sorted(values)
+    s = np.sort(np.asarray(values, dtype=np.float64))
     pos = (len(s) - 1) * q
     lo = int(pos)
     hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+    a, b = float(s[lo]), float(s[hi])
+    return a + (b - a) * (pos - lo)

@@ -1,10 +1,16 @@
 """Cross-organisation review: who else looked at each merged change before it landed.
 
-Signals, all from git: Reviewed-by / Acked-by / Tested-by trailers, a committer other than the
-author (a patch applied by someone else), and the committer of the merge that brought the change
-into the mainline. A bot that commits or merges is no reviewer. Only people of a known
-organisation and of human kind count for the cross-organisation share; AI agents and unknown
-identities show in the matrix but never make a change "reviewed across organisations".
+Signals, all from git: review trailers (Reviewed-by, Acked-by, Tested-by, and Gerrit's
+Code-Review footers), a committer other than the author (a patch applied by someone else), and who
+merged the change into the mainline (the merge's committer, or its author when a robot such as
+GitHub's web-flow committed it: the person who pressed the button). A robot that commits or merges
+is no reviewer. Only people of a known organisation and of human kind count for the
+cross-organisation share; AI agents and unknown identities show in the matrix but never make a
+change "reviewed across organisations".
+
+When robots landed a change (a merge queue, Gerrit, a squash by the code host) and git shows no
+reviewer, who approved it is not in git: the change's review is *unknown*, neither reviewed nor
+unreviewed, and the shares are computed over the changes whose review git shows.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from onebar.metrics.jsonable import Jsonable
-from onebar.metrics.model import BOT, HUMAN, UNKNOWN_ORG, History, Window
+from onebar.metrics.model import BOT, HUMAN, KINDS, UNKNOWN_ORG, History, Window
 
 
 def mainline(history: History, head: int) -> list[int]:
@@ -24,8 +32,8 @@ def mainline(history: History, head: int) -> list[int]:
     while c is not None and c not in seen:
         seen.add(c)
         chain.append(c)
-        ps = history.parents[c]
-        c = ps[0] if ps else None
+        first = int(history.parent1[c])
+        c = first if first >= 0 else None
     chain.reverse()
     return chain
 
@@ -34,30 +42,48 @@ def introduced_by(history: History, head: int) -> dict[int, int]:
     """For each commit reachable from `head`, the mainline commit that brought it in (itself if on it).
 
     Mainline commits are processed oldest first and each commit is visited once, so a commit
-    reachable through several merges belongs to the earliest.
+    reachable through several merges belongs to the earliest. (The ingest keeps the same for the
+    repository's head in `head_commits`, so a report usually reads it instead.)
     """
     owner: dict[int, int] = {}
-    parents = history.parents
     for m in mainline(history, head):
         owner.setdefault(m, m)
-        stack = list(parents[m][1:])
+        stack = list(history.parents(m)[1:])
         while stack:
             c = stack.pop()
             if c in owner:
                 continue
             owner[c] = m
-            stack.extend(p for p in parents[c] if p not in owner)
+            stack.extend(p for p in history.parents(c) if p not in owner)
     return owner
+
+
+def merged_by(history: History, head: int | None) -> np.ndarray:
+    """Per commit, the mainline commit of `head` that brought it in, -1 if `head` does not reach it.
+
+    Without a head every commit is its own merge.
+    """
+    n = len(history)
+    if head is None:
+        return np.arange(n, dtype=np.int32)
+    if history.merged_by is not None and history.merged_by_head == head:
+        return history.merged_by
+    out = np.full(n, -1, dtype=np.int32)
+    owner = introduced_by(history, head)
+    out[list(owner)] = list(owner.values())
+    return out
 
 
 @dataclass(frozen=True, slots=True)
 class ReviewStats(Jsonable):
-    """One author organisation's merged changes: how many, reviewed across organisations, not reviewed."""
+    """One author organisation's merged changes: how many, whose review git cannot show, reviewed
+    across organisations, not reviewed; the share is over the changes whose review git shows."""
 
     changes: int
+    review_unknown: int
     cross_org_reviewed: int
     unreviewed: int
-    cross_org_share: float
+    cross_org_share: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,54 +100,126 @@ class Review(Jsonable):
     """Cross-organisation review of the merged changes of a window."""
 
     changes: int
+    review_unknown: int  # landed by robots with no reviewer in git: neither reviewed nor unreviewed
     cross_org_reviewed: int
-    cross_org_share: float | None
+    cross_org_share: float | None  # over the changes whose review git shows
     matrix: Mapping[str, Mapping[str, int]]  # author org -> reviewer org -> changes
     by_org: Mapping[str, ReviewStats]
     signals: Signals
-    reasons: Mapping[str, str]
+    reasons: Mapping[str, str]  # why a figure is null
+    notes: Mapping[str, str]  # what a reader must know about a figure that is there
 
 
 def review_matrix(history: History, window: Window, head: int | None) -> Review:
-    """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share."""
-    owner = introduced_by(history, head) if head is not None else {c: c for c in range(len(history))}
-    matrix: dict[str, dict[str, int]] = {}
-    counts: dict[str, list[int]] = {}  # org -> [changes, cross-org reviewed, unreviewed]
-    trailer = committer = merge = 0
-    total = crossed = 0
-    for c, m in owner.items():
-        if history.is_merge(c) or history.committed_at[c] not in window:
+    """Matrix author-org -> reviewer-org of merged changes in the window, and the cross-org share.
+
+    Each change's reviewers are, in the order they are seen: its review trailers' people, its
+    committer, whoever merged it into the mainline; each person counts once (as first seen), the
+    author never, a robot never. A change with no reviewer is unreviewed, unless robots landed it
+    or a code-review system links it (`Reviewed-on:`): then who reviewed it is unknown to git.
+    """
+    owner = merged_by(history, head)
+    at = history.committed_at
+    picked = np.flatnonzero((owner >= 0) & ~history.merges & (at >= window.since) & (at < window.until))
+    people = history.people
+    orgs = sorted({*history.orgs, *(w.org for ws in history.reviewers.values() for w in ws)})
+    org_code = {o: i for i, o in enumerate(orgs)}
+    key_code: dict[str, int] = {}
+    person_key = np.array([key_code.setdefault(w.key, len(key_code)) for w in people], dtype=np.int64)
+    person_org = np.array([org_code[w.org] for w in people], dtype=np.int64)
+    kind = history.person_kind.astype(np.int64)
+    bot, human = KINDS.index(BOT), KINDS.index(HUMAN)
+    unknown = org_code.get(UNKNOWN_ORG, -1)
+
+    author = history.author[picked]
+    author_key, author_org = person_key[author], person_org[author]
+    committer = history.committer[picked]
+    m = owner[picked]
+    # Who merged: the merge's committer, or its author when a robot committed it (a web merge).
+    merge_committer, merge_author = history.committer[m], history.author[m]
+    merger = np.where(kind[merge_committer] != bot, merge_committer, merge_author)
+    robot_merge = (m != picked) & (kind[merger] == bot)
+    by_committer = (person_key[committer] != author_key) & (kind[committer] != bot)
+    by_merge = (m != picked) & ~robot_merge & (person_key[merger] != author_key)
+    # Landed by a robot: merged by one, or put on the mainline by one for someone else (a squash
+    # by the code host, Gerrit's cherry-pick).
+    robot_landed = robot_merge | ((m == picked) & (kind[committer] == bot) & (person_key[committer] != author_key))
+
+    # One row per reviewer seen: (change position, order seen, person key, organisation, kind).
+    rows: list[tuple[int, int, int, int, int]] = []
+    position = {c: i for i, c in enumerate(picked.tolist())} if history.reviewers else {}
+    for c, reviewers in history.reviewers.items():
+        i = position.get(c)
+        if i is None:
             continue
-        author, org = history.author[c], history.org[c]
-        seen: dict[str, tuple[str, str]] = {}  # reviewer person -> (org, kind)
-        for reviewer in history.reviewers.get(c, ()):
-            if reviewer.key != author:
-                seen.setdefault(reviewer.key, (reviewer.org, reviewer.kind))
-                trailer += 1
-        # A bot that applies or merges (GitHub's web-flow, a merge queue) reviewed nothing.
-        if history.committer[c] != author and history.committer_kind[c] != BOT:
-            seen.setdefault(history.committer[c], (history.committer_org[c], history.committer_kind[c]))
-            committer += 1
-        if m != c and history.committer[m] != author and history.committer_kind[m] != BOT:
-            seen.setdefault(history.committer[m], (history.committer_org[m], history.committer_kind[m]))
-            merge += 1
-        total += 1
-        row = matrix.setdefault(org, {})
-        stats = counts.setdefault(org, [0, 0, 0])
-        stats[0] += 1
-        if not seen:
-            stats[2] += 1
-        for rorg in {o for o, _ in seen.values()}:
-            row[rorg] = row.get(rorg, 0) + 1
-        if any(o != org and o != UNKNOWN_ORG and k == HUMAN for o, k in seen.values()):
-            crossed += 1
-            stats[1] += 1
+        for order, w in enumerate(reviewers):
+            code = key_code.setdefault(w.key, len(key_code))
+            if code != author_key[i] and w.kind != BOT:
+                rows.append((i, order, code, org_code[w.org], KINDS.index(w.kind)))
+    trailer_rows = len(rows)
+    n = len(picked)
+    table = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    late = 1 << 30  # the committer and the merger come after any trailer
+    for on, who, seq in ((by_committer, committer, late), (by_merge, merger, late + 1)):
+        idx = np.flatnonzero(on)
+        extra = np.stack([idx, np.full(len(idx), seq), person_key[who[idx]], person_org[who[idx]], kind[who[idx]]], 1)
+        table = np.concatenate([table, extra.astype(np.int64)])
+    # Each person once per change, as first seen.
+    table = table[np.lexsort((table[:, 1], table[:, 2], table[:, 0]))]
+    first = np.ones(len(table), dtype=bool)
+    first[1:] = (table[1:, 0] != table[:-1, 0]) | (table[1:, 2] != table[:-1, 2])
+    table = table[first]
+    change, rorg, rkind = table[:, 0], table[:, 3], table[:, 4]
+    k = len(orgs)
+    crossing = (rorg != author_org[change]) & (rorg != unknown) & (rkind == human)
+    crossed = np.zeros(n, dtype=bool)
+    crossed[change[crossing]] = True
+    reviewed = np.zeros(n, dtype=bool)
+    reviewed[change] = True
+    linked = np.isin(picked, np.fromiter(history.review_links, dtype=np.int64, count=len(history.review_links)))
+    hidden = ~reviewed & (robot_landed | linked)
+    pairs = np.unique(change * k + rorg)  # each reviewing organisation once per change
+    cells = np.bincount(author_org[pairs // k] * k + pairs % k, minlength=k * k).reshape(k, k)
+
+    def per_org(mask: np.ndarray) -> list[int]:
+        out: list[int] = np.bincount(author_org[mask], minlength=k).tolist()
+        return out
+
+    changes, cross, hid = per_org(np.ones(n, dtype=bool)), per_org(crossed), per_org(hidden)
+    unrev = per_org(~reviewed & ~hidden)
+    active = [o for o in range(k) if changes[o]]
+    total, crossed_total, unknown_total = n, int(crossed.sum()), int(hidden.sum())
+    visible = total - unknown_total
+    reasons: dict[str, str] = {}
+    notes: dict[str, str] = {}
+    if not total:
+        reasons["cross_org_share"] = "no merged change in the window"
+    elif not visible:
+        reasons["cross_org_share"] = "git shows the review of no merged change in the window (see review_unknown)"
+    if unknown_total:
+        notes["review_unknown"] = (
+            f"git does not show who reviewed {unknown_total} of {total} merged changes: robots (a merge queue, "
+            "Gerrit, the code host's merge button) landed them without a review trailer. They count neither as "
+            "reviewed nor as unreviewed; the cross-organisation share is over the other "
+            f"{visible}. The code host knows who approved them: onebar import github|gitlab (docs/codehost.md)."
+        )
     return Review(
         changes=total,
-        cross_org_reviewed=crossed,
-        cross_org_share=round(crossed / total, 4) if total else None,
-        matrix={o: dict(sorted(r.items())) for o, r in sorted(matrix.items())},
-        by_org={o: ReviewStats(n, x, u, round(x / n, 4)) for o, (n, x, u) in sorted(counts.items())},
-        signals=Signals(trailer, committer, merge),
-        reasons={} if total else {"cross_org_share": "no merged change in the window"},
+        review_unknown=unknown_total,
+        cross_org_reviewed=crossed_total,
+        cross_org_share=round(crossed_total / visible, 4) if visible else None,
+        matrix={orgs[o]: {orgs[r]: int(cells[o, r]) for r in np.flatnonzero(cells[o]).tolist()} for o in active},
+        by_org={
+            orgs[o]: ReviewStats(
+                changes[o],
+                hid[o],
+                cross[o],
+                unrev[o],
+                round(cross[o] / (changes[o] - hid[o]), 4) if changes[o] > hid[o] else None,
+            )
+            for o in active
+        },
+        signals=Signals(trailer_rows, int(by_committer.sum()), int(by_merge.sum())),
+        reasons=reasons,
+        notes=notes,
     )

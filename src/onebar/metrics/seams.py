@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
+
 from onebar.metrics.jsonable import TIME, Jsonable
-from onebar.metrics.model import AGENT, BOT, UNKNOWN_ORG, History, Window
+from onebar.metrics.model import AGENT, BOT, DAY, KINDS, UNKNOWN_ORG, History, Window
 
 
 @dataclass(frozen=True)
@@ -66,41 +68,55 @@ def contributors(
     contracts: Mapping[str, Contract] | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> Contributors:
-    """Unknown contributors, commits outside contract windows, and commits per kind, in the window."""
+    """Unknown contributors, commits outside contract windows, and commits per kind, in the window.
+
+    `contracts` and `labels` are keyed by person key; a contributor without a label shows as its key.
+    """
     contracts = contracts or {}
     labels = labels or {}
-    unknown: dict[str, _Tally] = {}
-    outside: dict[str, _Tally] = {}
-    by_kind: dict[str, int] = {}
+    at = history.authored_at
+    picked = np.flatnonzero((at >= window.since) & (at < window.until))
+    people = history.people
+    author = history.author[picked]
+    kind = history.person_kind[author]
+    by_kind = {KINDS[k]: int(n) for k, n in enumerate(np.bincount(kind, minlength=len(KINDS))) if n}
     names: dict[str, set[str]] = {BOT: set(), AGENT: set()}
+    for p in np.unique(author[(kind == KINDS.index(BOT)) | (kind == KINDS.index(AGENT))]).tolist():
+        names[people[p].kind].add(labels.get(people[p].key, people[p].key))
     ai_coauthored = 0
-    for c in range(len(history)):
-        at = history.authored_at[c]
-        if at not in window:
-            continue
-        person, kind = history.author[c], history.kind[c]
-        by_kind[kind] = by_kind.get(kind, 0) + 1
-        if kind in names:
-            names[kind].add(labels.get(person, person))
-        co = history.coauthors.get(c, ())
+    for c in sorted(set(history.coauthors) & set(picked.tolist())):
+        co = history.coauthors[c]
         if any(w.kind == AGENT for w in co):
             ai_coauthored += 1
             names[AGENT].update(labels.get(w.key, w.key) for w in co if w.kind == AGENT)
-        if history.org[c] == UNKNOWN_ORG and kind not in (BOT, AGENT):
-            unknown.setdefault(person, _Tally(org=history.org[c])).add(at)
-        contract = contracts.get(person)
-        if contract is not None:
-            day = local_date(at, history.author_tz[c] if history.author_tz else 0)
-            if not contract.covers(day):
-                outside.setdefault(person, _Tally(org=history.org[c])).add(at)
-    unknown_rows = [UnknownContributor(labels.get(p, p), t.commits, t.first, t.last) for p, t in unknown.items()]
-    outside_rows = [
-        OutsideContract(p, t.org, contracts[p].start, contracts[p].end, t.commits, t.first, t.last)
-        for p, t in outside.items()
+
+    unknown_org = history.org_code(UNKNOWN_ORG)
+    machine = (kind == KINDS.index(BOT)) | (kind == KINDS.index(AGENT))
+    strangers = (history.person_org[author] == unknown_org) & ~machine
+    unknown = [
+        UnknownContributor(labels.get(key, key), n, first, last)
+        for key, (n, first, last, _org) in _tallies(history, picked[strangers]).items()
     ]
+    outside: list[OutsideContract] = []
+    if contracts:
+        days = (at[picked] + history.author_tz[picked].astype(np.int64) * 60) // DAY
+        keys = [people[p].key for p in range(len(people))]
+        out_of_contract = np.zeros(len(picked), dtype=bool)
+        for p, key in enumerate(keys):
+            contract = contracts.get(key)
+            if contract is None:
+                continue
+            mine = author == p
+            if contract.start:
+                out_of_contract |= mine & (days < contract.start.toordinal() - EPOCH)
+            if contract.end:
+                out_of_contract |= mine & (days > contract.end.toordinal() - EPOCH)
+        for key, (n, first, last, org) in _tallies(history, picked[out_of_contract]).items():
+            contract = contracts[key]
+            outside.append(OutsideContract(key, org, contract.start, contract.end, n, first, last))
     return Contributors(
-        unknown=tuple(sorted(unknown_rows, key=lambda r: (-r.commits, r.identity))),
-        outside_contract=tuple(sorted(outside_rows, key=lambda r: (-r.commits, r.person))),
+        unknown=tuple(sorted(unknown, key=lambda r: (-r.commits, r.identity))),
+        outside_contract=tuple(sorted(outside, key=lambda r: (-r.commits, r.person))),
         by_kind=dict(sorted(by_kind.items())),
         bots=tuple(sorted(names[BOT])),
         agents=tuple(sorted(names[AGENT])),
@@ -108,16 +124,15 @@ def contributors(
     )
 
 
-@dataclass
-class _Tally:
-    """Commits of one contributor and the first and last of them (the org of their first commit)."""
+EPOCH = date(1970, 1, 1).toordinal()
 
-    org: str
-    commits: int = 0
-    first: int = 2**62
-    last: int = -(2**62)
 
-    def add(self, at: int) -> None:
-        self.commits += 1
-        self.first = min(self.first, at)
-        self.last = max(self.last, at)
+def _tallies(history: History, commits: np.ndarray) -> dict[str, tuple[int, int, int, str]]:
+    """Per author key: commits, first and last author time, and the organisation of the first in history order."""
+    out: dict[str, tuple[int, int, int, str]] = {}
+    people = history.people
+    for p, t in zip(history.author[commits].tolist(), history.authored_at[commits].tolist(), strict=True):
+        who = people[p]
+        hit = out.get(who.key)
+        out[who.key] = (1, t, t, who.org) if hit is None else (hit[0] + 1, min(hit[1], t), max(hit[2], t), hit[3])
+    return out

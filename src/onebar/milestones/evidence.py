@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pathspec
-from sqlalchemy import Connection, MetaData, Table, inspect, select
+from sqlalchemy import Connection, inspect, select
 
 from onebar.access.model import internal_org
 from onebar.adr.ops import load_all
@@ -30,6 +30,7 @@ from onebar.milestones import judge
 from onebar.onboard.knowledge import Knowledge, from_report
 from onebar.report import report_for
 from onebar.store.schema import commits, file_changes, identities, incidents
+from onebar.store.schema_service import gate_runs as gate_runs_table
 from onebar.workspace import Workspace
 
 DEFAULT_DAYS = 90
@@ -122,10 +123,7 @@ def gate_runs(conn: Connection, ws: Workspace, since: date) -> list[judge.GateRu
 
     None when the store holds none for the repository (the service has not received any).
     """
-    if not inspect(conn).has_table("gate_runs"):
-        return None
-    table = Table("gate_runs", MetaData(), autoload_with=conn)
-    c = table.c
+    c = gate_runs_table.c
     rows = conn.execute(
         select(c.status, c.base, c.head, c.posted_at, c.verdict).where(c.repo == ws.repo.name).order_by(c.posted_at)
     ).all()
@@ -212,7 +210,7 @@ def evaluate(ws: Workspace, *, today: date) -> list[judge.Result]:
     charter = ws.charter
     if not charter.milestones:
         return []
-    know: Knowledge = from_report(report_for(ws, since="all"), charter)
+    know: Knowledge = from_report(report_for(ws, since="all"))
     home = internal_org(charter)
     head_files = ws.head().files
     reports: dict[tuple[date, date], dict[str, Any]] = {}

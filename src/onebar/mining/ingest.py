@@ -11,22 +11,21 @@ nothing is lost or doubled.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from onebar.charter.identity import Resolver
-from onebar.charter.model import Charter
 from onebar.git import RepoInfo, open_repository
-from onebar.mining import missing
+from onebar.mining import facts, missing
 from onebar.mining.parse import MinedCommit
 from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
 from onebar.mining.stream import Miner
+from onebar.mining.summary import IngestSummary, Progress, shallow_warning
+from onebar.store import cache
 from onebar.store.db import Store
 from onebar.store.schema import (
     commits,
@@ -39,27 +38,10 @@ from onebar.store.schema import (
     trailers,
 )
 
+if TYPE_CHECKING:  # the charter's model is loaded only when people must be resolved afresh
+    from onebar.charter.model import Charter
+
 BATCH = 5000  # commits per transaction: big enough to amortise, small enough to lose little
-
-Progress = Callable[[int, int | None], None]  # (done, total or None while unknown)
-
-
-@dataclass
-class IngestSummary:
-    repository: str
-    repo_id: int
-    commits_total: int
-    commits_new: int
-    tags: int
-    people: int
-    unknown_identities: list[str]
-    shallow: bool
-    lines: bool
-    seconds: float
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def ingest_repository(
@@ -68,34 +50,51 @@ def ingest_repository(
     *,
     lines: bool = True,
     charter: Charter | None = None,
+    charter_file: Path | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
 ) -> IngestSummary:
-    """Bring the store up to date with the repository at `path`; returns what was done."""
+    """Bring the store up to date with the repository at `path`; returns what was done.
+
+    The summary resolves the repository's identities with `charter`, else the charter in
+    `charter_file` (read only when the summary cannot be reused), else one drafted from them.
+    """
     started = time.perf_counter()
     info = open_repository(path)
-    warnings: list[str] = []
-    if info.shallow:
-        warnings.append(f"{info.root} is a shallow clone: history is cut, so older figures are missing")
+    warnings = shallow_warning(info)
     if store.readonly:
         raise store.read_only_error()
     repo_id = _repository_id(store, info)
     new = 0
     # One ingest of a repository at a time: a second one (a scheduled job beside a manual run)
     # waits here, then reads the refs the first recorded and finds nothing, or only the rest, to do.
-    with store.ingest_lock(repo_id):
+    with store.ingest_lock(repo_id) as exclusive:
         now = read_refs(info.root)
         with store.read() as conn:
             stored = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == repo_id)).all())
         if stored != now.tips:
             new = _mine_new(
-                store, info, repo_id, now, stored, lines=lines, progress=progress, jobs=jobs, warnings=warnings
+                store,
+                info,
+                repo_id,
+                now,
+                stored,
+                lines=lines,
+                progress=progress,
+                jobs=jobs,
+                exclusive=bool(exclusive),
+                warnings=warnings,
             )
             _record_refs(store, info, repo_id, now, stored)
+            if new >= BATCH:
+                store.analyze(commits, file_changes, trailers, identities, repo_identities)
         elif progress:
             progress(0, 0)
 
-    return _summarise(store, info, repo_id, new, lines, charter, started, warnings)
+    facts.update(store, repo_id, now.tips.get("HEAD"))  # what the report reads instead of recomputing
+    summary = _summarise(store, info, repo_id, new, lines, charter, charter_file, started, warnings)
+    summary.tips = now.tips
+    return summary
 
 
 def _repository_id(store: Store, info: RepoInfo) -> int:
@@ -122,11 +121,14 @@ def _mine_new(
     lines: bool,
     progress: Progress | None,
     jobs: int | None,
+    exclusive: bool,
     warnings: list[str] | None = None,
 ) -> int:
     # Commits already stored but not yet covered by recorded tips come from an interrupted run.
     # After an interrupted first run (no tips at all) skip them while listing, saving git the work;
-    # otherwise the tips exclude nearly everything and each batch is checked against the store.
+    # after an interrupted incremental run the tips exclude nearly everything, and each batch is
+    # checked against the store. Without this repository's ingest lock (`exclusive`), another
+    # process may be storing the same commits, so every batch is checked.
     with store.read() as conn:
         any_stored = conn.execute(select(commits.c.id).where(commits.c.repo_id == repo_id).limit(1)).first()
         skip = (
@@ -134,6 +136,9 @@ def _mine_new(
             if (any_stored and not stored)
             else set()
         )
+    check = not exclusive or bool(any_stored and stored)
+    if check and any_stored:
+        store.analyze(commits, stale_only=True)  # PostgreSQL: the checks must find the (repo, sha) index
     exclude = existing_objects(info.root, sorted(set(stored.values()))) if stored else []
     miner = Miner(
         info.root, now.commits, exclude, skip=skip, workers=jobs or os.cpu_count() or 1, lines=lines, batch=BATCH
@@ -144,9 +149,8 @@ def _mine_new(
     done = 0
     for mined in miner:
         with store.write() as conn:
-            # Checked under the write lock, whatever this run saw when it started: another process
-            # (an ingest that could not take the repository's lock) may have stored some since.
-            batch = _unstored(conn, repo_id, mined)
+            # Checked under the write lock, whatever this run saw when it started.
+            batch = _unstored(conn, repo_id, mined) if check else mined
             if not batch:
                 continue
             new_ids, linked = _write_batch(conn, repo_id, batch, ids, lines)
@@ -332,40 +336,84 @@ def _summarise(
     new: int,
     lines: bool,
     charter: Charter | None,
+    charter_file: Path | None,
     started: float,
     warnings: list[str],
 ) -> IngestSummary:
     with store.read() as conn:
         total = conn.execute(select(func.count()).select_from(commits).where(commits.c.repo_id == repo_id)).scalar()
         n_tags = conn.execute(select(func.count()).select_from(tags).where(tags.c.repo_id == repo_id)).scalar()
-        people_rows = conn.execute(
-            select(identities.c.name, identities.c.email)
-            .join(repo_identities, repo_identities.c.identity_id == identities.c.id)
-            .where(repo_identities.c.repo_id == repo_id)
-        ).all()
-    if charter is None:
-        from onebar.charter.draft import draft_from_identities
-
-        charter = draft_from_identities([(r.name, r.email, 1) for r in people_rows])
-    resolver = Resolver(charter)
-    people: set[str] = set()
-    unknown: list[str] = []
-    for name, email in people_rows:
-        match = resolver.resolve(name, email)
-        if match.person:
-            people.add(match.person)
-        elif not match.known:
-            unknown.append(f"{name} <{email}>")
+        ident = repo_identities.c.identity_id
+        linked = conn.execute(
+            select(func.count(), func.coalesce(func.sum(ident), 0), func.max(ident)).where(
+                repo_identities.c.repo_id == repo_id
+            )
+        ).one()
+    people, unknown = _people(store, repo_id, tuple(linked), charter, charter_file)
     return IngestSummary(
         repository=str(info.root),
         repo_id=repo_id,
         commits_total=int(total or 0),
         commits_new=new,
         tags=int(n_tags or 0),
-        people=len(people),
-        unknown_identities=sorted(unknown),
+        people=people,
+        unknown_identities=unknown,
         shallow=info.shallow,
         lines=lines,
         seconds=round(time.perf_counter() - started, 3),
         warnings=warnings,
     )
+
+
+def _people(
+    store: Store, repo_id: int, linked: tuple[Any, ...], charter: Charter | None, charter_file: Path | None
+) -> tuple[int, list[str]]:
+    """How many people the repository's identities resolve to, and the identities the charter lacks.
+
+    Kept in the cache with the identities (they only ever grow) and the charter they were resolved
+    with: a run that adds no identity, with the charter unchanged, reads neither the charter nor the
+    identities again, nor drafts a charter.
+    """
+    if charter is not None:
+        which = ["given", charter.model_dump_json()]
+    elif charter_file is not None:
+        try:
+            which = ["file", str(charter_file), hashlib.sha256(charter_file.read_bytes()).hexdigest()]
+        except OSError:
+            which = ["file", str(charter_file), "unreadable"]  # load_charter below says why
+    else:
+        which = ["drafted"]
+    key = cache.digest(cache.code_version("charter", "mining"), [int(x or 0) for x in linked], which)
+    owner = f"{store.url} {repo_id}"
+    kept = cache.load("ingest-people", owner, key)
+    if isinstance(kept, list) and len(kept) == 2:
+        return int(kept[0]), [str(u) for u in kept[1]]
+
+    from onebar.charter.identity import Resolver
+
+    with store.read() as conn:
+        rows = conn.execute(
+            select(identities.c.name, identities.c.email)
+            .join(repo_identities, repo_identities.c.identity_id == identities.c.id)
+            .where(repo_identities.c.repo_id == repo_id)
+        ).all()
+    if charter is None and charter_file is not None:
+        from onebar.charter import load_charter
+
+        charter = load_charter(charter_file)
+    if charter is None:
+        from onebar.charter.draft import draft_from_identities
+
+        charter = draft_from_identities([(r.name, r.email, 1) for r in rows])
+    resolver = Resolver(charter)
+    people: set[str] = set()
+    unknown: list[str] = []
+    for name, email in rows:
+        match = resolver.resolve(name, email)
+        if match.person:
+            people.add(match.person)
+        elif not match.known:
+            unknown.append(f"{name} <{email}>")
+    unknown.sort()
+    cache.save("ingest-people", owner, key, [len(people), unknown])
+    return len(people), unknown

@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from onebar.errors import OnebarError, UsageError
-from onebar.mining.ingest import IngestSummary, Progress, ingest_repository
+from onebar.mining.summary import IngestSummary, Progress
 
+CHARTER_FILE = "onebar.toml"  # onebar.charter.CHARTER_FILE, named here so a no-op ingest loads no charter model
 CLUSTER_HINT = "give tcp://HOST:PORT of a running Dask scheduler, 'local' or 'none'"
 
 
@@ -31,19 +32,38 @@ class Outcome:
 def ingest_one(
     path: str, db_url: str, lines: bool, progress: Progress | None = None, jobs: int | None = None
 ) -> IngestSummary:
-    """One repository, start to finish."""
-    from onebar.charter import find_charter, load_charter
+    """One repository, start to finish.
+
+    A run with nothing new is told apart first without opening the store (`summary.unchanged`), so
+    it loads no database library; the charter is read only if the ingest needs it (see ingest.py).
+    """
     from onebar.git import open_repository
-    from onebar.store import open_store
+    from onebar.mining import summary as noop
+    from onebar.settings import database_url
 
     info = open_repository(Path(path))
-    charter_path = None if info.bare else find_charter(info.root)
-    charter = load_charter(charter_path) if charter_path else None
-    store = open_store(db_url)
+    charter_file = None if info.bare else info.root / CHARTER_FILE
+    if charter_file is not None and not charter_file.is_file():
+        charter_file = None
+    url = database_url(db_url)
+    quick = noop.unchanged(info, url, charter_file, lines)
+    if quick is not None:
+        if progress:
+            progress(0, 0)
+        return quick
+
+    from onebar.mining.ingest import ingest_repository
+    from onebar.store import open_store
+
+    store = open_store(url)
     try:
-        return ingest_repository(Path(path), store, lines=lines, charter=charter, progress=progress, jobs=jobs)
+        done = ingest_repository(
+            Path(path), store, lines=lines, charter_file=charter_file, progress=progress, jobs=jobs
+        )
     finally:
         store.close()
+    noop.remember(info, url, charter_file, done)
+    return done
 
 
 def ingest_task(path: str, db_url: str, lines: bool, jobs: int | None = None) -> Outcome:

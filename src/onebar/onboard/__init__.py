@@ -27,7 +27,7 @@ def brief_for(ws: Workspace, person: str, *, today: date) -> Brief:
     from onebar.report import report_for
 
     person_of(ws.charter, person)  # fail before building a report for nobody
-    knowledge = from_report(report_for(ws, since="all"), ws.charter)
+    knowledge = from_report(report_for(ws, since="all"))
     with ws.store.read() as conn:
         grants = list_grants(conn, repository=ws.repo.name)
     adrs = [] if ws.repo.bare else load_all(ws.repo.root / ws.charter.done.adr.directory)

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 
-import pathspec
-
-from onebar.charter.model import Charter
+from onebar.metrics.offboarding import Authorship
+from onebar.report.model import Report
 
 HUMAN = "human"
 
@@ -41,31 +39,17 @@ class Knowledge:
         return sorted(count.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def components_of_files(charter: Charter, files: list[str]) -> dict[str, str]:
-    """Each file's component: the first of the charter whose paths match (files in none are left out)."""
-    specs = [(cid, pathspec.GitIgnoreSpec.from_lines(c.paths)) for cid, c in charter.components.items()]
-    out: dict[str, str] = {}
-    for f in files:
-        cid = next((cid for cid, spec in specs if spec.match_file(f)), None)
-        if cid is not None:
-            out[f] = cid
-    return out
-
-
-def from_report(report: object, charter: Charter) -> Knowledge:
-    """The knowledge of a built report (`onebar.report.report_for`): its authors and who they are."""
-    authors: Mapping[str, frozenset[str]] = getattr(report, "authors", {})
-    people: Mapping[str, object] = getattr(report, "people", {})
+def from_authorship(authorship: Authorship) -> Knowledge:
+    """The knowledge of a built report (`report_for(...).authorship`): its authors and who they are."""
+    people = authorship.people
     return Knowledge(
-        authors=authors,
-        component=components_of_files(charter, sorted(authors)),
-        org={k: str(getattr(w, "org", "")) for k, w in people.items()},
-        label={k: str(getattr(w, "label", k)) for k, w in people.items()},
-        kind={k: str(getattr(w, "kind", HUMAN)) for k, w in people.items()},
+        authors=authorship.authors,
+        component=authorship.component,
+        org={k: w.org for k, w in people.items()},
+        label={k: w.label for k, w in people.items()},
+        kind={k: w.kind for k, w in people.items()},
     )
 
 
-def available(charter: Charter, person: str, today: date) -> bool:
-    """A person who can still be asked: in the charter and not past their contract (or not in it at all)."""
-    p = charter.people.get(person)
-    return p is None or p.contract_end is None or p.contract_end >= today
+def from_report(report: Report) -> Knowledge:
+    return from_authorship(report.authorship)

@@ -18,7 +18,10 @@ from typing import Any
 from onebar.access.model import OPEN, Grant, internal_org
 from onebar.charter.model import Charter
 from onebar.metrics.knowledge import files_lost
-from onebar.onboard.knowledge import Knowledge
+from onebar.metrics.offboarding import Departure
+from onebar.onboard.knowledge import Knowledge, from_report
+from onebar.report.model import Report
+from onebar.workspace import Workspace
 
 NO_COMPONENT = "(no component)"
 SHOWN_FILES = 10
@@ -146,6 +149,20 @@ def offboarding_plan(
             )
         )
     return plan
+
+
+def plan_for_departure(ws: Workspace, report: Report, departure: Departure, *, today: date) -> OffboardPlan:
+    """The plan completing the report's simulated departure (`report.offboard(who)`) in an opened workspace."""
+    from onebar.access.grants import list_grants
+
+    know = from_report(report)
+    who = departure.person if departure.kind == "person" and departure.person else departure.name
+    leaving = leaving_of(know, ws.charter, departure.kind, who)
+    with ws.store.read() as conn:
+        grants = list_grants(conn, repository=ws.repo.name)
+    return offboarding_plan(
+        ws.charter, know, kind=departure.kind, name=departure.name, leaving=leaving, grants=grants, today=today
+    )
 
 
 def leaving_of(know: Knowledge, charter: Charter, kind: str, who: str) -> set[str]:

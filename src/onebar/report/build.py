@@ -13,19 +13,27 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import pathspec
 
 from onebar import __version__
 from onebar.charter.model import Charter
 from onebar.errors import UsageError
-from onebar.metrics import dora, knowledge, offboarding, review, seams
+from onebar.metrics import delivery, dora, knowledge, offboarding, review, seams
 from onebar.metrics import overlap as overlap_mod
 from onebar.metrics import tiers as tiers_mod
 from onebar.metrics.jsonable import iso
-from onebar.metrics.model import AGENT, BOT, DAY, UNKNOWN_ORG, Deployment, History, Incident, Window
+from onebar.metrics.model import AGENT, BOT, DAY, KINDS, UNKNOWN_ORG, Deployment, History, Incident, Window
 from onebar.mining import missing
 from onebar.report.identity import resolver
-from onebar.report.load import Loaded, load, load_file_changes
+from onebar.report.load import (
+    Loaded,
+    authorship_at_head,
+    load,
+    load_file_changes,
+    load_trailers,
+    subject_matches,
+)
 from onebar.report.model import SCHEMA_VERSION, OrgInfo, Report, RepositoryInfo, TiersInfo
 from onebar.store import Store
 from onebar.workspace import Workspace
@@ -89,35 +97,27 @@ def build_report(
     """
     year = tiers or charter.delivery.tiers
     report_name = tiers_mod.report_name(year)  # fails early on an unknown year
-    loaded = load(store, repo_id, resolver(charter))
+    resolve = resolver(charter)
+    loaded = load(store, repo_id, resolve, head_sha=head_sha)
     h = loaded.history
     deps = deployments_of(loaded, charter)
     # "The last 90 days of the history": the history ends at its last commit or deployment.
-    times = h.committed_at + [d.at for d in deps]
+    times = [int(h.committed_at.min()), int(h.committed_at.max())] if len(h) else []
+    times += [d.at for d in deps]
     if times:
         first, last = min(times), max(times)
     else:
         first = last = now if now is not None else int(datetime.now(UTC).timestamp())
     window = resolve_window(since, until, first, last)
-    head = loaded.index.get(head_sha) if head_sha else None
-    head = head if head is not None else _head(loaded, charter)
+    found = loaded.find(head_sha) if head_sha else -1
+    head = found if found >= 0 else _head(loaded, charter)
+    load_trailers(store, loaded, resolve, window)
+    hotfixes = subject_matches(store, loaded, re.compile(charter.delivery.hotfix_pattern), window.until)
 
-    incs = [Incident(r["title"], r["started_at"], r["resolved_at"], r["deployment_ref"]) for r in loaded.incidents]
+    incs = [Incident(r.title, r.started_at, r.resolved_at, r.deployment_ref) for r in loaded.incidents]
     linked = dora.link(h, deps)
-    judged = dora.judge(h, linked, incs, window.until, re.compile(charter.delivery.hotfix_pattern))
-    # Organisations with changes in the window, most active first; `committed` counts merges too.
-    activity: dict[str, int] = {}
-    committed: set[str] = set()
-    for c in range(len(h)):
-        if h.authored_at[c] in window:
-            committed.add(h.org[c])
-            if not h.is_merge(c):
-                activity[h.org[c]] = activity.get(h.org[c], 0) + 1
-    for d in range(len(linked.deployments)):
-        if linked.at[d] in window:
-            for o in linked.shipped_by_org[d]:
-                activity.setdefault(o, 0)
-    orgs = sorted(activity, key=lambda o: (-activity[o], o))
+    judged = dora.judge(h, linked, incs, window.until, hotfixes)
+    orgs, committed = _activity(h, linked, window)
     authorship = _authorship(store, loaded, charter, window, head, head_files)
     until_day = datetime.fromtimestamp(window.until - 1, UTC).date()
     leavers = [offboarding.Leaver(pid, p.org, p.contract_end) for pid, p in charter.people.items() if p.contract_end]
@@ -138,7 +138,7 @@ def build_report(
         window=window,
         tiers=TiersInfo(year, report_name),
         organisations={o: _org_info(charter, o) for o in orgs},
-        dora=dora.section(
+        dora=delivery.section(
             h, linked, judged, window, orgs, trend_orgs=MAX_ORGS, incidents_recorded=bool(incs), year=year
         ),
         review=review.review_matrix(h, window, head),
@@ -178,6 +178,21 @@ def _org_info(charter: Charter, org: str) -> OrgInfo:
     return OrgInfo(o.name or org, o.kind)
 
 
+def _activity(h: History, linked: dora.Linked, window: Window) -> tuple[list[str], set[str]]:
+    """Organisations with changes in the window, most active first, and those that committed in it
+    at all (merges too)."""
+    at = h.authored_at
+    inside = (at >= window.since) & (at < window.until)
+    counts = np.bincount(h.org[inside & ~h.merges], minlength=len(h.orgs))
+    activity = {h.orgs[o]: int(n) for o, n in enumerate(counts) if n}
+    committed = {h.orgs[o] for o in np.unique(h.org[inside]).tolist()}
+    lo, hi = (int(x) for x in np.searchsorted(linked.at, [window.since, window.until]))
+    shipped = np.concatenate([np.empty(0, dtype=np.int64), *linked.shipped[lo:hi]]).astype(np.int64)
+    for o in np.unique(h.org[shipped]).tolist():
+        activity.setdefault(h.orgs[o], 0)
+    return sorted(activity, key=lambda o: (-activity[o], o)), committed
+
+
 def _head(loaded: Loaded, charter: Charter) -> int | None:
     names = ["HEAD"]
     if charter.project.default_branch:
@@ -185,17 +200,19 @@ def _head(loaded: Loaded, charter: Charter) -> int | None:
     names += ["refs/heads/main", "refs/heads/master", "main", "master"]
     for name in names:
         sha = loaded.refs.get(name)
-        if sha and sha in loaded.index:
-            return loaded.index[sha]
+        found = loaded.find(sha) if sha and len(sha) >= 40 else -1
+        if found >= 0:
+            return found
     h = loaded.history
-    return max(range(len(h)), key=lambda i: h.committed_at[i]) if len(h) else None
+    return int(np.argmax(h.committed_at)) if len(h) else None
 
 
 def deployments_of(loaded: Loaded, charter: Charter) -> list[Deployment]:
     """Release tags matching the charter's pattern, plus recorded successful events of its environment.
 
     A tag on a commit that also has a recorded event is dropped: the event is the real deployment.
-    Two tags on one commit are one deployment (the earlier).
+    Two tags on one commit are one deployment (the earlier). A failed status recorded for a commit
+    after it was deployed marks the latest such deployment as failed in production.
     """
     env = charter.delivery.environment
     tag_re = re.compile(charter.delivery.tag_pattern)
@@ -203,48 +220,84 @@ def deployments_of(loaded: Loaded, charter: Charter) -> list[Deployment]:
     out: list[Deployment] = []
     evented: set[int] = set()
     for r in loaded.deployments:
-        if r["environment"] != env or r["status"] != "success":
+        if r.environment != env or r.status != "success":
             continue
-        c = loaded.find(r["sha"]) if r["sha"] else -1
+        c = loaded.find(r.sha) if r.sha else -1
         evented.add(c)
-        out.append(Deployment(r["ref"], c, r["deployed_at"], r["source"], env, bool(hot_re.search(r["ref"]))))
+        out.append(Deployment(r.ref, c, r.deployed_at, r.source, env, bool(hot_re.search(r.ref))))
     by_commit: dict[int, tuple[int, str]] = {}
-    for t in loaded.tags:
-        if not tag_re.search(t["name"]):
-            continue
-        c = loaded.find(t["sha"])
+    release = [t for t in loaded.tags if tag_re.search(t.name)]
+    for t, c in zip(release, loaded.find_all([t.sha for t in release]), strict=True):
         if c < 0 or c in evented:
             continue
         best = by_commit.get(c)
-        if best is None or (t["tagged_at"], t["name"]) < best:
-            by_commit[c] = (t["tagged_at"], t["name"])
+        if best is None or (t.tagged_at, t.name) < best:
+            by_commit[c] = (t.tagged_at, t.name)
     for c, (at, name) in by_commit.items():
         out.append(Deployment(name, c, at, "tag", env, bool(hot_re.search(name))))
+    for r in loaded.deployments:
+        if r.environment != env or r.status == "success" or not r.sha:
+            continue
+        c = loaded.find(r.sha)
+        before = [k for k, dep in enumerate(out) if dep.commit == c >= 0 and dep.at <= r.deployed_at]
+        if before:
+            k = max(before, key=lambda k: (out[k].at, out[k].name))
+            known = out[k].failed_at
+            if known is None or r.deployed_at < known:
+                out[k] = replace(out[k], failed_at=r.deployed_at)
     return out
 
 
 def _authorship(
     store: Store, loaded: Loaded, charter: Charter, window: Window, head: int | None, head_files: set[str] | None
 ) -> offboarding.Authorship:
-    """Each file's authors at the end of the window (DOA over the history that reaches the head then)."""
+    """Each file's authors at the end of the window (DOA over the history that reaches the head then).
+
+    When the window ends after every commit and the ingest's head facts describe this head, the
+    counts kept at ingest are read; otherwise the file changes are replayed from the store.
+    """
+    h = loaded.history
+    use_head = head_files is not None and head is not None and int(h.committed_at[head]) < window.until
+    current = (
+        use_head
+        and loaded.head_sha is not None
+        and head == h.merged_by_head
+        and (not len(h) or window.until > int(h.committed_at.max()))
+    )
+    per_file: dict[str, dict[str, knowledge.Counts]]
+    if current:
+        per_file = authorship_at_head(store, loaded)
+        alive: set[str] = head_files or set()
+    else:
+        per_file, alive = _replay(store, loaded, window, head, head_files if use_head else None)
+    files = sorted(f for f in alive if f in per_file)
+    authors = {f: knowledge.authors_of(per_file[f]) for f in files}
+    return offboarding.Authorship(authors, components_of(charter, files), dict(loaded.people), loaded.aliases)
+
+
+def _replay(
+    store: Store, loaded: Loaded, window: Window, head: int | None, head_files: set[str] | None
+) -> tuple[dict[str, dict[str, knowledge.Counts]], set[str]]:
+    """Per file and person the DOA counts over the commits before the window's end that the head of
+    that time reaches, and the files alive then (`head_files`, or replayed adds and deletes)."""
     h = loaded.history
     changes = load_file_changes(store, loaded, window.until)
     ancestors = _ancestors(h, _head_at(h, head, window.until))
     touches: dict[str, list[knowledge.Touch]] = {}
     replay: list[tuple[str, str]] = []
+    people, kinds = h.people, h.person_kind
+    machine = {KINDS.index(BOT), KINDS.index(AGENT)}
     for i, path, status in changes:
         if i not in ancestors:
             continue
         replay.append((path, status))
-        if h.kind[i] in (BOT, AGENT):
+        author = int(h.author[i])
+        if kinds[author] in machine:
+            touches.setdefault(path, [])
             continue  # knowledge lives in people: a bot's or an agent's change makes nobody an author
-        touches.setdefault(path, []).append((h.author[i], status))
-    use_head = head_files is not None and head is not None and h.committed_at[head] < window.until
-    alive = head_files if use_head and head_files is not None else knowledge.alive_files(replay)
-    touched = {p for p, _ in replay}
-    files = sorted(f for f in alive if f in touched)
-    authors = {f: knowledge.file_authors(touches.get(f, [])) for f in files}
-    return offboarding.Authorship(authors, components_of(charter, files), dict(loaded.who), loaded.aliases)
+        touches.setdefault(path, []).append((people[author].key, status))
+    alive = head_files if head_files is not None else knowledge.alive_files(replay)
+    return {p: knowledge.counts(t) for p, t in touches.items()}, alive
 
 
 def components_of(charter: Charter, files: Iterable[str]) -> dict[str, str]:
@@ -262,7 +315,8 @@ def _head_at(h: History, head: int | None, until: int) -> int | None:
     """The mainline commit that was HEAD at `until` (walking first parents back from HEAD)."""
     c = head
     while c is not None and h.committed_at[c] >= until:
-        c = h.parents[c][0] if h.parents[c] else None
+        first = int(h.parent1[c])
+        c = first if first >= 0 else None
     return c
 
 
@@ -272,7 +326,7 @@ def _ancestors(h: History, head: int | None) -> set[int]:
     seen = {head}
     stack = [head]
     while stack:
-        for p in h.parents[stack.pop()]:
+        for p in h.parents(stack.pop()):
             if p not in seen:
                 seen.add(p)
                 stack.append(p)
@@ -285,7 +339,7 @@ def _contributors(loaded: Loaded, charter: Charter, window: Window) -> seams.Con
         for pid, p in charter.people.items()
         if p.contract_start or p.contract_end
     }
-    labels = {k: w.label for k, w in loaded.who.items()}
+    labels = {k: w.label for k, w in loaded.people.items()}
     return seams.contributors(loaded.history, window, contracts=contracts, labels=labels)
 
 

@@ -1,30 +1,136 @@
-"""Loading one repository from the store into the metrics' plain data, with a few large SELECTs.
+"""Loading one repository from the store into the metrics' columnar History, a few queries at a time.
 
-Everything is read with SQLAlchemy Core into lists and dicts; identities are resolved once each.
+The commits come in one ordered query, a chunk of rows at a time, straight into numpy columns; the
+per-commit facts kept at ingest (`onebar.mining.facts`) give parents as ids and the cherry-pick
+key, so no parent list is parsed and no subject is read for them. Identities are resolved once
+each, through the charter, here: never at ingest. What only a window needs (review trailers, the
+subjects a hotfix pattern looks at) is read for that window, once it is known.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+import numpy as np
+from sqlalchemy import Connection, Select, false, select
 
 from onebar.errors import NotFoundError
-from onebar.metrics.model import Contributor, History
+from onebar.metrics.model import AGENT, BOT, Contributor, History, Window
+from onebar.mining import facts
 from onebar.report.identity import Resolve, parse_address
 from onebar.store import Store
-from onebar.store.schema import commits, deployments, file_changes, identities, incidents, refs, repositories
+from onebar.store.schema import (
+    commits,
+    deployments,
+    file_changes,
+    identities,
+    incidents,
+    refs,
+    repo_identities,
+    repositories,
+    trailers,
+)
 from onebar.store.schema import tags as tags_t
-from onebar.store.schema import trailers as trailers_t
+from onebar.store.schema_report import file_authorship
 
-REVIEW_KEYS = ("reviewed-by", "acked-by", "tested-by")
+# Review trailers: the kernel's and git's own, and the footers Gerrit writes (its reviewnotes).
+REVIEW_KEYS = ("reviewed-by", "acked-by", "tested-by", "code-review+2", "code-review+1")
+# Gerrit: the change went through review there (Reviewed-on: its URL; Change-Id: its id), by people
+# git does not name.
+REVIEW_LINKS = ("reviewed-on", "change-id")
+_LITERAL = re.compile(r"(?:\(\?i\))?([A-Za-z0-9_ -]+)")  # a pattern that only looks for a word
 # "Fixes: 1a2b3c4d5e6f ("subject")" as the kernel and git write it; the sha must come first, so an
 # issue URL or "#1234567" is never mistaken for a commit.
 _SHA = re.compile(r"^\s*(?:commit\s+)?([0-9a-f]{7,64})\b")
+CHUNK = 50_000  # rows per fetch
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    sha: str
+    tagged_at: int
+
+
+@dataclass(frozen=True)
+class RecordedDeployment:
+    ref: str
+    sha: str | None
+    environment: str
+    deployed_at: int
+    status: str
+    source: str
+
+
+@dataclass(frozen=True)
+class RecordedIncident:
+    title: str
+    started_at: int
+    resolved_at: int | None
+    deployment_ref: str | None
+
+
+class Shas(Sequence[str]):
+    """The commits' shas as one bytes array (20 bytes a commit rather than a Python string), in history
+    order; finds a full or abbreviated sha among them."""
+
+    def __init__(self, hexes: np.ndarray):
+        self.hexes = hexes  # dtype S40 (or S64): ASCII hex
+        self._order: np.ndarray | None = None
+        self._keys: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.hexes)
+
+    def __getitem__(self, i: Any) -> Any:
+        return bytes(self.hexes[i]).decode("ascii")
+
+    def find(self, sha_or_prefix: str) -> int:
+        """History index of a full or abbreviated sha; -1 when unknown or ambiguous."""
+        return self.find_all([sha_or_prefix])[0]
+
+    def find_all(self, shas: Sequence[str]) -> list[int]:
+        """`find` for many shas at once: one search over the shas' leading 16 hex digits as numbers."""
+        wanted = [s.strip().lower() for s in shas]
+        if not wanted or not len(self.hexes):
+            return [-1] * len(wanted)
+        if self._order is None or self._keys is None:
+            keys = _leading(self.hexes)
+            self._order = np.argsort(keys, kind="stable")
+            self._keys = keys[self._order]
+        ok = [len(s) >= 7 and _HEX.fullmatch(s) is not None for s in wanted]
+        lo = np.array([int(s[:16].ljust(16, "0"), 16) if good else 0 for s, good in zip(wanted, ok, strict=True)],
+                      dtype=np.uint64)  # fmt: skip
+        hi = np.array([int(s[:16].ljust(16, "f"), 16) if good else 0 for s, good in zip(wanted, ok, strict=True)],
+                      dtype=np.uint64)  # fmt: skip
+        starts = np.searchsorted(self._keys, lo, side="left").tolist()
+        ends = np.searchsorted(self._keys, hi, side="right").tolist()
+        out = []
+        for s, good, a, b in zip(wanted, ok, starts, ends, strict=True):
+            hits = self._order[a:b].tolist() if good else []
+            if len(s) > 16:  # beyond the key: compare the text
+                prefix = s.encode("ascii")
+                hits = [i for i in hits if bytes(self.hexes[i]).startswith(prefix)]
+            out.append(int(hits[0]) if len(hits) == 1 else -1)  # none, or ambiguous
+        return out
+
+
+_HEX = re.compile(r"[0-9a-f]+")
+_NIBBLE = np.full(256, 0, dtype=np.uint64)
+_NIBBLE[np.frombuffer(b"0123456789", dtype=np.uint8)] = np.arange(10, dtype=np.uint64)
+_NIBBLE[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint64)
+
+
+def _leading(hexes: np.ndarray) -> np.ndarray:
+    """The first 16 hex digits of each sha as an unsigned 64-bit number (sorts as the text does)."""
+    digits = np.frombuffer(hexes.tobytes(), dtype=np.uint8).reshape(len(hexes), hexes.dtype.itemsize)[:, :16]
+    out = np.zeros(len(hexes), dtype=np.uint64)
+    for k in range(16):
+        out = (out << np.uint64(4)) | _NIBBLE[digits[:, k]]
+    return out
 
 
 @dataclass
@@ -33,173 +139,308 @@ class Loaded:
     name: str
     path: str
     history: History
-    who: dict[str, Contributor]  # person key -> who (org, kind, label)
-    position: dict[int, int]  # store id of a commit -> its history index
-    refs: dict[str, str]
-    tags: list[dict[str, Any]]
-    deployments: list[dict[str, Any]]
-    incidents: list[dict[str, Any]]
-    index: dict[str, int] = field(default_factory=dict)  # sha -> history index
-    aliases: dict[str, str] = field(default_factory=dict)  # lower-cased name or e-mail -> person key
-    _sorted: list[str] = field(default_factory=list)
+    shas: Shas
+    people: dict[str, Contributor]  # person key -> who (org, kind, label)
+    aliases: dict[str, str]  # lower-cased name or e-mail -> person key
+    identity: dict[int, Contributor]  # store identity id -> who
+    ids: np.ndarray  # store ids of the commits, ascending
+    index_of_pos: np.ndarray  # position in `ids` -> history index
+    state: facts.State
+    refs: dict[str, str] = field(default_factory=dict)
+    tags: list[Tag] = field(default_factory=list)
+    deployments: list[RecordedDeployment] = field(default_factory=list)
+    incidents: list[RecordedIncident] = field(default_factory=list)
+    head_sha: str | None = None  # the head the stored head facts describe (None: not loaded)
 
     def find(self, sha_or_prefix: str) -> int:
-        """History index of a full or abbreviated sha; -1 when unknown or ambiguous."""
-        s = sha_or_prefix.lower()
-        if s in self.index:
-            return self.index[s]
-        if len(s) < 7:
-            return -1
-        if not self._sorted:
-            self._sorted = sorted(self.index)
-        i = bisect_left(self._sorted, s)
-        hits: list[str] = []
-        while i < len(self._sorted) and self._sorted[i].startswith(s) and len(hits) < 2:
-            hits.append(self._sorted[i])
-            i += 1
-        return self.index[hits[0]] if len(hits) == 1 else -1
+        return self.shas.find(sha_or_prefix)
+
+    def find_all(self, shas: Sequence[str]) -> list[int]:
+        return self.shas.find_all(shas)
+
+    def index_of(self, store_ids: np.ndarray | Sequence[int]) -> np.ndarray:
+        """History indexes of store commit ids (-1 for ids not in this history, and for -1)."""
+        wanted = np.asarray(store_ids, dtype=np.int64)
+        if not len(self.ids):
+            return np.full(len(wanted), -1, dtype=np.int32)
+        pos = np.minimum(np.searchsorted(self.ids, wanted), len(self.ids) - 1)
+        out: np.ndarray = np.where(self.ids[pos] == wanted, self.index_of_pos[pos], -1).astype(np.int32)
+        return out
 
 
-def load(store: Store, repo_id: int, resolve: Resolve) -> Loaded:
+def load(store: Store, repo_id: int, resolve: Resolve, *, head_sha: str | None = None) -> Loaded:
+    """One repository's reachable history; `head_sha` is the head whose stored facts to use, if current."""
     with store.read() as conn:
         repo = conn.execute(select(repositories).where(repositories.c.id == repo_id)).first()
         if repo is None:
             raise NotFoundError(f"no repository with id {repo_id} in the store")
-        return _load(conn, repo, resolve)
+        return _load(conn, repo_id, repo.name, repo.path, resolve, head_sha)
 
 
-def _load(conn: Connection, repo: Any, resolve: Resolve) -> Loaded:
-    rid = repo.id
-    people = {
-        row.id: (row.name, row.email)
-        for row in conn.execute(select(identities.c.id, identities.c.name, identities.c.email))
-    }
-    who_of_id: dict[int, Contributor] = {}
-
-    def who(ident: int) -> Contributor:
-        w = who_of_id.get(ident)
-        if w is None:
-            name, email = people.get(ident, ("?", "?"))
-            w = who_of_id[ident] = resolve(name, email)
-        return w
-
-    rows = fetch(
-        conn,
-        select(
-            commits.c.id,
-            commits.c.sha,
-            commits.c.parents,
-            commits.c.author_id,
-            commits.c.authored_at,
-            commits.c.author_tz,
-            commits.c.committer_id,
-            commits.c.committed_at,
-            commits.c.subject,
-            commits.c.revert_of,
-        )
-        .where(commits.c.repo_id == rid, commits.c.reachable.is_(True))
-        .order_by(commits.c.committed_at, commits.c.id),
+def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, head_sha: str | None) -> Loaded:
+    state = facts.read_state(conn, rid)
+    top = facts.last_commit_id(conn, rid)
+    # Blocks an interrupted or read-only ingest did not write are computed here, as the ingest would.
+    blocks = facts.load_blocks(conn, rid) + list(facts.compute_blocks(conn, rid, state.facts_until, top))
+    records = np.concatenate([np.empty(0, dtype=facts.BLOCK), *(b.records for b in blocks)])
+    width = max([40, *(b.shas.dtype.itemsize for b in blocks)])
+    all_shas = np.concatenate([np.empty(0, dtype=f"S{width}"), *(b.shas.astype(f"S{width}") for b in blocks)])
+    # Commits a force-push left behind; the partial index ix_commits_unreachable holds only those.
+    unreachable = commits.c.reachable == false()
+    gone = np.fromiter(
+        conn.execute(select(commits.c.id).where(commits.c.repo_id == rid, unreachable)).scalars(), dtype=np.int64
     )
-    h = History()
-    index: dict[str, int] = {r[1]: i for i, r in enumerate(rows)}
-    patch: dict[tuple[int, int, str], int] = {}
-    whos: dict[str, Contributor] = {}
+    kept = np.flatnonzero(~np.isin(records["id"], gone)) if len(gone) else np.arange(len(records))
+    records = records[kept]
+    # History order: by commit time, then commit id.
+    order = np.lexsort((records["id"], records["committed_at"]))
+    index_of_pos = np.empty(len(order), dtype=np.int32)
+    index_of_pos[order] = np.arange(len(order), dtype=np.int32)
+    ids = np.ascontiguousarray(records["id"])  # ascending: blocks are in commit id order
+    cols = records[order]
+    shas = Shas(all_shas[kept][order])
+
+    people: dict[str, Contributor] = {}
     aliases: dict[str, str] = {}
-    for ident in {r[3] for r in rows} | {r[6] for r in rows}:
-        w = who(ident)
-        whos[w.key] = w
-        name, email = people.get(ident, ("", ""))
-        aliases.setdefault(email.lower(), w.key)
-        aliases.setdefault(name.lower(), w.key)
-    h.sha = [r[1] for r in rows]
-    h.parents = [tuple(index[p] for p in r[2].split() if p in index) if r[2] else () for r in rows]
-    authors = [who_of_id[r[3]] for r in rows]
-    committers = [who_of_id[r[6]] for r in rows]
-    h.author = [w.key for w in authors]
-    h.org = [w.org for w in authors]
-    h.kind = [w.kind for w in authors]
-    h.committer = [w.key for w in committers]
-    h.committer_org = [w.org for w in committers]
-    h.committer_kind = [w.kind for w in committers]
-    h.authored_at = [r[4] for r in rows]
-    h.author_tz = [r[5] for r in rows]
-    h.committed_at = [r[7] for r in rows]
-    h.subject = [r[8] for r in rows]
-    h.reverts = [-1] * len(rows)
-    # A cherry-pick keeps its author, author date and subject: the same change, counted once.
-    h.patch_id = [patch.setdefault((r[3], r[4], r[8]), i) for i, r in enumerate(rows)]
-    reverts_raw = [(i, r[9]) for i, r in enumerate(rows) if r[9]]
-    pos = {r[0]: i for i, r in enumerate(rows)}
-    loaded = Loaded(rid, repo.name, repo.path, h, whos, pos, {}, [], [], [], index, aliases)
-    for i, sha in reverts_raw:
-        h.reverts[i] = loaded.find(sha)
-
-    t = trailers_t
-    trailer_rows = conn.execute(
-        select(t.c.commit_id, t.c.key, t.c.value)
-        .join(commits, commits.c.id == t.c.commit_id)
-        .where(commits.c.repo_id == rid, t.c.key.in_((*REVIEW_KEYS, "co-authored-by", "fixes")))
+    identity: dict[int, Contributor] = {}
+    person_of, who_list = _people(conn, rid, resolve, people, aliases, identity)
+    loaded = Loaded(rid, name, path, None, shas, people, aliases, identity, ids, index_of_pos, state)  # type: ignore[arg-type]
+    more, reverts, fixes = _sparse(loaded, blocks, kept)
+    use_head = head_sha is not None and head_sha == state.head_sha
+    merged_by = merged_head = None
+    if use_head:
+        reached, merged = facts.load_head(conn, rid)
+        merged_by = np.full(len(order), -1, dtype=np.int32)
+        at = loaded.index_of(reached)
+        merged_by[at[at >= 0]] = loaded.index_of(merged)[at >= 0]
+        merged_head = int(loaded.index_of([state.head_id])[0]) if state.head_id is not None else None
+        loaded.head_sha = head_sha
+    loaded.history = History(
+        sha=shas,
+        people=who_list,
+        author=person_of(cols["author"]),
+        committer=person_of(cols["committer"]),
+        authored_at=np.ascontiguousarray(cols["authored_at"]),
+        author_tz=np.ascontiguousarray(cols["author_tz"]),
+        committed_at=np.ascontiguousarray(cols["committed_at"]),
+        parent1=loaded.index_of(cols["parent1"]),
+        parent2=loaded.index_of(cols["parent2"]),
+        patch=np.ascontiguousarray(cols["patch"]),
+        more_parents=more,
+        merged_by=merged_by,
+        merged_by_head=merged_head,
     )
-    reviewers: dict[int, list[Contributor]] = {}
-    coauthors: dict[int, list[Contributor]] = {}
-    fixes: dict[int, list[int]] = {}
-    for cid, key, value in trailer_rows:
-        ix = pos.get(cid)
-        if ix is None:
-            continue
-        i = ix
-        if key == "fixes":
-            m = _SHA.match(value.lower())
-            target = loaded.find(m.group(1)) if m else -1
-            if target >= 0 and target != i:
-                fixes.setdefault(i, []).append(target)
-            continue
-        w = resolve(*parse_address(value))
-        whos.setdefault(w.key, w)
-        (reviewers if key in REVIEW_KEYS else coauthors).setdefault(i, []).append(w)
-    h.reviewers = {i: tuple(v) for i, v in reviewers.items()}
-    h.coauthors = {i: tuple(v) for i, v in coauthors.items()}
-    h.fixes = {i: tuple(v) for i, v in fixes.items()}
+    hist = loaded.history
+    reverted = sorted(reverts.items())
+    hist.reverts = dict(zip([i for i, _ in reverted], loaded.find_all([s for _, s in reverted]), strict=True))
+    named = [(i, s) for i, names in sorted(fixes.items()) for s in names]
+    for (i, _), target in zip(named, loaded.find_all([s for _, s in named]), strict=True):
+        if target >= 0 and target != i:
+            hist.fixes[i] = (*hist.fixes.get(i, ()), target)
 
     loaded.refs = {r.name: r.sha for r in conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == rid))}
-    loaded.tags = [dict(r._mapping) for r in conn.execute(select(tags_t).where(tags_t.c.repo_id == rid))]
+    t, d, inc = tags_t, deployments, incidents
+    loaded.tags = [Tag(*r) for r in conn.execute(select(t.c.name, t.c.sha, t.c.tagged_at).where(t.c.repo_id == rid))]
     loaded.deployments = [
-        dict(r._mapping) for r in conn.execute(select(deployments).where(deployments.c.repo_id == rid))
+        RecordedDeployment(*r)
+        for r in conn.execute(
+            select(d.c.ref, d.c.sha, d.c.environment, d.c.deployed_at, d.c.status, d.c.source)
+            .where(d.c.repo_id == rid)
+            .order_by(d.c.id)
+        )
     ]
-    loaded.incidents = [dict(r._mapping) for r in conn.execute(select(incidents).where(incidents.c.repo_id == rid))]
+    loaded.incidents = [
+        RecordedIncident(*r)
+        for r in conn.execute(
+            select(inc.c.title, inc.c.started_at, inc.c.resolved_at, inc.c.deployment_ref)
+            .where(inc.c.repo_id == rid)
+            .order_by(inc.c.id)
+        )
+    ]
     return loaded
 
 
-def load_file_changes(store: Store, loaded: Loaded, until: int) -> list[tuple[int, str, str]]:
-    """(history index, path, status) of every file change committed before `until`, in history order."""
-    pos = loaded.position
-    fc = file_changes
-    with store.read() as conn:
-        rows = fetch(
-            conn,
-            select(fc.c.commit_id, fc.c.path, fc.c.status)
-            .join(commits, commits.c.id == fc.c.commit_id)
-            .where(commits.c.repo_id == loaded.repo_id, commits.c.committed_at < until),
-        )
-    out = [(pos[cid], path, status) for cid, path, status in rows if cid in pos]
-    out.sort(key=itemgetter(0))
-    return out
+def _sparse(
+    loaded: Loaded, blocks: list[facts.Block], kept: np.ndarray
+) -> tuple[dict[int, tuple[int, ...]], dict[int, str], dict[int, list[str]]]:
+    """The blocks' sparse facts by history index: octopus parents, reverted shas, Fixes: shas."""
+    more: dict[int, tuple[int, ...]] = {}
+    reverts: dict[int, str] = {}
+    fixes: dict[int, list[str]] = {}
+    new_pos = np.full(sum(len(b.records) for b in blocks), -1, dtype=np.int64)
+    new_pos[kept] = np.arange(len(kept))
+    offset = 0
+
+    def index(pos: int) -> int:
+        p = int(new_pos[pos])
+        return int(loaded.index_of_pos[p]) if p >= 0 else -1
+
+    for b in blocks:
+        for pos, extra in b.more.items():
+            if (i := index(offset + pos)) >= 0:
+                more[i] = tuple(int(x) for x in loaded.index_of(extra) if x >= 0)
+        for pos, sha in b.reverts.items():
+            if (i := index(offset + pos)) >= 0:
+                reverts[i] = sha
+        for pos, names in b.fixes.items():
+            if (i := index(offset + pos)) >= 0:
+                fixes[i] = names
+        offset += len(b.records)
+    return more, reverts, fixes
 
 
-def fetch(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
-    """All rows of a large SELECT as plain tuples, straight from the driver's cursor.
-
-    SQLAlchemy's Row objects cost about a microsecond each; for the 100,000s of rows the report
-    reads that is most of its time, so the statement is compiled by SQLAlchemy and run raw.
-    """
-    compiled = stmt.compile(dialect=conn.dialect)
+def fetch_chunks(conn: Connection, stmt: Select[Any]) -> Any:
+    """Yield the rows of `stmt` as lists of plain tuples, CHUNK at a time."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params: Any = compiled.params
     if conn.dialect.positional:
         params = tuple(compiled.params[k] for k in compiled.positiontup or ())
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(str(compiled), params)
-        rows: list[tuple[Any, ...]] = list(cursor.fetchall())
-        return rows
+        while True:
+            rows = cursor.fetchmany(CHUNK)
+            if not rows:
+                return
+            yield rows
     finally:
         cursor.close()
+
+
+def _people(
+    conn: Connection,
+    rid: int,
+    resolve: Resolve,
+    people: dict[str, Contributor],
+    aliases: dict[str, str],
+    identity: dict[int, Contributor],
+) -> tuple[Any, list[Contributor]]:
+    """Resolve every identity of the repository once; returns (store ids -> person indexes, people)."""
+    rows = conn.execute(
+        select(identities.c.id, identities.c.name, identities.c.email)
+        .join(repo_identities, repo_identities.c.identity_id == identities.c.id)
+        .where(repo_identities.c.repo_id == rid)
+        .order_by(identities.c.id)
+    ).all()
+    who_list: list[Contributor] = []
+    index: dict[Contributor, int] = {}
+    ident_ids = np.array([r.id for r in rows], dtype=np.int64)
+    person = np.empty(len(rows), dtype=np.int32)
+    for k, (ident, name, email) in enumerate(rows):
+        w = identity[ident] = resolve(name, email)
+        person[k] = index.setdefault(w, len(who_list))
+        if person[k] == len(who_list):
+            who_list.append(w)
+        people.setdefault(w.key, w)
+        aliases.setdefault(email.lower(), w.key)
+        aliases.setdefault(name.lower(), w.key)
+
+    def person_of(store_ids: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(ident_ids, store_ids)
+        out: np.ndarray = person[pos]
+        return out
+
+    return person_of, who_list
+
+
+def load_trailers(store: Store, loaded: Loaded, resolve: Resolve, window: Window) -> None:
+    """Reviewers and co-authors of the commits committed or authored in `window` (what the review and
+    contributor sections read)."""
+    h = loaded.history
+    inside = np.flatnonzero(
+        ((h.committed_at >= window.since) & (h.committed_at < window.until))
+        | ((h.authored_at >= window.since) & (h.authored_at < window.until))
+    )
+    reviewers: dict[int, list[Contributor]] = {}
+    coauthors: dict[int, list[Contributor]] = {}
+    if not len(inside):
+        return
+    wanted = np.zeros(len(h), dtype=bool)
+    wanted[inside] = True
+    # Trailers are found by commit id: the range the window's commits span, read in id order.
+    store_ids = loaded.ids[np.flatnonzero(wanted[loaded.index_of_pos])]
+    t = trailers
+    stmt = (
+        select(t.c.commit_id, t.c.key, t.c.value)
+        .where(
+            t.c.commit_id >= int(store_ids.min()),
+            t.c.commit_id <= int(store_ids.max()),
+            t.c.key.in_((*REVIEW_KEYS, *REVIEW_LINKS, "co-authored-by")),
+        )
+        .order_by(t.c.commit_id)
+    )
+    seen: dict[str, Contributor] = {}
+    with store.read() as conn:
+        for rows in fetch_chunks(conn, stmt):
+            ids, keys, values = zip(*rows, strict=True)
+            at = loaded.index_of(ids)
+            found = np.flatnonzero(at >= 0)
+            in_window: list[int] = found[wanted[at[found]]].tolist()
+            h.review_links.update(int(at[j]) for j in in_window if keys[j] in REVIEW_LINKS)
+            keep = [j for j in in_window if keys[j] not in REVIEW_LINKS]
+            for value in {values[j] for j in keep} - seen.keys():
+                w = seen[value] = resolve(*parse_address(value))
+                loaded.people.setdefault(w.key, w)
+            at_list = at.tolist()
+            for j in keep:
+                (reviewers if keys[j] in REVIEW_KEYS else coauthors).setdefault(at_list[j], []).append(seen[values[j]])
+    # Trailers come in store order; within a commit that is the order git wrote them.
+    h.reviewers = {i: tuple(v) for i, v in sorted(reviewers.items())}
+    h.coauthors = {i: tuple(v) for i, v in sorted(coauthors.items())}
+
+
+def subject_matches(store: Store, loaded: Loaded, pattern: re.Pattern[str], until: int) -> set[int]:
+    """The commits before `until` whose subject `pattern` finds (the charter's hotfix pattern)."""
+    c = commits
+    stmt = select(c.c.id, c.c.subject).where(
+        c.c.repo_id == loaded.repo_id, c.c.reachable.is_(True), c.c.committed_at < until
+    )
+    word = _LITERAL.fullmatch(pattern.pattern)
+    if word:  # a plain word: the database narrows the subjects down (a superset), the pattern decides
+        literal = word.group(1).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(c.c.subject.ilike(f"%{literal}%", escape="\\"))
+    found: list[int] = []
+    search = pattern.search
+    with store.read() as conn:
+        for rows in fetch_chunks(conn, stmt):
+            found.extend(cid for cid, subject in rows if search(subject))
+    return {int(i) for i in loaded.index_of(found) if i >= 0}
+
+
+def authorship_at_head(store: Store, loaded: Loaded) -> dict[str, dict[str, tuple[bool, int]]]:
+    """Per file, per person key: (added it, modifications) over the commits the stored head reaches.
+
+    Read from `file_authorship`, which the ingest keeps for that head; changes by bots and AI agents
+    make nobody an author (knowledge lives in people), but every file a commit of the head touched
+    is present, if only with no author.
+    """
+    fa = file_authorship
+    out: dict[str, dict[str, tuple[bool, int]]] = {}
+    stmt = select(fa.c.path, fa.c.identity_id, fa.c.adds, fa.c.mods).where(fa.c.repo_id == loaded.repo_id)
+    with store.read() as conn:
+        for rows in fetch_chunks(conn, stmt):
+            for path, ident, adds, mods in rows:
+                per = out.setdefault(path, {})
+                w = loaded.identity[ident]
+                if w.kind in (BOT, AGENT) or (not adds and not mods):
+                    continue
+                added, count = per.get(w.key, (False, 0))
+                per[w.key] = (added or adds > 0, count + mods)
+    return out
+
+
+def load_file_changes(store: Store, loaded: Loaded, until: int) -> list[tuple[int, str, str]]:
+    """(history index, path, status) of every file change committed before `until`, in history order."""
+    fc = file_changes
+    stmt = (
+        select(fc.c.commit_id, fc.c.path, fc.c.status)
+        .join(commits, commits.c.id == fc.c.commit_id)
+        .where(commits.c.repo_id == loaded.repo_id, commits.c.committed_at < until)
+    )
+    out: list[tuple[int, str, str]] = []
+    with store.read() as conn:
+        for rows in fetch_chunks(conn, stmt):
+            at = loaded.index_of([r[0] for r in rows]).tolist()
+            out.extend((i, path, status) for i, (_cid, path, status) in zip(at, rows, strict=True) if i >= 0)
+    out.sort(key=lambda x: x[0])
+    return out

@@ -10,16 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from onebar.metrics.dora import Dora
+from onebar.metrics.delivery import Dora
 from onebar.metrics.jsonable import SKIP, Jsonable
 from onebar.metrics.knowledge import Knowledge
-from onebar.metrics.model import Window
+from onebar.metrics.model import Contributor, Window
 from onebar.metrics.offboarding import Authorship, Departure, Offboarding
 from onebar.metrics.overlap import Overlap
 from onebar.metrics.review import Review
 from onebar.metrics.seams import Contributors
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"  # 2.0: one change failure rate in every row (docs/metrics.md)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,16 @@ class Report(Jsonable):
     authorship: Authorship = field(metadata=SKIP)
     # What the report could not see (e.g. commits whose objects git could not read), last in the JSON.
     warnings: tuple[str, ...] = ()
+
+    @property
+    def authors(self) -> Mapping[str, frozenset[str]]:
+        """Each scored file's authors (person keys): what onboarding and off-boarding plans read."""
+        return self.authorship.authors
+
+    @property
+    def people(self) -> Mapping[str, Contributor]:
+        """Person key -> who they are (organisation, kind, label)."""
+        return self.authorship.people
 
     def offboard(self, who: str) -> Departure:
         """The simulated departure of one organisation or one person (charter id, e-mail or name)."""

@@ -132,6 +132,13 @@ def read(store: Store, repo: str, key: str = DEFAULT) -> Materialised | None:
     )
 
 
+def etags(store: Store) -> dict[str, str]:
+    """Every repository's default-window ETag: enough to know whether a cached portfolio is current."""
+    m = materialised_reports.c
+    with store.read() as conn:
+        return {r.repo: r.etag for r in conn.execute(select(m.repo, m.etag).where(m.window_key == DEFAULT))}
+
+
 def summaries(store: Store) -> dict[str, tuple[str, dict[str, Any]]]:
     """Every repository's default-window summary: repo -> (etag, summary); one query, no report bodies."""
     m = materialised_reports.c

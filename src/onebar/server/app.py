@@ -55,7 +55,12 @@ def create_app(settings: ServiceSettings | None = None, *, routers: tuple[str, .
     for name in routers:
         app.include_router(importlib.import_module(name).router)
     _docs(app, settings.public_docs)
-    app.add_middleware(ServiceMiddleware, metrics=service.metrics, max_body=settings.max_body_bytes)
+    app.add_middleware(
+        ServiceMiddleware,
+        metrics=service.metrics,
+        max_body=settings.max_body_bytes,
+        path_limits={"/hooks/": settings.max_hook_body_bytes},
+    )
     return app
 
 

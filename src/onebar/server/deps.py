@@ -41,12 +41,12 @@ async def current_principal(request: Request) -> Principal:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise AuthenticationError("use 'Authorization: Bearer TOKEN'", field="Authorization")
-        principal = authenticate(service.store, secret.strip())  # one indexed point query: no thread hop
+        principal = authenticate(service.store, secret.strip(), touch=service.touch)  # a point query, inline
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:
             raise AuthenticationError("authentication required: send 'Authorization: Bearer TOKEN' or sign in")
-        principal, csrf = await run_in_threadpool(session_principal, service.store, cookie)
+        principal, csrf = await run_in_threadpool(session_principal, service.store, cookie, touch=service.touch)
         request.state.csrf = csrf
         if request.method not in SAFE_METHODS:
             given = request.headers.get("x-csrf-token")
@@ -81,3 +81,11 @@ def allow(action: str) -> Callable[[Request], Awaitable[Principal]]:
 def access_of(request: Request) -> Access:
     access: Access = request.state.access
     return access
+
+
+async def page_principal(request: Request) -> Principal | None:
+    """For server-rendered pages: the signed-in caller, or None (the page then redirects to /signin)."""
+    try:
+        return await current_principal(request)
+    except AuthenticationError:
+        return None

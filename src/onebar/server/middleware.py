@@ -32,10 +32,11 @@ class RequestIdFilter(logging.Filter):
 
 
 class ServiceMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int):
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body: int, path_limits: dict[str, int] | None = None):
         self.app = app
         self.metrics = metrics
         self.max_body = max_body
+        self.path_limits = tuple((path_limits or {}).items())  # path prefix -> its own body limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -47,9 +48,10 @@ class ServiceMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
         token = request_id_var.set(rid)
         status = 500
+        limit = next((n for prefix, n in self.path_limits if scope["path"].startswith(prefix)), self.max_body)
         length = _header(scope, b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await _too_large(scope, send, rid, self.max_body)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(scope, send, rid, limit)
             request_id_var.reset(token)
             return
 
@@ -68,8 +70,8 @@ class ServiceMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:  # a chunked body with no Content-Length
-                    raise HTTPException(413, f"the request body is larger than {self.max_body} bytes")
+                if received > limit:  # a chunked body with no Content-Length
+                    raise HTTPException(413, f"the request body is larger than {limit} bytes")
             return message
 
         try:

@@ -46,7 +46,7 @@ async def onebar_error(request: Request, exc: Exception) -> JSONResponse:
         principal = getattr(request.state, "principal", None)
         audit(
             service.store if service is not None else None,
-            actor=principal.actor if principal is not None else "anonymous",
+            actor=principal,
             action=f"http.{request.method.lower()}",
             target=request.url.path,
             outcome="refused",
@@ -66,6 +66,8 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = []
     for e in exc.errors():
         loc = [str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        if e.get("type") == "json_invalid":  # the body is not JSON at all: its position is no field
+            loc = ["body"]
         errors.append({"field": ".".join(loc) or None, "message": e.get("msg", "invalid")})
     first = errors[0] if errors else {"field": None, "message": "invalid request"}
     detail = f"{first['field']}: {first['message']}" if first["field"] else str(first["message"])
@@ -74,7 +76,9 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    return problem(request, exc.status_code, _title(exc.status_code), str(exc.detail))
+    # FastAPI raises 400 for a body it cannot parse, and this middleware 413 for one too large.
+    field = "body" if exc.status_code in (400, 413) else None
+    return problem(request, exc.status_code, _title(exc.status_code), str(exc.detail), field=field)
 
 
 async def unexpected(request: Request, exc: Exception) -> JSONResponse:

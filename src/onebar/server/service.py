@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from onebar.auth.tokens import record_uses
 from onebar.jobs import queue
 from onebar.jobs.handlers import Context
 from onebar.jobs.worker import Schedule, Worker
@@ -21,6 +22,7 @@ from onebar.server.settings import ServiceSettings
 from onebar.store import Store, open_store
 
 log = logging.getLogger("onebar.server")
+USES_FLUSH_SECONDS = 10.0
 
 
 class LRU:
@@ -63,6 +65,9 @@ class Service:
         self.bodies = LRU(64)  # (repo, window key, etag) -> parsed report JSON
         self.views = LRU(256)  # (repo, window key, etag, visibility key) -> serialised bytes
         self.summaries = LRU(512)  # etag -> parsed summary
+        self._uses: dict[int, int] = {}  # token id -> last use, written by the flusher
+        self._uses_lock = threading.Lock()
+        self._flusher: threading.Timer | None = None
 
     @property
     def store(self) -> Store:
@@ -90,8 +95,35 @@ class Service:
             )
             w.start()
             self.workers.append(w)
+        self._flush_every(USES_FLUSH_SECONDS)
+
+    def touch(self, token_id: int, when: int) -> None:
+        """Remember a token's use; written every few seconds, so a request never waits on a write lock."""
+        with self._uses_lock:
+            self._uses[token_id] = max(when, self._uses.get(token_id, 0))
+
+    def flush_uses(self) -> None:
+        with self._uses_lock:
+            uses, self._uses = self._uses, {}
+        if uses and self._store is not None:
+            try:
+                record_uses(self._store, uses)
+            except Exception as exc:  # the store is busy or away: keep them for the next flush
+                log.warning("could not record token uses: %s", exc)
+                with self._uses_lock:
+                    for k, v in uses.items():
+                        self._uses[k] = max(v, self._uses.get(k, 0))
+
+    def _flush_every(self, seconds: float) -> None:
+        self.flush_uses()
+        self._flusher = threading.Timer(seconds, self._flush_every, args=(seconds,))
+        self._flusher.daemon = True
+        self._flusher.start()
 
     def stop(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+        self.flush_uses()
         for w in self.workers:
             if not w.stop(self.settings.shutdown_timeout):
                 log.warning("job worker %s did not finish in time; its job will be claimed again", w.name)

@@ -49,6 +49,9 @@ class ServiceSettings(BaseSettings):
         default=30, ge=1, description="seconds to finish in-flight requests and jobs on shutdown"
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="largest request body accepted")
+    max_hook_body_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="largest webhook delivery accepted (GitHub sends up to 25 MB)"
+    )
     log_level: str = "info"
 
     @classmethod

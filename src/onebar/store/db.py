@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
@@ -66,24 +66,49 @@ class Store:
             yield conn
 
     @contextmanager
-    def ingest_lock(self, repo_id: int) -> Iterator[None]:
+    def ingest_lock(self, repo_id: int) -> Iterator[bool]:
         """Held while one process ingests one repository: a second ingest of it waits, then finds
         nothing left to do. Ingests of other repositories run alongside. Released by the operating
-        system or the server if the process dies."""
+        system or the server if the process dies. Yields whether the lock is exclusive (False when
+        no lock file can be made beside a SQLite store: ingests then rely on per-batch checks)."""
         if self.dialect == "postgresql":
             with self._errors(), self.engine.connect() as conn:
                 conn.execute(text(f"SELECT pg_advisory_lock({_PG_INGEST_LOCKS}, :id)"), {"id": repo_id})
                 conn.commit()
                 try:
-                    yield
+                    yield True
                 finally:
                     conn.execute(text(f"SELECT pg_advisory_unlock({_PG_INGEST_LOCKS}, :id)"), {"id": repo_id})
                     conn.commit()
         elif self.lock_file is not None:
-            with _file_lock(self.lock_file, repo_id):
-                yield
-        else:  # an in-memory database: one process only
-            yield
+            with _file_lock(self.lock_file, repo_id) as exclusive:
+                yield exclusive
+        else:  # an in-memory database lives in one process
+            yield True
+
+    def analyze(self, *tables: Table, stale_only: bool = False) -> None:
+        """PostgreSQL: refresh the planner's statistics after a bulk load, as its manual advises.
+
+        Without them a table filled by one ingest still looks empty to the planner, which then reads
+        every commit of a repository to find a few hundred shas. `stale_only` skips a table whose
+        statistics cover at least half its rows. SQLite needs none: its planner prefers unique indexes.
+        """
+        if self.dialect != "postgresql" or self.readonly:
+            return
+        with self._errors(), self.engine.connect() as conn:
+            for table in tables:
+                if stale_only:
+                    known, live = conn.execute(
+                        text(
+                            "SELECT c.reltuples, coalesce(s.n_live_tup, 0) FROM pg_class AS c "
+                            "LEFT JOIN pg_stat_user_tables AS s ON s.relid = c.oid WHERE c.oid = to_regclass(:t)"
+                        ),
+                        {"t": table.name},
+                    ).one()
+                    if known >= 0.5 * live:
+                        continue
+                conn.exec_driver_sql(f"ANALYZE {table.name}")
+            conn.commit()
 
     def read_only_error(self) -> ReadOnlyStoreError:
         return ReadOnlyStoreError(
@@ -361,7 +386,7 @@ _REGISTRY = threading.Lock()
 
 
 @contextmanager
-def _file_lock(path: Path, key: int) -> Iterator[None]:
+def _file_lock(path: Path, key: int) -> Iterator[bool]:
     import fcntl
 
     with _REGISTRY:
@@ -375,11 +400,11 @@ def _file_lock(path: Path, key: int) -> Iterator[None]:
         inner = _THREAD_LOCKS.setdefault((path, key), threading.Lock())
     with inner:
         if fd < 0:
-            yield
+            yield False
             return
         fcntl.lockf(fd, fcntl.LOCK_EX, 1, key)
         try:
-            yield
+            yield True
         finally:
             fcntl.lockf(fd, fcntl.LOCK_UN, 1, key)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from onebar.errors import UsageError
+from onebar.files import replace_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -83,10 +84,7 @@ def write_renderings(verdict: Verdict, targets: Sequence[tuple[str, Path]]) -> N
     written, and each file is replaced whole (a temporary file, then a rename)."""
     rendered = [(render(verdict, fmt), target) for fmt, target in targets]
     for text, target in rendered:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
+        replace_text(target, text, field="writes")
 
 
 __all__ = ["FORMATS", "print_text", "render", "write_renderings"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from onebar.metrics.dora import Figures, Trend
+from onebar.metrics.delivery import Figures, Trend
 from onebar.metrics.jsonable import iso
 from onebar.metrics.offboarding import ComponentLoss, Loss
 from onebar.report.model import Report
@@ -84,6 +84,16 @@ def review_orgs(report: Report, limit: int = 10) -> list[str]:
     return sorted(by, key=lambda o: (-by[o].changes, o))[:limit]
 
 
+def review_line(report: Report) -> str:
+    """The review section's headline: the share, and over which changes it is taken."""
+    r = report.review
+    visible = r.changes - r.review_unknown
+    line = f"{pct(r.cross_org_share)} of {visible} merged changes whose review git shows"
+    if r.review_unknown:
+        line += f"; review unknown for {r.review_unknown} more (landed by robots, see below)"
+    return line
+
+
 def already_lost(report: Report) -> str:
     a = report.offboarding.already_lost
     if not a.people:
@@ -110,13 +120,16 @@ def dora_cells(f: Figures) -> list[str]:
         dur(f.lead_time_hours.median),
         dur(f.lead_time_hours.p90),
         pct(f.change_failure_rate),
+        pct(f.failed_change_share),
         dur(f.time_to_restore_hours.median),
         pct(f.deployment_rework_rate),
         f.tier or "–",
     ]
 
 
-DORA_HEADERS = ["Org", "Deploys", "Per week", "Lead time", "p90", "CFR", "Restore", "Rework", "Tier", "Trend"]
+DORA_HEADERS = [
+    "Org", "Deploys", "Per week", "Lead time", "p90", "CFR", "Changes failed", "Restore", "Rework", "Tier", "Trend",
+]  # fmt: skip
 ARROWS = {"improving": "▲", "worsening": "▼", "steady": "=", None: "·"}
 TREND_NOTE = (
     "Trend: deployments / lead time / failure rate in the window's second half against its first; "

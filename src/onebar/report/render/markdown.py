@@ -20,6 +20,7 @@ from onebar.report.render.common import (
     offboarding_rows,
     pct,
     reasons_of,
+    review_line,
     review_orgs,
 )
 
@@ -46,11 +47,20 @@ def to_markdown(report: Report) -> str:
         more(len(report.dora.by_org), ROWS, "organisations"),
     ]
     r = report.review
-    parts += ["", "### Cross-organisation review", "", f"{pct(r.cross_org_share)} of {r.changes} merged changes."]
+    parts += ["", "### Cross-organisation review", "", review_line(report) + "."]
     if r.matrix:
         orgs = review_orgs(report)
-        rows = [[a, *[str(r.matrix[a].get(o, 0)) for o in orgs]] for a in orgs]
-        parts += ["", _md_table(["author \\ reviewer", *orgs], rows)]
+        rows = [
+            [
+                a,
+                *[str(r.matrix[a].get(o, 0)) for o in orgs],
+                str(r.by_org[a].unreviewed),
+                str(r.by_org[a].review_unknown),
+            ]
+            for a in orgs
+        ]
+        parts += ["", _md_table(["author \\ reviewer", *orgs, "unreviewed", "review unknown"], rows)]
+    parts += [f"\n{note}" for note in r.notes.values()]
     k = report.knowledge
     people = ", ".join(f"{p.name} ({p.org})" for p in k.truck_factor_people) or "–"
     parts += [

@@ -26,6 +26,7 @@ from onebar.report.render.common import (
     offboarding_rows,
     pct,
     reasons_of,
+    review_line,
     review_orgs,
 )
 
@@ -51,7 +52,7 @@ def to_text(report: Report, width: int | None = None) -> str:
     con.print(more(len(report.dora.by_org), ROWS, "organisations"))
 
     r = report.review
-    con.print(f"\nCross-organisation review: {pct(r.cross_org_share)} of {r.changes} merged changes")
+    con.print(f"\nCross-organisation review: {review_line(report)}")
     orgs = review_orgs(report)
     if r.matrix:
         m = Table(title="Changes by author org (rows) reviewed by org (columns)", title_justify="left")
@@ -59,10 +60,13 @@ def to_text(report: Report, width: int | None = None) -> str:
         for o in orgs:
             m.add_column(o, justify="right")
         m.add_column("unreviewed", justify="right")
+        m.add_column("review unknown", justify="right")
         for a in orgs:
-            counts = r.matrix[a]
-            m.add_row(a, *[num(counts.get(o, 0), 0) for o in orgs], num(r.by_org[a].unreviewed, 0))
+            counts, s = r.matrix[a], r.by_org[a]
+            m.add_row(a, *[num(counts.get(o, 0), 0) for o in orgs], num(s.unreviewed, 0), num(s.review_unknown, 0))
         con.print(m)
+    for note in r.notes.values():
+        con.print(note)
 
     k = report.knowledge
     people = ", ".join(f"{p.name} ({p.org})" for p in k.truck_factor_people) or "–"

@@ -12,5 +12,9 @@ ROUTERS: tuple[str, ...] = (
     "onebar.server.routers.gate_runs",
     "onebar.server.routers.jobs",
     "onebar.server.routers.metrics",
+    "onebar.server.routers.audit",
+    "onebar.server.routers.access",
+    "onebar.server.routers.briefs",
     "onebar.server.pages",
+    "onebar.server.routers.hooks",
 )

@@ -100,7 +100,7 @@ def add_deployment(
         environment=env, status=body.status, source="api", external_id=body.external_id,
     )  # fmt: skip
     job = service.enqueue("refresh", repo=name) if done.created else None
-    audit(service.store, actor=principal.actor, action="deployment.record", target=f"repo:{name}",
+    audit(service.store, actor=principal, action="deployment.record", target=f"repo:{name}",
           outcome="ok" if done.created else "duplicate", payload=done.row)  # fmt: skip
     return {"id": done.id, "created": done.created, "job": job, **_deployment_json(done.row)}
 
@@ -151,7 +151,7 @@ def add_incident(
         deployment_ref=body.deployment, source="api", external_id=body.external_id,
     )  # fmt: skip
     job = service.enqueue("refresh", repo=name) if done.created else None
-    audit(service.store, actor=principal.actor, action="incident.record", target=f"repo:{name}",
+    audit(service.store, actor=principal, action="incident.record", target=f"repo:{name}",
           outcome="ok" if done.created else "duplicate", payload=done.row)  # fmt: skip
     return {"id": done.id, "created": done.created, "job": job, **_incident_json(done.row)}
 

@@ -15,6 +15,7 @@ from onebar.auth import visibility
 from onebar.auth.roles import Principal
 from onebar.auth.trail import audit
 from onebar.report.build import iso
+from onebar.repos import materialised
 from onebar.repos.registry import get_repo
 from onebar.server import pagination
 from onebar.server.deps import allow, service_of
@@ -78,7 +79,7 @@ def add(
             if found is not None:
                 return {"id": int(found), "created": False}
         new_id = int(conn.execute(insert(gate_runs).values(**row)).inserted_primary_key[0])  # type: ignore[index]
-    audit(service.store, actor=principal.actor, action="gate_run.record", target=f"repo:{name}",
+    audit(service.store, actor=principal, action="gate_run.record", target=f"repo:{name}",
           payload={"id": new_id, "status": verdict.status, "head": verdict.head})  # fmt: skip
     return {"id": new_id, "created": True}
 
@@ -107,6 +108,7 @@ def _search(
     with service.store.read() as conn:
         rows = conn.execute(q).all()
     out = []
+    hidden: dict[str, list[str]] = {}  # repo -> the names of people this caller may not see
     for r in rows[:limit]:
         run = {
             "id": r.id, "repo": r.repo, "status": r.status, "base": r.base, "head": r.head, "org": r.org,
@@ -114,8 +116,15 @@ def _search(
             "verdict": json.loads(r.verdict),
         }  # fmt: skip
         shown = visibility.gate_run_entry(principal, run)
-        if shown is not None:
-            out.append(shown)
+        if shown is None:
+            continue
+        if not principal.sees_everything:  # findings are free text that can name reviewers
+            if r.repo not in hidden:
+                found = materialised.read(service.store, r.repo)
+                people = found.meta["charter"]["people"] if found is not None else {}
+                hidden[r.repo] = visibility.hidden_names(principal, people)
+            shown = visibility.scrub(shown, hidden[r.repo])
+        out.append(shown)
     pagination.link_next(request, response, rows[limit - 1].id if len(rows) > limit else None)
     return out
 

@@ -39,7 +39,7 @@ def jobs(
 
 @router.get("/{job_id}", summary="One job")
 def job(
-    job_id: int, principal: Principal = Depends(allow("jobs.list")), service: Service = Depends(service_of)
+    job_id: int, principal: Principal = Depends(allow("jobs.get")), service: Service = Depends(service_of)
 ) -> dict[str, Any]:
     return get_job(service.store, job_id).to_json()
 
@@ -55,5 +55,5 @@ def add(
             raise UsageError(f"a {body.kind} job names a repository", field="repo")
         get_repo(service.store, body.repo)
     job_id = service.enqueue(body.kind, repo=body.repo)
-    audit(service.store, actor=principal.actor, action="job.add", target=f"job:{job_id}", payload=body.model_dump())
+    audit(service.store, actor=principal, action="job.add", target=f"job:{job_id}", payload=body.model_dump())
     return get_job(service.store, job_id).to_json()

@@ -47,7 +47,7 @@ def add(
 ) -> dict[str, Any]:
     repo = add_repo(service.store, body.source, name=body.name, data_dir=service.settings.data_path)
     job = service.enqueue("sync", repo=repo.name, payload={"fetch": False})
-    audit(service.store, actor=principal.actor, action="repo.add", target=f"repo:{repo.name}", payload=repo.to_json())
+    audit(service.store, actor=principal, action="repo.add", target=f"repo:{repo.name}", payload=repo.to_json())
     return {**repo.to_json(), "job": job}
 
 
@@ -68,5 +68,5 @@ def sync(
 ) -> dict[str, Any]:
     get_repo(service.store, name)
     job = service.enqueue("sync", repo=name)
-    audit(service.store, actor=principal.actor, action="repo.sync", target=f"repo:{name}", payload={"job": job})
+    audit(service.store, actor=principal, action="repo.sync", target=f"repo:{name}", payload={"job": job})
     return {"job": job, "status": "queued"}

@@ -77,7 +77,7 @@ async def signin(
         )
         page.set_cookie(PRE_CSRF_COOKIE, value, httponly=True, samesite="strict", secure=secure(request, service))
         return page
-    audit(service.store, actor=session.principal.actor, action="session.start", target="/signin")
+    audit(service.store, actor=session.principal, action="session.start", target="/signin")
     target = request.query_params.get("next")
     response = RedirectResponse(target if target and _local(target) else "/", status_code=303)
     response.set_cookie(
@@ -94,7 +94,7 @@ async def signout(request: Request, service: Service = Depends(service_of)) -> R
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         await run_in_threadpool(end_session, service.store, cookie)
-    audit(service.store, actor=principal.actor, action="session.end", target="/signout")
+    audit(service.store, actor=principal, action="session.end", target="/signout")
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -52,7 +52,7 @@ def create(
         service.store, body.role, org=body.org, repo=body.repo, person=body.person, expires=body.expires,
         note=body.note, created_by=principal.actor,
     )  # fmt: skip
-    audit(service.store, actor=principal.actor, action="token.create", target=f"token:{new.info.id}",
+    audit(service.store, actor=principal, action="token.create", target=f"token:{new.info.id}",
           payload=new.info.to_json())  # fmt: skip
     return {"token": new.token, **new.info.to_json(), "expires": new.info.to_json()["expires"]}
 
@@ -62,5 +62,5 @@ def revoke(
     token_id: int, principal: Principal = Depends(allow("tokens.revoke")), service: Service = Depends(service_of)
 ) -> Response:
     revoke_token(service.store, token_id)
-    audit(service.store, actor=principal.actor, action="token.revoke", target=f"token:{token_id}")
+    audit(service.store, actor=principal, action="token.revoke", target=f"token:{token_id}")
     return Response(status_code=204)
