@@ -35,7 +35,7 @@ class App:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
-    repo = two_org_repo(tmp_path / "shop")
+    repo = two_org_repo(tmp_path / "shop-src")  # a directory named otherwise than the service names it
     data = tmp_path / "data"
     url = f"sqlite:///{tmp_path / 'store.db'}"
     store = open_store(url)
@@ -135,6 +135,11 @@ def test_access_is_requested_approved_and_revoked_from_the_pages_and_audited(app
     assert c.post(f"/access/{gid}/approve", data={"repo": "shop"}, headers=member).status_code == 403
     approved = c.post(f"/access/{gid}/approve", data={"repo": "shop"}, headers=lead, follow_redirects=False)
     assert approved.status_code == 303
+    # The API and the page hold the same grants (grants name a repository by the service's name).
+    for token in (app.tokens.admin, app.tokens.lead_vistula, app.tokens.member_vistula, app.tokens.lead_acme):
+        api = c.get("/api/v1/repos/shop/grants", headers={"Authorization": f"Bearer {token}"}).json()
+        page = c.get("/access?repo=shop", headers=app.as_(token)).text
+        assert [g["id"] for g in api] == [int(x) for x in re.findall(r'<td class="n">(\d+)</td>', page)]
     revoked = c.post(
         f"/access/{gid}/revoke", data={"repo": "shop", "reason": "done early"}, headers=member, follow_redirects=False
     )
