@@ -57,7 +57,6 @@ class GrantRow:
 @dataclass
 class AccessPage:
     repo: str
-    label: str
     repos: list[str]
     today: date
     to_approve: list[GrantRow] = field(default_factory=list)
@@ -104,7 +103,7 @@ def approver_named(viewer: Viewer, view: RepoView, pid: str) -> Named:
 
 def access_page(viewer: Viewer, view: RepoView, grants: list[Grant], repos: list[str], today: date) -> AccessPage:
     p = viewer.principal
-    out = AccessPage(view.name, view.label, repos, today)
+    out = AccessPage(view.name, repos, today)
     for g in grants:
         if not sees_grant(p, view, g):
             continue
