@@ -35,7 +35,7 @@ class App:
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
-    repo = two_org_repo(tmp_path / "shop")
+    repo = two_org_repo(tmp_path / "shop-src")  # a directory named otherwise than the service names it
     data = tmp_path / "data"
     url = f"sqlite:///{tmp_path / 'store.db'}"
     store = open_store(url)
@@ -135,6 +135,11 @@ def test_access_is_requested_approved_and_revoked_from_the_pages_and_audited(app
     assert c.post(f"/access/{gid}/approve", data={"repo": "shop"}, headers=member).status_code == 403
     approved = c.post(f"/access/{gid}/approve", data={"repo": "shop"}, headers=lead, follow_redirects=False)
     assert approved.status_code == 303
+    # The API and the page hold the same grants (grants name a repository by the service's name).
+    for token in (app.tokens.admin, app.tokens.lead_vistula, app.tokens.member_vistula, app.tokens.lead_acme):
+        api = c.get("/api/v1/repos/shop/grants", headers={"Authorization": f"Bearer {token}"}).json()
+        page = c.get("/access?repo=shop", headers=app.as_(token)).text
+        assert [g["id"] for g in api] == [int(x) for x in re.findall(r'<td class="n">(\d+)</td>', page)]
     revoked = c.post(
         f"/access/{gid}/revoke", data={"repo": "shop", "reason": "done early"}, headers=member, follow_redirects=False
     )
@@ -262,3 +267,80 @@ def test_the_portfolio_adds_up_as_the_api_does(app: App) -> None:
         assert cells[:2] == [f"{entry['totals']['changes']:,}", f"{entry['totals']['deployments']:,}"], org
         tier = entry["totals"]["weakest_tier"]
         assert (f"tier-{tier}" in row) if tier else True
+
+
+def test_gate_runs_page_by_page_without_losing_one(app: App) -> None:
+    c = app.client
+    ci = {"Authorization": f"Bearer {app.tokens.ci}"}
+    for i in range(53):
+        body = {
+            "status": "pass" if i % 3 else "fail",
+            "base": "a" * 40,
+            "head": f"{i:02d}" + "c" * 38,
+            "author": {"person": "dave", "org": "vistula"},
+            "rules": [{"id": "size", "status": "pass"}],
+        }
+        assert c.post("/api/v1/repos/shop/gate-runs", json=body, headers=ci).status_code == 201
+    lead = app.as_(app.tokens.lead_vistula)
+    first = c.get("/gate-runs", headers=lead).text
+    heads = re.findall(r"<code>(\d\dc{8})</code>", first)
+    assert len(heads) == 50 and "50 runs shown" in first
+    older = re.search(r'href="(/gate-runs\?[^"]+)">Older runs', first)
+    assert older is not None
+    second = c.get(older.group(1).replace("&amp;", "&"), headers=lead).text
+    rest = re.findall(r"<code>(\d\dc{8})</code>", second)
+    assert len(rest) == 3 and not set(rest) & set(heads) and "Older runs" not in second
+    failing = c.get("/gate-runs?status=fail", headers=lead).text
+    assert '18 runs shown: <span class="status-fail">18 failed' in failing
+
+
+def test_many_repositories_keep_the_pages_short(app: App) -> None:
+    """With 14 repositories the portfolio lists them in one table and an organisation charts its six busiest."""
+    from sqlalchemy import insert
+
+    from onebar.store.schema_service import materialised_reports, service_repos
+
+    store = open_store(app.url)
+    with store.write() as conn:
+        base = dict(conn.execute(select(materialised_reports)).one()._mapping)
+        src = dict(conn.execute(select(service_repos)).one()._mapping)
+        base.pop("id")
+        src.pop("id")
+        for i in range(1, 14):
+            conn.execute(insert(service_repos).values(**{**src, "name": f"copy{i:02d}"}))
+            conn.execute(insert(materialised_reports).values(**{**base, "repo": f"copy{i:02d}", "etag": f"e{i:031d}"}))
+    store.close()
+    admin = app.as_(app.tokens.admin)
+    portfolio = app.client.get("/", headers=admin).text
+    assert '<tr class="sub">' not in portfolio and "in 14 repositories" in portfolio
+    assert 'class="card"' not in portfolio and portfolio.count('href="/repos/copy') == 13
+    org = app.client.get("/orgs/vistula", headers=admin).text
+    assert org.count("<figure>") == 6 * 3 and "In 8 more repositories" in org
+    assert org.count('/people/bob"') == 1 and "14 repositories" in org  # one row per person
+
+
+def test_the_session_cookie_is_secure_over_tls(app: App, tmp_path: Path) -> None:
+    settings = ServiceSettings(database_url=app.url, data_dir=tmp_path / "data", job_workers=0)
+    with TestClient(create_app(settings), base_url="https://dashboard.test") as tls:
+        form = tls.get("/signin", headers=HTML)
+        pre = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert pre is not None and "Secure" in form.headers["set-cookie"]
+        done = tls.post("/signin", data={"token": app.tokens.admin, "csrf": pre.group(1)}, follow_redirects=False)
+        cookie = done.headers["set-cookie"]
+        assert "onebar_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+        assert tls.get("/", headers=HTML).status_code == 200
+
+
+def test_a_bug_is_a_plain_500_page_with_the_request_id(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    from onebar.server.pages import ops
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(ops, "list_jobs", broken)  # a fault injected into one page
+    client = TestClient(app.client.app, raise_server_exceptions=False)
+    got = client.get("/jobs", headers={**app.as_(app.tokens.admin), "X-Request-ID": "req-42"})
+    assert got.status_code == 500 and got.headers["content-type"].startswith("text/html")
+    assert "req-42" in got.text and "secret internals" not in got.text and "Traceback" not in got.text
+    api = client.get("/jobs", headers={"Authorization": f"Bearer {app.tokens.admin}"})
+    assert api.status_code == 500 and api.json()["request_id"]

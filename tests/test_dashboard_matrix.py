@@ -165,6 +165,8 @@ def test_the_docs_show_the_pages_the_service_enforces() -> None:
 
 def test_a_page_and_its_api_twin_agree_on_every_role() -> None:
     """A page showing what an API endpoint serves is allowed to exactly the same roles."""
+    import onebar.server.routers.access
+    import onebar.server.routers.briefs  # noqa: F401  (both register their rows when imported)
     from onebar.auth.roles import BY_ACTION
 
     twins = {
@@ -176,6 +178,11 @@ def test_a_page_and_its_api_twin_agree_on_every_role() -> None:
         "page.jobs": "jobs.list",
         "page.jobs.add": "jobs.add",
         "page.org": "portfolio.get",
+        "page.access": "grants.list",
+        "page.access.request": "grants.add",
+        "page.access.approve": "grants.approve",
+        "page.access.revoke": "grants.revoke",
+        "page.onboard": "onboard.get",
     }
     for page, api in twins.items():
         assert BY_ACTION[page].access == BY_ACTION[api].access, page

@@ -15,32 +15,31 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from onebar import audit
 from onebar.access import Scope, approve_grant, get_grant, list_grants, request_grant, revoke_grant
+from onebar.access.jobs import charter_of
 from onebar.access.model import LEVELS, OPEN, SCOPE_KINDS, Grant
 from onebar.access.sweep import WARN_DAYS
 from onebar.auth import visibility
 from onebar.auth.roles import Principal
+from onebar.charter.model import Charter
 from onebar.errors import NotFoundError, OnebarError, UsageError
-from onebar.git import open_repository
 from onebar.onboard import Brief, brief_for
-from onebar.repos.registry import get_repo, list_repos
+from onebar.repos.registry import get_repo, list_repos, open_repo_workspace
 from onebar.server.pages.data import RepoView, repo_view
 from onebar.server.pages.repo import Named, person_named
 from onebar.server.pages.web import PageRoute, Viewer, page, redirect, render, service_of
 from onebar.server.service import Service
-from onebar.workspace import Workspace
 
 router = APIRouter(route_class=PageRoute)
 DONE = {
     "requested": "Access requested: it waits for its approver.",
     "approved": "Grant approved.",
-    "revoked": "Grant revoked.",
+    "revoked": "Grant revoked, or its request refused.",
 }
 
 
@@ -58,7 +57,6 @@ class GrantRow:
 @dataclass
 class AccessPage:
     repo: str
-    label: str
     repos: list[str]
     today: date
     to_approve: list[GrantRow] = field(default_factory=list)
@@ -80,15 +78,32 @@ def actor_of(p: Principal) -> audit.Actor:
     return audit.Actor(person=p.person, token=str(p.token_id), org=p.org, via="web")
 
 
+def written_charter(service: Service, name: str) -> Charter:
+    """The charter the access library decides with: the repository's own onebar.toml, as the API reads it."""
+    charter = charter_of(get_repo(service.store, name))
+    if charter is None:
+        raise NotFoundError(f"repository {name!r} has no valid onebar.toml: grants need its people", field="name")
+    return charter
+
+
 def sees_grant(p: Principal, view: RepoView, g: Grant) -> bool:
     return visibility.sees_person(p, g.person, view.person_org(g.person)) or (
         p.person is not None and g.approver == p.person
     )
 
 
+def approver_named(viewer: Viewer, view: RepoView, pid: str) -> Named:
+    """An approver as the API names them: by name when the caller sees them, else "the lead of acme"
+    (a vendor is told whom to ask, not who that is)."""
+    shown = person_named(viewer, view, pid)
+    if shown.href is None and shown.org and view.charter.lead_of(shown.org) == pid:
+        return Named(f"the lead of {shown.org}", shown.org, None)
+    return shown
+
+
 def access_page(viewer: Viewer, view: RepoView, grants: list[Grant], repos: list[str], today: date) -> AccessPage:
     p = viewer.principal
-    out = AccessPage(view.name, view.label, repos, today)
+    out = AccessPage(view.name, repos, today)
     for g in grants:
         if not sees_grant(p, view, g):
             continue
@@ -97,7 +112,7 @@ def access_page(viewer: Viewer, view: RepoView, grants: list[Grant], repos: list
         row = GrantRow(
             g,
             person_named(viewer, view, g.person),
-            person_named(viewer, view, g.approver) if g.approver else None,
+            approver_named(viewer, view, g.approver) if g.approver else None,
             g.days_left(today) if open_ else None,
             open_ and g.status == "approved" and g.days_left(today) <= WARN_DAYS,
             mine and viewer.may("page.access.approve"),
@@ -137,7 +152,7 @@ def _page(
         return render(viewer, "access.html.j2", title="Access", a=None, done=None, error=None, form={})
     view = repo_view(service, viewer.principal, repo or names[0])
     with service.store.read() as conn:
-        grants = list_grants(conn, repository=view.label)
+        grants = list_grants(conn, repository=view.name)
     data = access_page(viewer, view, grants, names, today_utc())
     return render(
         viewer,
@@ -183,11 +198,11 @@ def request_access(
             end = date.fromisoformat(until.strip())
         except ValueError:
             raise UsageError(f"{until!r} is not a date (YYYY-MM-DD)", field="until") from None
-        name = scope.strip() or (view.label if kind == "repository" else "")
+        name = scope.strip() or (view.name if kind == "repository" else "")
         request_grant(
             service.store,
-            view.charter,
-            view.label,
+            written_charter(service, view.name),
+            view.name,
             person=person,
             scope=Scope(kind, name),
             until=end,
@@ -205,7 +220,7 @@ def _decide(service: Service, viewer: Viewer, grant_id: int, repo: str) -> tuple
     view = repo_view(service, viewer.principal, repo)
     with service.store.read() as conn:
         g = get_grant(conn, grant_id)
-    if g.repository != view.label or not sees_grant(viewer.principal, view, g):
+    if g.repository != view.name or not sees_grant(viewer.principal, view, g):
         raise NotFoundError(f"no grant #{grant_id} in {repo!r} that your role may see", field="grant")
     return view, g
 
@@ -219,7 +234,13 @@ def approve(
 ) -> Response:
     view, g = _decide(service, viewer, grant, repo)
     try:
-        approve_grant(service.store, view.charter, g.id, actor=actor_of(viewer.principal), today=today_utc())
+        approve_grant(
+            service.store,
+            written_charter(service, view.name),
+            g.id,
+            actor=actor_of(viewer.principal),
+            today=today_utc(),
+        )
     except OnebarError as exc:
         return _page(viewer, service, repo, status=exc.http_status, error=exc)
     return redirect("/access", repo=repo, done="approved")
@@ -235,7 +256,8 @@ def revoke(
 ) -> Response:
     _, g = _decide(service, viewer, grant, repo)
     try:
-        revoke_grant(service.store, g.id, actor=actor_of(viewer.principal), reason=reason.strip() or "revoked")
+        default = "refused" if g.status == "pending" else "revoked"
+        revoke_grant(service.store, g.id, actor=actor_of(viewer.principal), reason=reason.strip() or default)
     except OnebarError as exc:
         return _page(viewer, service, repo, status=exc.http_status, error=exc)
     return redirect("/access", repo=repo, done="revoked")
@@ -259,14 +281,12 @@ class BriefComponent:
 
 
 def brief(service: Service, view: RepoView, person: str, today: date) -> Brief:
-    """`onboard.brief_for` on the repository as the service holds it, once per (report, person, day)."""
+    """`onboard.brief_for` on the repository as the API's brief reads it, once per (report, person, day)."""
 
     def make() -> Brief:
         repo = get_repo(service.store, view.name)
-        if repo.repo_id is None:
-            raise NotFoundError(f"repository {view.name!r} has not been ingested yet", field="name")
-        ws = Workspace(open_repository(Path(repo.path)), view.charter, None, service.store, repo.repo_id)
-        return brief_for(ws, person, today=today)
+        with open_repo_workspace(service.store, repo, service.settings.data_path, ingest=False) as ws:
+            return brief_for(ws, person, today=today)
 
     made: Brief = service.views.get(("page-brief", view.name, view.etag, person, today), make)
     return made

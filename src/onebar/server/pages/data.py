@@ -7,7 +7,7 @@ changes (its ETag) — so a page costs one small query and a template render onc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from onebar.auth import visibility
@@ -45,11 +45,88 @@ class RepoView:
         p = self.charter.people.get(person)
         return p.name if p is not None else person
 
+    @property
+    def window(self) -> dict[str, Any]:
+        return dict(self.report["window"])
 
-def repo_view(service: Service, principal: Principal, name: str) -> RepoView:
-    """The report of repository `name` as `principal` may see it; 404 unknown, 409 not reported yet."""
+    def summary(self) -> dict[str, Any]:
+        """The DORA summary the portfolio adds up (as `materialised` stores it), of what the caller sees."""
+        d = self.report["dora"]
+        return {"overall": d["overall"], "by_org": d["by_org"], "organisations": self.report["organisations"]}
+
+    def direction(self, org: str | None) -> dict[str, Any]:
+        """Where the repository's (None) or an organisation's keys are heading, as the report's trend says."""
+        trend = self.report["dora"]["trend"]
+        entry = trend["overall"] if org is None else trend["by_org"].get(org)
+        return dict(entry["direction"]) if entry else {}
+
+
+@dataclass(frozen=True)
+class Digest:
+    """What the portfolio reads of one repository's report: its DORA summary and trend directions.
+
+    Built once per report (its ETag) for everyone, then filtered for each caller with the API's own
+    `visibility.filter_summary` and `sees_org`, so the portfolio never copies whole reports.
+    """
+
+    name: str
+    label: str
+    etag: str
+    computed_at: int
+    window: dict[str, Any]
+    totals: dict[str, Any]  # {"overall", "by_org", "organisations"}
+    directions: dict[str, dict[str, Any]]  # "" (the repository) or an organisation -> key -> direction
+
+    def summary(self) -> dict[str, Any]:
+        return self.totals
+
+    def direction(self, org: str | None) -> dict[str, Any]:
+        return self.directions.get(org or "", {})
+
+    def seen_by(self, principal: Principal) -> Digest:
+        shown = visibility.filter_summary(self.totals, principal)
+        directions = {o: d for o, d in self.directions.items() if not o or visibility.sees_org(principal, o)}
+        return replace(self, totals=shown, directions=directions)
+
+
+def digests(service: Service, principal: Principal) -> tuple[list[Digest], list[ServiceRepo]]:
+    """Every reported repository's digest as the caller may see it, and those not reported yet."""
     store = service.store
-    head = materialised.header(store, name)
+    heads = {h.repo: h for h in materialised.headers(store)}
+    done, waiting = [], []
+    for repo in list_repos(store):
+        head = heads.get(repo.name)
+        if head is None:
+            waiting.append(repo)
+            continue
+
+        def make(name: str = repo.name, head: materialised.Header = head) -> Digest | None:
+            row = materialised.read(store, name)
+            if row is None or row.header.etag != head.etag:
+                return None
+            data = service.report_body(name, materialised.DEFAULT, head.etag, lambda: row.body) or {}
+            trend = data["dora"]["trend"]
+            directions = {"": trend["overall"]["direction"]} | {o: t["direction"] for o, t in trend["by_org"].items()}
+            totals = {"overall": data["dora"]["overall"], "by_org": data["dora"]["by_org"],
+                      "organisations": data["organisations"]}  # fmt: skip
+            return Digest(name, str(data["repository"]["name"]), head.etag, row.header.computed_at, data["window"],
+                          totals, directions)  # fmt: skip
+
+        found: Digest | None = service.views.get(("page-digest", repo.name, head.etag), make)
+        if found is None:
+            waiting.append(repo)
+        else:
+            done.append(found.seen_by(principal))
+    return done, waiting
+
+
+def repo_view(service: Service, principal: Principal, name: str, head: materialised.Header | None = None) -> RepoView:
+    """The report of repository `name` as `principal` may see it; 404 unknown, 409 not reported yet.
+
+    `head` is its current header when the caller already read it (one query for many repositories).
+    """
+    store = service.store
+    head = head or materialised.header(store, name)
     if head is None:
         get_repo(store, name)  # 404 for an unknown repository
         raise ConflictError(
@@ -79,11 +156,11 @@ def repo_view(service: Service, principal: Principal, name: str) -> RepoView:
 def reported(service: Service, principal: Principal) -> tuple[list[RepoView], list[ServiceRepo]]:
     """Every repository with a report (as the caller sees it), and those still waiting for their first."""
     done, waiting = [], []
-    heads = {h.repo for h in materialised.headers(service.store)}
+    heads = {h.repo: h for h in materialised.headers(service.store)}
     for repo in list_repos(service.store):
         if repo.name in heads:
             try:
-                done.append(repo_view(service, principal, repo.name))
+                done.append(repo_view(service, principal, repo.name, heads[repo.name]))
             except ConflictError:
                 waiting.append(repo)
         else:

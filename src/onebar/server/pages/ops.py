@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -55,7 +56,7 @@ def gate_runs_page(
         before=before,
         limit=PAGE + 1,
     )
-    more = runs[PAGE].id + 1 if len(runs) > PAGE else None
+    more = len(runs) > PAGE
     runs = runs[:PAGE]
     shown = len(runs)
     failed = sum(1 for r in runs if r.status == "fail")
@@ -66,8 +67,8 @@ def gate_runs_page(
     repos = [r.name for r in list_repos(service.store)]
     query = {"repo": repo or "", "org": org or "", "rule": rule or "", "status": status or ""}
     nxt = None
-    if more is not None:
-        nxt = "/gate-runs?" + "&".join(f"{k}={v}" for k, v in {**query, "before": str(more - 1)}.items() if v)
+    if more:  # the next page starts after the last run shown
+        nxt = "/gate-runs?" + urlencode({k: v for k, v in {**query, "before": str(runs[-1].id)}.items() if v})
     return render(
         viewer,
         "gate_runs.html.j2",

@@ -195,7 +195,7 @@ def component(
 ) -> HTMLResponse:
     view = repo_view(service, viewer.principal, name)
     with service.store.read() as conn:
-        grants = list_grants(conn, repository=view.label)
+        grants = list_grants(conn, repository=view.name)
     data = component_page(viewer, view, component, grants)
     return render(viewer, "component.html.j2", title=f"{component} · {name}", c=data)
 
@@ -208,6 +208,6 @@ def person(
     data = person_page(viewer, view, person)
     data.runs = recent_runs(service, viewer, {name: view}, repo=name, person=person, limit=10)
     with service.store.read() as conn:
-        data.grants = list_grants(conn, repository=view.label, person=person)
+        data.grants = list_grants(conn, repository=view.name, person=person)
     today = datetime.now(UTC).date()
     return render(viewer, "person.html.j2", title=data.name, p=data, today=today)

@@ -6,8 +6,9 @@ the caller may see them) and add what a page shows besides: trends, people, comp
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
@@ -16,7 +17,7 @@ from sqlalchemy import func, select
 from onebar.auth import visibility
 from onebar.errors import NotFoundError, PermissionDeniedError
 from onebar.server.pages import figures
-from onebar.server.pages.data import RepoView, reported
+from onebar.server.pages.data import RepoView, digests, reported
 from onebar.server.pages.figures import Cell
 from onebar.server.pages.web import PageRoute, Viewer, page, render, service_of
 from onebar.server.portfolio import portfolio as build_portfolio
@@ -24,6 +25,10 @@ from onebar.server.service import Service
 from onebar.store.schema_service import gate_runs
 
 router = APIRouter(route_class=PageRoute)
+SUBROWS = 5  # an organisation in up to this many repositories shows each one's row under its own
+CARDS = 12  # up to this many repositories are cards; more are one compact table
+CHARTS = 6  # trend charts on an organisation's page: its most active repositories
+LIST = 20  # components listed on an organisation's page, the riskiest first
 
 
 @dataclass(frozen=True)
@@ -65,10 +70,12 @@ class RepoCard:
 
 @dataclass(frozen=True)
 class PersonLink:
+    """A person of the organisation, once however many repositories' charters name them."""
+
     id: str
     name: str
-    repo: str
     href: str
+    repos: list[str]
     roles: str
     contract_end: str | None
 
@@ -111,29 +118,32 @@ class OrgPage:
     people: list[PersonLink] = field(default_factory=list)
     hidden_people: int = 0
     components: list[ComponentLink] = field(default_factory=list)
+    more_components: int = 0
     gate_pass: int = 0
     gate_fail: int = 0
 
 
-def _summaries(views: list[RepoView]) -> dict[str, dict[str, Any]]:
-    """The portfolio's input from the filtered reports (the same figures the API's summaries hold)."""
-    return {
-        v.name: {
-            "overall": v.report["dora"]["overall"],
-            "by_org": v.report["dora"]["by_org"],
-            "organisations": v.report["organisations"],
-        }
-        for v in views
-    }
+class Reported(Protocol):
+    """A repository's report as the portfolio reads it: a `RepoView` or a `Digest`."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def computed_at(self) -> int: ...
+    @property
+    def window(self) -> dict[str, Any]: ...
+    def summary(self) -> dict[str, Any]: ...
+    def direction(self, org: str | None) -> dict[str, Any]: ...
 
 
-def _direction(view: RepoView, org: str | None) -> dict[str, Any]:
-    trend = view.report["dora"]["trend"]
-    entry = trend["overall"] if org is None else trend["by_org"].get(org)
-    return dict(entry["direction"]) if entry else {}
+def _summaries(items: Sequence[Reported]) -> dict[str, dict[str, Any]]:
+    """The portfolio's input (the same figures the API's summaries hold), as the caller sees them."""
+    return {v.name: v.summary() for v in items}
 
 
-def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]:
+def portfolio_page(views: Sequence[Reported]) -> tuple[list[OrgRow], list[RepoCard]]:
     """Organisations (most changes first) with their totals and each repository's figures; repository cards."""
     by_name = {v.name: v for v in views}
     data = build_portfolio(_summaries(views), list(by_name))
@@ -141,7 +151,7 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
     for org, entry in data["organisations"].items():
         repos = []
         for repo, fig in entry["repos"].items():
-            direction = _direction(by_name[repo], org)
+            direction = by_name[repo].direction(org)
             repos.append(
                 RepoFigures(
                     repo,
@@ -152,9 +162,7 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
                     fig["changes"],
                 )
             )
-        trends = {
-            k: figures.combine(_direction(by_name[r], org).get(k) for r in entry["repos"]) for k, _ in figures.KEYS
-        }
+        trends = {k: figures.combine(by_name[r].direction(org).get(k) for r in entry["repos"]) for k, _ in figures.KEYS}
         totals = entry["totals"]
         cells = figures.total_cells(totals, entry["repos"].values(), trends)
         rows.append(
@@ -172,8 +180,8 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
         )
     cards = []
     for v in views:
-        o = v.report["dora"]["overall"]
-        w = v.report["window"]
+        summary = v.summary()
+        o, w = summary["overall"], v.window
         cards.append(
             RepoCard(
                 v.name,
@@ -181,11 +189,11 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
                 v.label,
                 f"{w['since'][:10]} → {w['until'][:10]}",
                 v.computed_at,
-                figures.report_cells(o, _direction(v, None)),
+                figures.report_cells(o, v.direction(None)),
                 o.get("tier"),
                 o["deployments"],
                 o["changes"],
-                len(v.report["dora"]["by_org"]),
+                len(summary["by_org"]),
             )
         )
     return rows, cards
@@ -193,14 +201,23 @@ def portfolio_page(views: list[RepoView]) -> tuple[list[OrgRow], list[RepoCard]]
 
 @router.get("/", response_class=HTMLResponse)
 def portfolio(viewer: Viewer = Depends(page("page.portfolio")), service: Service = Depends(service_of)) -> HTMLResponse:
-    views, waiting = reported(service, viewer.principal)
-    rows, cards = portfolio_page(views)
+    views, waiting = digests(service, viewer.principal)
+    key = ("page-portfolio", tuple((v.name, v.etag) for v in views), visibility.key_of(viewer.principal))
+    rows, cards = service.views.get(key, lambda: portfolio_page(views))
     return render(
-        viewer, "portfolio.html.j2", title="Portfolio", orgs=rows, repos=cards, waiting=waiting, keys=figures.KEYS
+        viewer,
+        "portfolio.html.j2",
+        title="Portfolio",
+        orgs=rows,
+        repos=cards,
+        waiting=waiting,
+        keys=figures.KEYS,
+        subrows=SUBROWS,
+        cards_up_to=CARDS,
     )
 
 
-def org_page(service: Service, viewer: Viewer, org: str, views: list[RepoView]) -> OrgPage:
+def org_page(viewer: Viewer, org: str, views: list[RepoView]) -> OrgPage:
     mine = [v for v in views if org in v.report["dora"]["by_org"] or org in v.charter.organisations]
     if not mine:
         raise NotFoundError(f"no organisation {org!r} in any repository", field="org")
@@ -212,34 +229,49 @@ def org_page(service: Service, viewer: Viewer, org: str, views: list[RepoView]) 
     trends: dict[str, str | None] = {}
     if data is not None:
         for k, _ in figures.KEYS:
-            trends[k] = figures.combine(_direction(v, org).get(k) for v in mine if v.name in data["repos"])
+            trends[k] = figures.combine(v.direction(org).get(k) for v in mine if v.name in data["repos"])
         cells = figures.total_cells(data["totals"], data["repos"].values(), trends)
         tier = data["totals"]["weakest_tier"]
     else:
         cells, tier = [Cell("–", None, None) for _ in figures.KEYS], None
     out = OrgPage(org, first.org_name(org), kind, cells, tier)
-    for v in mine:
-        _org_repo(out, v, org, viewer)
-    with service.store.read() as conn:
-        counts: dict[str, int] = dict(
-            conn.execute(
-                select(gate_runs.c.status, func.count()).where(gate_runs.c.org == org).group_by(gate_runs.c.status)
-            ).all()
-        )
-    out.gate_pass, out.gate_fail = int(counts.get("pass", 0)), int(counts.get("fail", 0))
-    out.people.sort(key=lambda x: (x.name.lower(), x.repo))
+    mine.sort(key=lambda v: (-(v.report["dora"]["by_org"].get(org) or {}).get("changes", 0), v.name))
+    people: dict[str, PersonLink] = {}
+    hidden: set[str] = set()
+    for i, v in enumerate(mine):
+        _org_repo(out, v, org, charts=i < CHARTS)
+        _org_people(people, hidden, v, org, viewer)
+    out.people = sorted(people.values(), key=lambda x: (x.name.lower(), x.id))
+    out.hidden_people = len(hidden)
+    out.components.sort(key=lambda c: (c.truck_factor if c.truck_factor is not None else 99, -c.files, c.id, c.repo))
+    out.more_components = max(0, len(out.components) - LIST)
+    out.components = out.components[:LIST]
     return out
 
 
-def _org_repo(out: OrgPage, v: RepoView, org: str, viewer: Viewer) -> None:
-    """One repository's part of the organisation page: figures, trend charts, people, components."""
-    p = viewer.principal
+def gate_counts(service: Service, out: OrgPage) -> OrgPage:
+    """The organisation's gate runs passed and failed (read on every request: runs arrive at any time)."""
+    with service.store.read() as conn:
+        counts: dict[str, int] = dict(
+            conn.execute(
+                select(gate_runs.c.status, func.count()).where(gate_runs.c.org == out.id).group_by(gate_runs.c.status)
+            ).all()
+        )
+    return replace(out, gate_pass=int(counts.get("pass", 0)), gate_fail=int(counts.get("fail", 0)))
+
+
+def _org_repo(out: OrgPage, v: RepoView, org: str, *, charts: bool) -> None:
+    """One repository's part of the organisation page: figures, trend charts (`charts`), components."""
     dora = v.report["dora"]
     fig = dora["by_org"].get(org)
     if fig is not None:
-        charts = figures.trend_charts(
-            dora["trend"]["by_org"] | {"all": dora["trend"]["overall"]},
-            {org: v.org_name(org), "all": "all organisations"},
+        drawn = (
+            figures.trend_charts(
+                dora["trend"]["by_org"] | {"all": dora["trend"]["overall"]},
+                {org: v.org_name(org), "all": "all organisations"},
+            )
+            if charts
+            else None
         )
         review = v.report["review"]["by_org"].get(org)
         off = v.report["offboarding"]["by_org"].get(org)
@@ -253,11 +285,11 @@ def _org_repo(out: OrgPage, v: RepoView, org: str, viewer: Viewer) -> None:
             OrgRepo(
                 v.name,
                 f"/repos/{v.name}",
-                figures.report_cells(fig, _direction(v, org)),
+                figures.report_cells(fig, v.direction(org)),
                 fig.get("tier"),
                 fig["deployments"],
                 fig["changes"],
-                charts,
+                drawn,
                 review["cross_org_share"] if review else None,
                 review["unreviewed"] if review else None,
                 loss,
@@ -281,15 +313,20 @@ def _org_repo(out: OrgPage, v: RepoView, org: str, viewer: Viewer) -> None:
                     bool(c["single_org"]),
                 )
             )
+
+
+def _org_people(people: dict[str, PersonLink], hidden: set[str], v: RepoView, org: str, viewer: Viewer) -> None:
+    """The organisation's people in this repository's charter: by name when the caller may see them."""
     for pid, person in sorted(v.charter.people.items()):
         if person.org != org:
             continue
-        if not visibility.sees_person(p, pid, org):
-            out.hidden_people += 1
-            continue
-        roles = _roles(v, pid)
-        end = person.contract_end.isoformat() if person.contract_end else None
-        out.people.append(PersonLink(pid, person.name, v.name, f"/repos/{v.name}/people/{pid}", roles, end))
+        if not visibility.sees_person(viewer.principal, pid, org):
+            hidden.add(pid)
+        elif pid in people:
+            people[pid].repos.append(v.name)
+        else:
+            end = person.contract_end.isoformat() if person.contract_end else None
+            people[pid] = PersonLink(pid, person.name, f"/repos/{v.name}/people/{pid}", [v.name], _roles(v, pid), end)
 
 
 def _roles(v: RepoView, pid: str) -> str:
@@ -315,5 +352,6 @@ def organisation(
             f"a {viewer.role} of {viewer.principal.org!r} does not see {org!r}'s figures", field="org"
         )
     views, _ = reported(service, viewer.principal)
-    data = org_page(service, viewer, org, views)
+    key = ("page-org", org, tuple((v.name, v.etag) for v in views), visibility.key_of(viewer.principal))
+    data = gate_counts(service, service.views.get(key, lambda: org_page(viewer, org, views)))
     return render(viewer, "org.html.j2", title=data.name, org=data, keys=figures.KEYS)

@@ -8,7 +8,7 @@ components) and lays it out: DORA per organisation, trends, review, knowledge ri
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from fastapi import APIRouter, Depends
@@ -75,6 +75,7 @@ class ReviewRow:
     changes: int
     share: float | None
     unreviewed: int
+    unknown: int  # landed by a robot or the code host with no reviewer git shows
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,8 @@ class RepoPage:
     review_share: float | None = None
     review_changes: int = 0
     review_rows: list[ReviewRow] = field(default_factory=list)
+    review_unknown: int = 0
+    review_notes: list[str] = field(default_factory=list)
     flows: Markup | None = None
     truck_factor: int | None = None
     files: int = 0
@@ -194,10 +197,15 @@ def repo_page(viewer: Viewer, view: RepoView, runs: list[GateRun]) -> RepoPage:
 
     review = r["review"]
     out.review_share, out.review_changes = review["cross_org_share"], review["changes"]
+    out.review_unknown = int(review.get("review_unknown", 0))
+    out.review_notes = [str(n) for n in (review.get("notes") or {}).values()]
     ranked = sorted(review["by_org"], key=lambda x: (-review["by_org"][x]["changes"], x))
     for org in ranked[:ROWS]:
         s = review["by_org"][org]
-        out.review_rows.append(ReviewRow(view.org_name(org), s["changes"], s["cross_org_share"], s["unreviewed"]))
+        row = ReviewRow(
+            view.org_name(org), s["changes"], s["cross_org_share"], s["unreviewed"], s.get("review_unknown", 0)
+        )
+        out.review_rows.append(row)
     out.flows = figures.review_flows(review["matrix"], ranked[:8])
 
     know = r["knowledge"]
@@ -323,6 +331,7 @@ def repository(
     name: str, viewer: Viewer = Depends(page("page.repo")), service: Service = Depends(service_of)
 ) -> HTMLResponse:
     view = repo_view(service, viewer.principal, name)
-    runs = recent_runs(service, viewer, {name: view}, repo=name, limit=8)
-    data = repo_page(viewer, view, runs)
+    key = ("page-repo", name, view.etag, visibility.key_of(viewer.principal))
+    built: RepoPage = service.views.get(key, lambda: repo_page(viewer, view, []))
+    data = replace(built, gate_runs=recent_runs(service, viewer, {name: view}, repo=name, limit=8))
     return render(viewer, "repo.html.j2", title=name, r=data, keys=figures.KEYS)

@@ -17,11 +17,12 @@ from urllib.parse import quote, urlencode
 
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from onebar.auth.roles import BY_ACTION, Access, Principal, Role, authorize
+from onebar.auth.roles import BY_ACTION, Access, Principal, authorize
 from onebar.errors import AuthenticationError, OnebarError, UsageError
 from onebar.report.render import common
 from onebar.server import problems
@@ -157,6 +158,11 @@ async def error_page(request: Request, exc: OnebarError) -> Response:
     if isinstance(exc, AuthenticationError) and request.method == "GET":
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?{urlencode({'next': target})}", status_code=303)
+    return problem_page(request, answer)
+
+
+def problem_page(request: Request, answer: JSONResponse) -> HTMLResponse:
+    """A problem document (`onebar.server.problems`) rendered as a page."""
     doc = json.loads(bytes(answer.body))
     problem = Problem(
         doc["status"], doc["title"], doc["detail"], doc.get("field"), doc.get("hint"), doc.get("request_id")
@@ -185,9 +191,11 @@ class PageRoute(APIRoute):
                 first = exc.errors()[0] if exc.errors() else {}
                 field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
                 return await error_page(request, UsageError(str(first.get("msg", "invalid request")), field=field))
+            except StarletteHTTPException:
+                raise
+            except Exception as exc:  # a bug: logged with the request id; the page says only that
+                if not wants_html(request):
+                    raise
+                return problem_page(request, await problems.unexpected(request, exc))
 
         return run
-
-
-def sees_all(principal: Principal) -> bool:
-    return principal.role in (Role.ADMIN, Role.AUDITOR)
