@@ -15,4 +15,5 @@ ROUTERS: tuple[str, ...] = (
     "onebar.server.routers.audit",
     "onebar.server.routers.access",
     "onebar.server.routers.briefs",
+    "onebar.server.routers.access_pages",
 )

@@ -72,7 +72,7 @@ class SignOff(BaseModel):
 
 
 def actor_of(p: Principal) -> audit.Actor:
-    return audit.Actor(person=p.person, token=str(p.token_id), org=p.org, via="api")
+    return audit.Actor(person=p.person, token=str(p.token_id), org=p.org, via="web" if p.via == "session" else "api")
 
 
 def _today() -> date:
