@@ -181,3 +181,29 @@ def test_onboarding_briefs_and_milestones_by_role(world: tuple[TestClient, Token
     got = client.get("/api/v1/repos/shop/milestones", headers=h(t.lead_vistula))
     assert got.status_code == 200 and got.json()["milestones"] == []  # the charter declares none
     assert client.get("/api/v1/repos/shop/milestones", headers=h(t.member_vistula)).status_code == 403
+
+
+def _sign_in(client: TestClient, token: str) -> str:
+    """A browser session: the sign-in form, then the session's CSRF value as the pages embed it."""
+    page = client.get("/signin")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    assert client.post("/signin", data={"token": token, "csrf": csrf}, follow_redirects=False).status_code == 303
+    return csrf
+
+
+def test_the_access_page_approves_with_the_sessions_csrf_value(world: tuple[TestClient, Tokens]) -> None:
+    client, t = world
+    gid = ask(client, t.member_vistula, "dave").json()["id"]
+    _sign_in(client, t.lead_acme)
+    page = client.get("/access/shop")
+    assert page.status_code == 200 and "<script" not in page.text
+    assert f'action="/access/shop/grants/{gid}/approve"' in page.text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    forged = client.post(f"/access/shop/grants/{gid}/approve", data={"csrf": "guess"}, follow_redirects=False)
+    assert forged.status_code == 403
+    done = client.post(f"/access/shop/grants/{gid}/approve", data={"csrf": csrf}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"] == "/access/shop"
+    assert "approved" in client.get("/access/shop").text
+    brief = client.get("/onboard/shop/carol")
+    assert brief.status_code == 200 and "Welcome, Carol Acme" in brief.text
+    assert client.get("/onboard/shop/dave").status_code == 403  # another organisation's person

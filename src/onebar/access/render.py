@@ -112,6 +112,11 @@ def render_review(review: Review, fmt: str) -> str:
             rows = [(f"{r.name} ({r.person})", r.level, r.scope, r.why, r.since or "", r.until or "",
                      r.last_activity or "never", r.approver or "", ", ".join(r.flags)) for r in o.rows]  # fmt: skip
             out += [*_table(headers, rows), ""]
+        if review.outside_contract:
+            out += ["## Commits outside the contract window", ""]
+            out += [f"- {x.name} ({x.org}): {x.commits} commits outside {x.contract_start or '…'} to "
+                    f"{x.contract_end or '…'}, last {x.last_activity}" for x in review.outside_contract]  # fmt: skip
+            out.append("")
         return "\n".join(out)
     out = [f"Access review of {review.repository} for {review.period} (as of {review.today})"]
     for o in review.orgs:
@@ -123,6 +128,10 @@ def render_review(review: Review, fmt: str) -> str:
                 f"  {r.person:<12} {r.level:<5} {r.why}; since {r.since or '-'}, until {r.until or '-'}, "
                 f"last active {r.last_activity or 'never'}, approved by {r.approver or '-'}{flags}"
             )
+    if review.outside_contract:
+        out.append("Commits outside the contract window:")
+        out += [f"  {x.person:<12} {x.org}: {x.commits} commits outside {x.contract_start or '...'} to "
+                f"{x.contract_end or '...'}, last {x.last_activity}" for x in review.outside_contract]  # fmt: skip
     return "\n".join(out) + "\n"
 
 

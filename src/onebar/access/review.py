@@ -121,12 +121,37 @@ class OrgReview:
         }
 
 
+@dataclass(frozen=True)
+class Outside:
+    """Someone who committed outside their contract window (with or without access now)."""
+
+    person: str
+    name: str
+    org: str
+    contract_start: date | None
+    contract_end: date | None
+    commits: int
+    last_activity: date | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "person": self.person,
+            "name": self.name,
+            "org": self.org,
+            "contract_start": _iso(self.contract_start),
+            "contract_end": _iso(self.contract_end),
+            "commits_outside": self.commits,
+            "last_activity": _iso(self.last_activity),
+        }
+
+
 @dataclass
 class Review:
     repository: str
     period: str
     today: date
     orgs: list[OrgReview]
+    outside_contract: list[Outside] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -135,6 +160,7 @@ class Review:
             "today": self.today.isoformat(),
             "people": sum(len(o.rows) for o in self.orgs),
             "organisations": [o.to_dict() for o in self.orgs],
+            "outside_contract": [x.to_dict() for x in self.outside_contract],
         }
 
 
@@ -227,6 +253,8 @@ def build_review(
         p = charter.people[g.person]
         act = activity.get(g.person)
         flags = list(_flags(today, g.ends_on, act))
+        if p.contract_end is not None and p.contract_end < today:
+            flags.insert(0, f"contract ended on {p.contract_end}: revoke")
         if g.status == "pending":
             flags.insert(0, "pending approval")
         elif not g.active(today):
@@ -257,7 +285,13 @@ def build_review(
             ]
     for o in by_org.values():
         o.signoff = _signoff(conn, repository, o.org, period)
-    return Review(repository, period, today, [o for o in by_org.values() if o.rows or o.signoff])
+    outside = [
+        Outside(pid, charter.people[pid].name, charter.people[pid].org, charter.people[pid].contract_start,
+                charter.people[pid].contract_end, a.outside_contract, a.last)
+        for pid, a in sorted(activity.items())
+        if a.outside_contract and pid in charter.people
+    ]  # fmt: skip
+    return Review(repository, period, today, [o for o in by_org.values() if o.rows or o.signoff], outside)
 
 
 def sign_review(

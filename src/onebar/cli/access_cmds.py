@@ -421,5 +421,9 @@ def sweep_cmd(path: Path, warn_days: int, fmt: str, charter_file: Path | None, d
     from onebar.access.render import render_sweep
 
     with Context(path, charter_file, db) as ctx:
-        result = sweep(ctx.store, ctx.charter, ctx.repo.name, today=today(), warn_days=warn_days)
+        from onebar import audit
+
+        result = sweep(
+            ctx.store, ctx.charter, ctx.repo.name, today=today(), warn_days=warn_days, actor=audit.Actor(via="cli")
+        )
     click.echo(render_sweep(result, today(), fmt), nl=False)

@@ -25,10 +25,52 @@ from onebar.demo.cast import (
     contract_dates,
 )
 
-# [[milestones]] blocks (TOML lines) appended to the charter; empty until milestones land.
-MILESTONES: tuple[tuple[str, ...], ...] = ()
-# (person id, role, scope, expires as a fraction of the history span or None): seeded after the build.
-GRANTS: tuple[tuple[str, str, str, float | None], ...] = ()
+# [[milestones]] blocks (TOML lines) appended to the charter (docs/milestones.md). Fixed dates, so that a
+# seed always gives the same shas: acme's search rework met its criteria; vistula's billing batch was
+# due with a change failure rate far above the bar; erik's importer hand-over is open and at risk,
+# nobody at acme knowing the importer yet.
+MILESTONES: tuple[tuple[str, ...], ...] = (
+    (
+        'id = "search-relevance"',
+        'title = "Search relevance rework"',
+        'organisation = "acme"',
+        "due = 2026-10-30",
+        "start = 2026-08-05",
+        'components = ["search"]',
+        "internal_knowers_min = 2",
+        "change_failure_rate_max = 0.2",
+    ),
+    (
+        'id = "billing-batch-3"',
+        'title = "Billing: invoicing batch 3"',
+        'organisation = "vistula"',
+        "due = 2026-10-16",
+        "start = 2026-08-15",
+        'payment = "EUR 48,000"',
+        'components = ["billing"]',
+        "change_failure_rate_max = 0.1",
+        "gate_passed = true",
+    ),
+    (
+        'id = "importer-handover"',
+        'title = "Importer hand-over to acme"',
+        'organisation = "freelance"',
+        "due = 2028-12-29",
+        "start = 2026-08-05",
+        'payment = "EUR 9,500"',
+        'components = ["importer"]',
+        "internal_knowers_min = 2",
+    ),
+)
+# (person id, level, scope "kind:name", end): seeded into the store after the build by `onebar demo`
+# (onebar.access.demo). The end is a fraction of the history span (the grant was approved inside the
+# history, so by now it has ended or outlived its holder's contract), or None for a grant that ends a
+# week after the demo is built (expiring soon).
+GRANTS: tuple[tuple[str, str, str, float | None], ...] = (
+    ("joao", "write", "component:web", 0.7),  # pampa's contract ended at 70 %: the grant must go
+    ("tom", "admin", "environment:production", None),  # on-call access, expiring soon
+    ("camila", "read", "environment:staging", 0.6),  # ended with its window
+)
 
 
 def _q(value: str) -> str:

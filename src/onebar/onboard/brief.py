@@ -191,9 +191,13 @@ def buddies_for(charter: Charter, know: Knowledge, component: str, person: str, 
             picked = [*picked[: BUDDIES - 1], other]
     out = []
     comp = charter.components[component]
+    written = bool(know.files_of(component))
     for p, n in picked:
         org = charter.people[p].org
-        why = f"authors {n} of its files" if n else "owns it (no history yet)"
+        if n:
+            why = f"authors {n} of its files"
+        else:
+            why = "owns it; nobody else has written in it yet" if written else "owns it (no history yet)"
         if p == comp.accountable:
             why += ", Accountable"
         if org != own:

@@ -72,7 +72,7 @@ class SignOff(BaseModel):
 
 
 def actor_of(p: Principal) -> audit.Actor:
-    return audit.Actor(person=p.person, token=str(p.token_id), org=p.org, via="api")
+    return audit.Actor(person=p.person, token=str(p.token_id), org=p.org, via="web" if p.via == "session" else "api")
 
 
 def _today() -> date:
@@ -199,6 +199,7 @@ def review(
     if principal.sees_everything:
         return result.to_dict()
     result.orgs = [o for o in result.orgs if o.org == principal.org]
+    result.outside_contract = [x for x in result.outside_contract if x.org == principal.org]
     out = result.to_dict()
     for org in out["organisations"]:
         for row in org["rows"]:

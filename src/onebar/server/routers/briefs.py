@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends
 
 from onebar.auth.roles import Access, Endpoint, Principal, Role, register
 from onebar.errors import PermissionDeniedError
+from onebar.onboard.brief import Brief
 from onebar.repos.registry import get_repo, open_repo_workspace
 from onebar.server.deps import allow, service_of
 from onebar.server.service import Service
@@ -32,10 +33,8 @@ for _e in ENDPOINTS:
     register(_e)
 
 
-@router.get("/repos/{name}/onboard/{person}", summary="The first-week brief of a person")
-def onboard(
-    name: str, person: str, principal: Principal = Depends(allow("onboard.get")), service: Service = Depends(service_of)
-) -> dict[str, Any]:
+def brief_of(service: Service, name: str, person: str, principal: Principal) -> Brief:
+    """The brief, when this caller may read it: admins and auditors anyone's, a lead its people's, a member its own."""
     from onebar.onboard import brief_for
 
     with open_repo_workspace(service.store, get_repo(service.store, name), service.settings.data_path,
@@ -44,7 +43,14 @@ def onboard(
             raise PermissionDeniedError("a member token reads its own person's brief only", field="person")
         if principal.role is Role.LEAD and ws.charter.org_of(person) != principal.org:
             raise PermissionDeniedError(f"a lead of {principal.org} reads its own people's briefs", field="person")
-        return brief_for(ws, person, today=datetime.now(UTC).date()).to_dict()
+        return brief_for(ws, person, today=datetime.now(UTC).date())
+
+
+@router.get("/repos/{name}/onboard/{person}", summary="The first-week brief of a person")
+def onboard(
+    name: str, person: str, principal: Principal = Depends(allow("onboard.get")), service: Service = Depends(service_of)
+) -> dict[str, Any]:
+    return brief_of(service, name, person, principal).to_dict()
 
 
 @router.get("/repos/{name}/milestones", summary="Milestones judged on the evidence onebar holds")
