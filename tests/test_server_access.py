@@ -192,18 +192,19 @@ def _sign_in(client: TestClient, token: str) -> str:
 
 
 def test_the_access_page_approves_with_the_sessions_csrf_value(world: tuple[TestClient, Tokens]) -> None:
+    """The dashboard's access page (onebar.server.pages) decides through the same library and matrix."""
     client, t = world
     gid = ask(client, t.member_vistula, "dave").json()["id"]
     _sign_in(client, t.lead_acme)
-    page = client.get("/access/shop")
+    page = client.get("/access", params={"repo": "shop"})
     assert page.status_code == 200 and "<script" not in page.text
-    assert f'action="/access/shop/grants/{gid}/approve"' in page.text
+    assert f'action="/access/{gid}/approve"' in page.text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    forged = client.post(f"/access/shop/grants/{gid}/approve", data={"csrf": "guess"}, follow_redirects=False)
+    forged = client.post(f"/access/{gid}/approve", data={"csrf": "guess", "repo": "shop"}, follow_redirects=False)
     assert forged.status_code == 403
-    done = client.post(f"/access/shop/grants/{gid}/approve", data={"csrf": csrf}, follow_redirects=False)
-    assert done.status_code == 303 and done.headers["location"] == "/access/shop"
-    assert "approved" in client.get("/access/shop").text
-    brief = client.get("/onboard/shop/carol")
-    assert brief.status_code == 200 and "Welcome, Carol Acme" in brief.text
-    assert client.get("/onboard/shop/dave").status_code == 403  # another organisation's person
+    done = client.post(f"/access/{gid}/approve", data={"csrf": csrf, "repo": "shop"}, follow_redirects=False)
+    assert done.status_code == 303 and done.headers["location"].startswith("/access")
+    assert "approved" in client.get("/access", params={"repo": "shop"}).text
+    brief = client.get("/repos/shop/people/carol/onboarding")
+    assert brief.status_code == 200 and "Carol Acme" in brief.text
+    assert client.get("/repos/shop/people/dave/onboarding").status_code in (403, 404)  # another org's person
