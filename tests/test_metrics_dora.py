@@ -116,6 +116,28 @@ def test_hotfix_deployment_fails_the_one_before() -> None:
     assert judged.dep_rework == [False, True]
 
 
+def test_a_hotfix_naming_its_cause_charges_only_that_organisation() -> None:
+    """v1 ships x's c1 and y's c2; the hotfix of v1 says `Fixes: c2`, so v1 failed because of y alone.
+    Without the trailer the cause is unknown and both organisations that shipped in v1 carry it."""
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="a", org="x", at=H)
+    c2 = b.add("c2", (c1,), author="b", org="y", at=2 * H)
+    fix = b.add("fix", (c2,), author="a", org="x", at=4 * H)
+    b.fixes[fix] = (c2,)
+    h = b.build()
+    deps = [Deployment("v1", c2, 3 * H), Deployment("v1.0.1", fix, 6 * H)]
+    linked = dora.link(h, deps)
+    judged = dora.judge(h, linked, [], 10 * H, hotfixes={fix})
+    assert judged.dep_failed == [True, False]
+    x, y = h.org_code("x"), h.org_code("y")
+    assert judged.failed_for(0, y) == (True, 3.0)
+    assert judged.failed_for(0, x) == (False, None)
+    b.fixes.clear()
+    unnamed = dora.judge(b.build(), linked, [], 10 * H, hotfixes={fix})
+    assert unnamed.failed_for(0, x) == (True, 3.0) and unnamed.failed_for(0, y) == (True, 3.0)
+
+
 def test_incidents_give_time_to_restore_and_fail_their_deployment() -> None:
     h, deps = _story()
     incidents = [Incident("outage", 71 * H, 73 * H, "v1.2"), Incident("slow", 75 * H, None)]

@@ -137,3 +137,11 @@ def test_a_person_without_components_or_history(shop: GitRepo, store_url: str) -
     b = json.loads(run_cli("onboard", "new", str(shop.path), "--format", "json", "--db", store_url).stdout)
     assert b["components"] == [] and b["notes"] == ["new has no role in any component yet: ask ana"]
     assert b["access"]["level"] is None and b["access"]["note"] is None
+
+
+def test_agent_rule_names_the_accountable_organisations() -> None:
+    text = charter_text(TODAY) + '\n[done.agents]\naccountable = ["acme"]\n'
+    rules = {r.id: r for r in plain_rules(parse_charter(text), Who("bo", "acme", ("api",)))}
+    assert "approved by a human of acme" in rules["agents.human_review"].words
+    default = {r.id: r for r in plain_rules(parse_charter(charter_text(TODAY)), Who("bo", "acme", ("api",)))}
+    assert "not an agent or a bot" in default["agents.human_review"].words

@@ -185,6 +185,9 @@ def judge(
     caused_by: list[dict[int, list[float | None]]] = [{} for _ in range(nd)]
     for rep, hours in change_restore.items():
         caused_by[int(change_dep[rep])].setdefault(int(history.org[rep]), []).append(hours)
+    # A hotfix that names what it fixes (revert or `Fixes:`) charges that change's organisation above;
+    # only a hotfix naming nothing leaves the failure of the deployment before it unattributed.
+    naming = {int(shipped_by[f]) for fs in fixers.values() for f in fs}
     unnamed: list[list[float | None]] = [[] for _ in range(nd)]
     dep_failed = [False] * nd
     restore: list[float | None] = [None] * nd
@@ -193,7 +196,7 @@ def judge(
             caused_by[d] = {}
             continue
         nxt = _next_live(deps, d, live)
-        if nxt is not None and hotfix_dep[nxt]:
+        if nxt is not None and hotfix_dep[nxt] and nxt not in naming:
             unnamed[d].append((at[nxt] - at[d]) / HOUR)
         failed_at = deps[d].failed_at
         if failed_at is not None and failed_at < as_of:  # its deployment status turned to failure

@@ -112,6 +112,11 @@ WORDS: dict[str, Callable[[DefinitionOfDone, Charter, Who], str]] = {
         if d.reviews.cross_org
         else "Approvals may come from your own organisation (cross-organisation review is off)."
     ),
+    "agents.human_review": lambda d, c, w: (
+        "A change written by an AI coding agent is approved by a human of "
+        + (_few(d.agents.accountable) if d.agents.accountable else "an organisation that is not an agent or a bot")
+        + " before it merges."
+    ),
     "owners": lambda d, c, w: _owners(c, w),
     "adr.architecture": lambda d, c, w: _adr(c, w),
     "charter.done": lambda d, c, w: (
