@@ -17,7 +17,8 @@ from onebar.charter import find_charter, load_charter
 from onebar.charter.model import Charter
 from onebar.errors import GitError
 from onebar.git import RepoInfo, git, open_repository
-from onebar.mining.ingest import IngestSummary, ingest_repository
+from onebar.mining.ingest import ingest_repository
+from onebar.mining.summary import IngestSummary
 from onebar.store import Store, open_store
 
 

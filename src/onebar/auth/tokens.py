@@ -55,7 +55,7 @@ class TokenInfo:
         return "active"
 
     def to_json(self, now: int | None = None) -> dict[str, Any]:
-        from onebar.report.build import iso
+        from onebar.metrics.jsonable import iso
 
         now = int(time.time()) if now is None else now
         return {

@@ -13,7 +13,7 @@ from onebar.cli import report_error
 from onebar.cli.options import db_option, format_option
 
 if TYPE_CHECKING:
-    from onebar.mining.ingest import IngestSummary
+    from onebar.mining.summary import IngestSummary
 
 
 @click.command()

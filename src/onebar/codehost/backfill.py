@@ -30,7 +30,7 @@ from onebar.codehost.records import (
 )
 from onebar.errors import UsageError
 from onebar.store import Store
-from onebar.store.schema_codehost import codehost_deployments, import_state
+from onebar.store.schema_codehost import codehost_deployments, codehost_repos, import_state
 
 RESOURCES = ("pulls", "issues", "deployments", "releases")
 
@@ -96,9 +96,7 @@ def import_repository(
     start = time.perf_counter()
     with store.write() as conn:
         rid = writer.codehost_repo(conn, api.host, full_name, repo_name, api.client.base_url)
-        name = conn.execute(
-            select(writer.codehost_repos.c.repo_name).where(writer.codehost_repos.c.id == rid)
-        ).scalar_one()
+        name = conn.execute(select(codehost_repos.c.repo_name).where(codehost_repos.c.id == rid)).scalar_one()
     with store.read() as conn:
         api.client.etags = EtagCache(writer.load_etags(conn, api.client.base_url))
     summary = ImportSummary(api.host, full_name, name)

@@ -53,7 +53,7 @@ class Job:
     result: dict[str, Any] | None
 
     def to_json(self) -> dict[str, Any]:
-        from onebar.report.build import iso
+        from onebar.metrics.jsonable import iso
 
         return {
             "id": self.id,

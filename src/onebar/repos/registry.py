@@ -43,7 +43,7 @@ class ServiceRepo:
         return self.kind == "mirror"
 
     def to_json(self) -> dict[str, Any]:
-        from onebar.report.build import iso
+        from onebar.metrics.jsonable import iso
 
         return {
             "name": self.name,

@@ -56,7 +56,7 @@ def nice_max(v: float) -> float:
     """The smallest 1, 2, 2.5 or 5 times a power of ten at or above `v` (at least 1)."""
     if v <= 1:
         return 1.0
-    mag = 10 ** math.floor(math.log10(v))
+    mag = 10.0 ** math.floor(math.log10(v))
     for m in (1, 2, 2.5, 5, 10):
         if v <= m * mag:
             return m * mag

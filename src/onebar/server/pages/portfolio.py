@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from onebar.auth import visibility
 from onebar.errors import NotFoundError, PermissionDeniedError
+from onebar.report.render import common
 from onebar.server.pages import figures
 from onebar.server.pages.data import RepoView, digests, reported
 from onebar.server.pages.figures import Cell
@@ -278,7 +279,7 @@ def _org_repo(out: OrgPage, v: RepoView, org: str, *, charts: bool) -> None:
         loss = off["files_lost"] if off else None
         share = off["files_lost_share"] if off else None
         hit = ", ".join(
-            f"{c} {figures.common.pct(x['files_lost_share'])}"
+            f"{c} {common.pct(x['files_lost_share'])}"
             for c, x in sorted((off or {}).get("components", {}).items(), key=lambda kv: -kv[1]["files_lost_share"])[:6]
         )
         out.repos.append(

@@ -19,7 +19,7 @@ from onebar.auth.roles import Principal
 from onebar.auth.trail import audit
 from onebar.errors import ConflictError, GitError, UsageError
 from onebar.git import git
-from onebar.report.build import iso
+from onebar.metrics.jsonable import iso
 from onebar.report.record import STATUSES, record_deployment, record_incident
 from onebar.repos.materialised import instant
 from onebar.repos.registry import ServiceRepo, get_repo

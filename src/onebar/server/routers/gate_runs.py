@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from onebar.auth import visibility
 from onebar.auth.roles import Principal
 from onebar.auth.trail import audit
-from onebar.report.build import iso
+from onebar.metrics.jsonable import iso
 from onebar.repos import materialised
 from onebar.repos.registry import get_repo
 from onebar.server import pagination

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from onebar.auth.roles import Principal
 from onebar.auth.trail import audit
 from onebar.jobs.queue import list_jobs
-from onebar.report.build import iso
+from onebar.metrics.jsonable import iso
 from onebar.repos import materialised
 from onebar.repos.registry import add_repo, get_repo, list_repos
 from onebar.server.deps import allow, service_of
