@@ -60,6 +60,16 @@ def test_follow_the_sun_handoffs() -> None:
     }
 
 
+def test_a_handoff_overlap_is_never_longer_than_the_shorter_day() -> None:
+    # "everyone" spans 00-23 UTC (people in many zones); Berlin (08-16 UTC) starts inside it. At
+    # Berlin's end everyone is at work: both were for 8 h, Berlin's whole day (not 15 h from Berlin's
+    # start to everyone's end). At everyone's end Berlin has left: it starts again 9 h later.
+    early = Schedule("ada", "everyone", "UTC", time(0), time(8))
+    late = Schedule("bob", "everyone", "UTC", time(15), time(23))
+    out = handoffs([early, late, BERLIN], date(2024, 1, 10))
+    assert [(h.from_, h.to, h.gap_hours) for h in out] == [("everyone", "acme", 9.0), ("acme", "everyone", -8.0)]
+
+
 def test_night_shift_crossing_midnight() -> None:
     night = Schedule("ned", "nightco", "UTC", time(22), time(6))
     p = overlap([night, Schedule("ed", "earlyco", "UTC", time(5), time(13))], date(2024, 1, 10)).pairs[0].shared

@@ -198,7 +198,8 @@ def handoffs(schedules: list[Schedule], day: date) -> list[Handoff]:
 
     An organisation's day runs from its earliest person's start to its latest person's end on that
     (local) weekday. `gap_hours` is the time from one organisation's end of day to the next one's
-    start; a negative gap is an overlap, in which the hand-off can happen live.
+    start; a negative gap is an overlap (the time both are at work), in which the hand-off can
+    happen live.
     """
     spans: dict[str, tuple[int, int]] = {}
     for s in schedules:
@@ -209,6 +210,9 @@ def handoffs(schedules: list[Schedule], day: date) -> list[Handoff]:
             continue
         lo, hi = spans.get(s.org, (a, b))
         spans[s.org] = (min(lo, a), max(hi, b))
+    # People spread over many zones can keep a group at work longer than a day: it is then at work
+    # around the clock, for 24 h from its first start.
+    spans = {org: (lo, min(hi, lo + 86400)) for org, (lo, hi) in spans.items()}
     # Organisations on the same shift hand off together: one entry per distinct shift.
     same: dict[tuple[int, int], list[str]] = {}
     for org, span in spans.items():
@@ -217,17 +221,22 @@ def handoffs(schedules: list[Schedule], day: date) -> list[Handoff]:
     if len(order) < 2:
         return []
     out = []
-    for i, (_start, end) in enumerate(order):
-        # The next shift to start; after the last one, the first one again the next day.
+    for i, (start, end) in enumerate(order):
+        # The next shift to start; after the last one, the first one again.
         nxt = order[(i + 1) % len(order)]
-        next_start = nxt[0] + (86400 if i + 1 == len(order) else 0)
+        # Its shift that is still on, or next to come, when this one ends: today's or tomorrow's.
+        a, b = next((a, b) for a, b in ((nxt[0] + k * 86400, nxt[1] + k * 86400) for k in (0, 1)) if b > end)
+        # Already at work: both work from the later start to this end (never longer than the shorter
+        # day, even when one group spans most of the clock); otherwise the wait until it starts.
+        gap = a - end if a >= end else -(end - max(start, a))
+        next_start = a
         out.append(
             Handoff(
                 from_=", ".join(sorted(same[order[i]])),
                 to=", ".join(sorted(same[nxt])),
                 at_utc=_hhmm(end),
                 next_start_utc=_hhmm(next_start),
-                gap_hours=round((next_start - end) / 3600, 2),
+                gap_hours=round(gap / 3600, 2),
             )
         )
     return out
