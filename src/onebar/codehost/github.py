@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from onebar.codehost.http import GITHUB_API, HostClient
+from onebar.codehost.http import GITHUB_API, HostAPI
 from onebar.codehost.records import (
     DeploymentRecord,
     IssueRecord,
@@ -64,23 +64,11 @@ def _github_access(role: str | None, permissions: dict[str, Any] | None) -> str:
     return "read"
 
 
-class GitHubAPI:
+class GitHubAPI(HostAPI):
     """Typed GitHub REST calls over one `HostClient`."""
 
     host = "github"
-
-    def __init__(self, client: HostClient):
-        self.client = client
-
-    def __enter__(self) -> GitHubAPI:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.client.close()
-
-    @classmethod
-    def connect(cls, token: str | None, api_url: str | None = None, **kwargs: Any) -> GitHubAPI:
-        return cls(HostClient(api_url or GITHUB_API, token, host="github", **kwargs))
+    default_url = GITHUB_API
 
     # ---- lists the importer walks (newest update first) ----
 

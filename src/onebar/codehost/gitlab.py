@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 from onebar.codehost.github import Member
-from onebar.codehost.http import GITLAB_API, HostClient
+from onebar.codehost.http import GITLAB_API, HostAPI
 from onebar.codehost.records import (
     DeploymentRecord,
     IssueRecord,
@@ -38,23 +38,11 @@ def project(full_name: str) -> str:
     return "projects/" + quote(full_name, safe="")
 
 
-class GitLabAPI:
+class GitLabAPI(HostAPI):
     """Typed GitLab REST calls over one `HostClient`."""
 
     host = "gitlab"
-
-    def __init__(self, client: HostClient):
-        self.client = client
-
-    def __enter__(self) -> GitLabAPI:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.client.close()
-
-    @classmethod
-    def connect(cls, token: str | None, api_url: str | None = None, **kwargs: Any) -> GitLabAPI:
-        return cls(HostClient(api_url or GITLAB_API, token, host="gitlab", **kwargs))
+    default_url = GITLAB_API
 
     def pulls_path(self, full_name: str) -> tuple[str, dict[str, Any]]:
         params = {"state": "all", "order_by": "updated_at", "sort": "desc", "per_page": PER_PAGE}

@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -281,3 +281,23 @@ def _message(r: httpx.Response) -> str:
     if isinstance(body, dict):
         return str(body.get("message") or body.get("error") or body)[:200]
     return str(body)[:200]
+
+
+class HostAPI:
+    """Typed REST calls of one code host over one `HostClient`; closes the client on leaving a `with`."""
+
+    host = ""
+    default_url = ""
+
+    def __init__(self, client: HostClient):
+        self.client = client
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+
+    @classmethod
+    def connect(cls, token: str | None, api_url: str | None = None, **kwargs: Any) -> Self:
+        return cls(HostClient(api_url or cls.default_url, token, host=cls.host, **kwargs))
