@@ -113,3 +113,9 @@ def test_overlap_text_summarises_with_the_pairs_below_the_minimum_first() -> Non
     assert "acme <-> berlinco" not in "\n".join(short) and "1 more pairs" in short[len(pairs) + 1]
     full = overlap_text(ov, every_pair=True)
     assert "ok  acme <-> berlinco: 8.0 h a day" in full and "more pairs" not in full
+
+
+def test_counts_in_words_agree_with_their_number() -> None:
+    from onebar.report.render.common import counted
+
+    assert [counted(n, "commit") for n in (0, 1, 2)] == ["0 commits", "1 commit", "2 commits"]

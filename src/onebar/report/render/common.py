@@ -58,6 +58,11 @@ def minute(ts: int) -> str:
     return (iso(ts) or "")[:16].replace("T", " ")
 
 
+def counted(n: int, noun: str) -> str:
+    """ "1 commit", "2 commits": an English count of a regular noun."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def few(names: list[str] | tuple[str, ...], limit: int = 6) -> str:
     """A short list: the first names and how many more."""
     head = ", ".join(names[:limit])
@@ -111,8 +116,8 @@ def already_lost(report: Report) -> str:
     if not a.people:
         return "Already lost: no contract has ended."
     return (
-        f"Already lost: {a.loss.files_lost} files ({pct(a.loss.files_lost_share)}) have no author left under "
-        f"contract ({', '.join(a.people)} gone)."
+        f"Already lost: {counted(a.loss.files_lost, 'file')} ({pct(a.loss.files_lost_share)}) with no author left "
+        f"under contract ({', '.join(a.people)} gone)."
     )
 
 

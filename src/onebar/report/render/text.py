@@ -17,6 +17,7 @@ from onebar.report.render.common import (
     ROWS,
     TREND_NOTE,
     already_lost,
+    counted,
     day,
     dora_table,
     dur,
@@ -72,7 +73,7 @@ def to_text(report: Report, width: int | None = None) -> str:
 
     k = report.knowledge
     people = ", ".join(f"{p.name} ({p.org})" for p in k.truck_factor_people) or "–"
-    con.print(f"\nKnowledge: truck factor {num(k.truck_factor, 0)} over {k.files} files: {people}")
+    con.print(f"\nKnowledge: truck factor {num(k.truck_factor, 0)} over {counted(k.files, 'file')}: {people}")
     if k.components:
         c = Table(title="Components", title_justify="left")
         for h in ("Component", "Files", "Truck factor", "Organisations", "One org only"):
@@ -92,14 +93,14 @@ def to_text(report: Report, width: int | None = None) -> str:
     cs = report.contributors
     con.print(
         f"\nContributors: {len(cs.unknown)} not in the charter, "
-        f"{sum(x.commits for x in cs.outside_contract)} commits outside a contract window; "
+        f"{counted(sum(x.commits for x in cs.outside_contract), 'commit')} outside a contract window; "
         f"commits by kind: {', '.join(f'{k} {v}' for k, v in cs.by_kind.items()) or '–'}; "
         f"AI co-authored: {cs.ai_coauthored_commits}"
     )
     for u in cs.unknown[:10]:
-        con.print(f"  unknown: {u.identity} — {u.commits} commits")
+        con.print(f"  unknown: {u.identity} — {counted(u.commits, 'commit')}")
     for x in cs.outside_contract[:10]:
-        con.print(f"  outside contract: {x.person} ({x.org}) — {x.commits} commits")
+        con.print(f"  outside contract: {x.person} ({x.org}) — {counted(x.commits, 'commit')}")
 
     ov = report.overlap
     if ov.pairs:
@@ -149,7 +150,7 @@ def departure_text(departure: Departure, files: int, *, limit: int = 25) -> str:
         f"({pct(loss.files_lost_share)}) keep no author."
     ]
     for comp, v in loss.components.items():
-        lines.append(f"  component {comp}: {v.files_lost} files ({pct(v.files_lost_share)})")
+        lines.append(f"  component {comp}: {counted(v.files_lost, 'file')} ({pct(v.files_lost_share)})")
     lines += [f"  {f}" for f in loss.files[:limit]]
     if loss.files_lost > limit:
         lines.append(f"  ... and {loss.files_lost - limit} more (--format json lists them all)")
