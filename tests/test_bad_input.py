@@ -255,6 +255,19 @@ def test_a_file_that_cannot_be_written_names_its_flag(repo: GitRepo, tmp_path: P
         assert result.stderr.strip() == f"error: {flag[0].partition('=')[0]}: {target}: No such file or directory"
 
 
+READERS = [("audit", "verify"), ("audit", "export"), ("audit", "list"), ("token", "list"), ("jobs",), ("repo", "list")]
+
+
+@pytest.mark.parametrize("words", READERS)
+def test_a_reading_command_never_creates_the_store_it_was_pointed_at(words: tuple[str, ...], tmp_path: Path) -> None:
+    """`audit verify` on a mistyped --db must not create an empty store and call its chain sound."""
+    store = tmp_path / "typo" / "onebar.db"
+    result = CliRunner().invoke(cli, [*words, "--db", f"sqlite:///{store}"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: --db: no store at {store}")
+    assert not store.exists() and not store.parent.exists()
+
+
 def test_a_value_that_is_not_utf8_is_named_not_a_traceback(repo: GitRepo) -> None:
     repo.commit("one", {"onebar.toml": CHARTER})
     repo.tag("v1")

@@ -68,7 +68,7 @@ def verify(
     else:
         from onebar.store import open_store
 
-        store = open_store(db)
+        store = open_store(db, existing=True)
         try:
             with store.read() as conn:
                 result = lib.verify(conn, key, kept=notes)
@@ -128,7 +128,7 @@ def export(since: str | None, only_checkpoints: bool, output: Path | None, db: s
     from onebar.store import open_store
 
     start = parse_instant(since, "since")
-    store = open_store(db)
+    store = open_store(db, existing=True)
     try:
         out = output.open("w", encoding="utf-8") if output else sys.stdout
     except OSError as exc:
@@ -214,7 +214,7 @@ def list_entries(
     from onebar.store import open_store
 
     start = parse_instant(since, "since")
-    store = open_store(db)
+    store = open_store(db, existing=True)
     try:
         with store.read() as conn:
             rows = list(lib.entries(conn, since=start, action=action, target=target, limit=limit))

@@ -32,10 +32,10 @@ def _settings(**flags: Any) -> Any:
     return load_settings(**flags)
 
 
-def _store(db: str | None) -> Any:
+def _store(db: str | None, *, existing: bool = False) -> Any:
     from onebar.store import open_store
 
-    return open_store(db)
+    return open_store(db, existing=existing)
 
 
 @click.command()
@@ -173,7 +173,7 @@ def repo_list(db: str | None, fmt: str) -> None:
     """The repositories the service owns."""
     from onebar.repos.registry import list_repos
 
-    store = _store(db)
+    store = _store(db, existing=True)
     try:
         rows = [r.to_json() for r in list_repos(store)]
     finally:
@@ -264,7 +264,7 @@ def token_list(db: str | None, fmt: str) -> None:
     """Tokens with their role, scope, state and last use (never their secrets)."""
     from onebar.auth.tokens import list_tokens
 
-    store = _store(db)
+    store = _store(db, existing=True)
     try:
         now = int(time.time())
         rows = [t.to_json(now) for t in list_tokens(store)]
@@ -306,7 +306,7 @@ def jobs(status: str | None, repo: str | None, limit: int, db: str | None, fmt: 
     """The service's job queue: queued, running, done and failed jobs, newest first."""
     from onebar.jobs.queue import depth, list_jobs
 
-    store = _store(db)
+    store = _store(db, existing=True)
     try:
         rows = [j.to_json() for j in list_jobs(store, status=status, repo=repo, limit=limit)]
         counts = depth(store)

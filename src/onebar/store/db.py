@@ -137,13 +137,23 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
-    """Open (creating if needed) the store named by `url`, --db, ONEBAR_DATABASE_URL or the default."""
+def open_store(url: str | None = None, *, migrate: bool = True, existing: bool = False) -> Store:
+    """Open (creating if needed) the store named by `url`, --db, ONEBAR_DATABASE_URL or the default.
+
+    `existing`: a command that only reads (verifying the audit log, listing tokens or jobs) refuses a
+    SQLite store that is not there rather than creating an empty one and reporting on nothing.
+    """
     full = database_url(url)
     parsed = _parse(full)
     safe = full if parsed.get_backend_name() == "sqlite" else _safe(parsed)  # as typed: no password to hide
     try:
         if parsed.get_backend_name() == "sqlite":
+            if existing and _missing_file(parsed):
+                raise UsageError(
+                    f"no store at {parsed.database}: this command reads a store and creates none",
+                    field="db",
+                    hint="check --db (or ONEBAR_DATABASE_URL); onebar ingest, onebar serve or onebar demo create one",
+                )
             store = _open_sqlite(parsed, safe)
         else:
             engine = create_engine(parsed, pool_pre_ping=True, connect_args=_pg_connect_args(parsed))
@@ -188,6 +198,12 @@ def _parse(url: str) -> URL:
 def _pg_connect_args(url: URL) -> dict[str, Any]:
     # Fail in seconds, not minutes, when the server is unreachable (unless the URL says otherwise).
     return {} if "connect_timeout" in url.query else {"connect_timeout": 10}
+
+
+def _missing_file(url: URL) -> bool:
+    path = url.database or ""
+    in_memory = not path or path == ":memory:" or path.startswith("file:")
+    return not in_memory and not Path(path).exists()
 
 
 def _open_sqlite(url: URL, safe: str) -> Store:
