@@ -299,7 +299,7 @@ def token_revoke(token_id: int, db: str | None) -> None:
 @click.command()
 @click.option("--status", default=None, type=click.Choice(["queued", "running", "done", "failed"]))
 @click.option("--repo", default=None, help="Only this repository's jobs.")
-@click.option("--limit", type=int, default=30, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True)
 @db_option
 @json_format
 def jobs(status: str | None, repo: str | None, limit: int, db: str | None, fmt: str) -> None:
