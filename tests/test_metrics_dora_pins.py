@@ -435,3 +435,49 @@ def test_direction_is_steady_within_the_band_and_otherwise_follows_the_sign(a: f
         assert got == "steady"
     else:
         assert got == ("improving" if (b > a) == (sign > 0) else "worsening")
+
+
+# --- what a reverted merge brought in ----------------------------------------------------------------------
+
+
+def test_a_merge_brings_in_its_branch_through_an_octopus_and_not_the_deployment_around_it() -> None:
+    """m0 ships in v0. A branch of b1, b2 and b3 is joined by an octopus merge, which the merge O
+    brings into the mainline (after m1); `tip` follows O and is what v1 deploys. O brought in b1-b3
+    and the octopus; not m1 (its first parent), not m0 (shipped before), not tip (after it)."""
+    b = HistoryBuilder()
+    m0 = b.add("m0", author="a", org="x", at=0)
+    b1 = b.add("b1", (m0,), author="b", org="y", at=H)
+    b2 = b.add("b2", (m0,), author="b", org="y", at=H + 1)
+    b3 = b.add("b3", (m0,), author="b", org="y", at=H + 2)
+    octopus = b.add("oct", (b1, b2, b3), author="b", org="y", at=2 * H)
+    m1 = b.add("m1", (m0,), author="a", org="x", at=2 * H)
+    merge = b.add("O", (m1, octopus), author="a", org="x", at=3 * H)
+    tip = b.add("tip", (merge,), author="a", org="x", at=4 * H)
+    h = b.build()
+    linked = dora.link(h, [Deployment("v0", m0, H // 2), Deployment("v1", tip, 5 * H)])
+    assert dora.merged_changes(h, linked, merge) == [b1, b2, b3, octopus]
+    assert dora.merged_changes(h, linked, octopus) == [b2, b3]
+
+
+def test_a_merge_never_deployed_brought_in_nothing_that_shipped() -> None:
+    b = HistoryBuilder()
+    m0 = b.add("m0", author="a", org="x", at=0)
+    side = b.add("side", (m0,), author="b", org="y", at=H)
+    m1 = b.add("m1", (m0,), author="a", org="x", at=2 * H)
+    merge = b.add("M", (m1, side), author="a", org="x", at=3 * H)
+    rv = b.add("rv", (merge,), author="a", org="x", at=4 * H, reverts=merge)
+    h = b.build()
+    linked = dora.link(h, [Deployment("v0", m0, H // 2)])
+    assert dora.merged_changes(h, linked, merge) == []
+    judged = dora.judge(h, linked, [], 10 * H)
+    assert judged.fixers == {} and judged.rework_changes == set()
+    assert rv == len(h) - 1
+
+
+def test_an_incident_naming_a_deployment_when_there_is_none() -> None:
+    b = HistoryBuilder()
+    b.add("c0", author="a", org="x", at=0)
+    h = b.build()
+    _, judged = _judge(h, [], 10 * H, incidents=[Incident("i", H, 2 * H, "v1")])
+    assert [d for _, d in judged.incidents] == [-1]
+    assert judged.dep_failed == []
