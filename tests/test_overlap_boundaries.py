@@ -114,6 +114,13 @@ def test_an_organisation_is_at_work_when_any_of_its_people_is(other: Schedule, w
     assert hours(org_time([BERLIN, other], MONDAY)["acme"]) == weekly
 
 
+def test_organisation_hours_are_rounded_to_the_hundredth() -> None:
+    odd = Schedule("olga", "oddco", "UTC", time(9), time(17, 20))  # 8 h 20 a day: 41.666... a week
+    out = overlap([odd, BERLIN], WINTER)
+    assert out.organisations["oddco"].hours_per_week == 41.67
+    assert out.organisations["acme"] == OrgHours(40.0, 1)
+
+
 def test_org_time_is_per_organisation_sorted() -> None:
     got = org_time([NEW_YORK, BERLIN, replace(BERLIN, person="b", org="aaa")], MONDAY)
     assert list(got) == ["aaa", "acme", "nyco"]
