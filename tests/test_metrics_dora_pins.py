@@ -481,3 +481,57 @@ def test_an_incident_naming_a_deployment_when_there_is_none() -> None:
     _, judged = _judge(h, [], 10 * H, incidents=[Incident("i", H, 2 * H, "v1")])
     assert [d for _, d in judged.incidents] == [-1]
     assert judged.dep_failed == []
+
+
+def test_reverting_a_merge_fails_the_changes_behind_an_octopus_not_the_octopus() -> None:
+    """As above, and rv reverts O and ships in v2 (8 h): b1-b3 failed (the octopus is a merge, no
+    change); v1 failed and was restored in 3 h; rv is rework and so is v2, which ships only rv."""
+    b = HistoryBuilder()
+    m0 = b.add("m0", author="a", org="x", at=0)
+    b1 = b.add("b1", (m0,), author="b", org="y", at=H)
+    b2 = b.add("b2", (m0,), author="b", org="y", at=H + 1)
+    b3 = b.add("b3", (m0,), author="b", org="y", at=H + 2)
+    octopus = b.add("oct", (b1, b2, b3), author="b", org="y", at=2 * H)
+    m1 = b.add("m1", (m0,), author="a", org="x", at=2 * H)
+    merge = b.add("O", (m1, octopus), author="a", org="x", at=3 * H)
+    rv = b.add("rv", (merge,), author="a", org="x", at=6 * H, reverts=merge)
+    h = b.build()
+    deps = [Deployment("v0", m0, H // 2), Deployment("v1", merge, 5 * H), Deployment("v2", rv, 8 * H)]
+    _, judged = _judge(h, deps, 10 * H)
+    assert judged.fixers == {b1: [rv], b2: [rv], b3: [rv]}
+    assert judged.dep_failed == [False, True, False]
+    assert judged.dep_restore_hours == [None, 3.0, None]
+    assert judged.rework_changes == {rv}
+    assert judged.dep_rework == [False, False, True]
+
+
+def test_a_merge_that_fixes_is_no_rework_change_and_the_first_commits_fix_is() -> None:
+    """c1 (index 1) fixes c0; the merge M of a side branch also says `Fixes: c0`. c0 failed in v1 and
+    was restored by v2 (c1 and M); the rework changes are c1 alone: a merge is no change."""
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="a", org="x", at=2 * H)
+    side = b.add("side", (c0,), author="b", org="y", at=2 * H)
+    merge = b.add("M", (c1, side), author="a", org="x", at=3 * H)
+    b.fixes[c1] = (c0,)
+    b.fixes[merge] = (c0,)
+    _, judged = _judge(b.build(), [Deployment("v1", c0, H), Deployment("v2", merge, 4 * H)], 10 * H)
+    assert judged.fixers == {c0: [c1, merge]}
+    assert judged.rework_changes == {c1}
+    assert judged.dep_failed == [True, False]
+    assert judged.dep_restore_hours == [3.0, None]
+    assert judged.dep_rework == [False, False]  # v2 also ships `side`, which is no rework
+
+
+def test_a_copy_of_a_change_that_names_it_is_no_failure() -> None:
+    """c1 ships in v1; its cherry-pick `pick` (same patch) names c1 (a trailer the copy carried over)
+    and ships in v2. A change cannot fail itself: no failure."""
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="a", org="x", at=H, patch_id=500)
+    pick = b.add("pick", (c1,), author="a", org="x", at=H, committed_at=3 * H, patch_id=500)
+    b.fixes[pick] = (c1,)
+    _, judged = _judge(b.build(), [Deployment("v1", c1, 2 * H), Deployment("v2", pick, 4 * H)], 10 * H)
+    assert judged.fixers == {}
+    assert judged.dep_failed == [False, False]
+    assert judged.rework_changes == set()
