@@ -107,12 +107,12 @@ def test_time_to_restore_from_incidents_per_organisation() -> None:
 def test_incidents_go_to_the_deployment_at_or_before_their_start() -> None:
     h, deps = _story()  # deployments at 20, 50 and 70 h
     incidents = [
+        Incident("later", 100 * H, None),  # started at as_of: not known yet
         Incident("at v1.1", 50 * H, 51 * H),  # started the second v1.1 shipped: v1.1's
         Incident("after v1.0", 20 * H + 1, 21 * H),
         Incident("before any", 19 * H, 20 * H),  # no deployment yet: attributed to none
         Incident("unknown ref", 71 * H, 72 * H, "v9"),  # an unknown name: the latest before it
         Incident("named", 72 * H, 73 * H, "v1.0"),  # a known name wins over time
-        Incident("later", 100 * H, None),  # started at as_of: not known yet
     ]
     _linked, judged = _judge(h, deps, 100 * H, incidents=incidents)
     assert [(i.title, d) for i, d in judged.incidents] == [
@@ -535,3 +535,70 @@ def test_a_copy_of_a_change_that_names_it_is_no_failure() -> None:
     assert judged.fixers == {}
     assert judged.dep_failed == [False, False]
     assert judged.rework_changes == set()
+
+
+def test_an_incident_fails_the_first_deployment_too() -> None:
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    _, judged = _judge(b.build(), [Deployment("v1", c0, H)], 10 * H, incidents=[Incident("i", 2 * H, 3 * H)])
+    assert judged.incidents[0][1] == 0
+    assert judged.dep_failed == [True] and judged.by_incident == [True]
+    assert judged.failed_for(0, 0) == (True, None)
+
+
+def test_every_fixed_change_gets_its_restore_even_after_an_unshipped_one() -> None:
+    """fix1 fixes `side`, which never shipped; fix2, committed later, fixes c0 (v1, 1 h), and ships
+    in v2 (4 h): c0 restored in 3 h. The unshipped change has no restore and fails nothing."""
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    side = b.add("side", (c0,), author="a", org="x", at=H)
+    fix1 = b.add("fix1", (c0,), author="a", org="x", at=2 * H)
+    fix2 = b.add("fix2", (fix1,), author="a", org="x", at=3 * H)
+    b.fixes[fix1] = (side,)
+    b.fixes[fix2] = (c0,)
+    _, judged = _judge(b.build(), [Deployment("v1", c0, H), Deployment("v2", fix2, 4 * H)], 10 * H)
+    assert list(judged.fixers) == [side, c0]
+    assert judged.change_restore_hours == {c0: 3.0}
+    assert judged.dep_failed == [True, False]
+    assert judged.dep_restore_hours == [3.0, None]
+
+
+def test_a_deployment_after_as_of_is_charged_nothing() -> None:
+    """c1 ships in v2 at 20 h, after as_of (10 h); a fix of c1 committed at 5 h is known, but v2 is
+    not live: it failed for nobody yet."""
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="b", org="y", at=H)
+    fix = b.add("fix", (c0,), author="a", org="x", at=5 * H)
+    b.fixes[fix] = (c1,)
+    h = b.build()
+    _, judged = _judge(h, [Deployment("v1", c0, H), Deployment("v2", c1, 20 * H)], 10 * H)
+    assert judged.fixers == {c1: [fix]}
+    assert judged.change_restore_hours == {c1: None}
+    assert judged.caused_by == [{}, {}]
+    assert judged.failed_for(1, h.org_code("y")) == (False, None)
+    assert judged.dep_failed == [False, False]
+
+
+def test_a_reverted_merge_read_from_the_head_facts_leaves_out_what_shipped_before() -> None:
+    """b1 was tagged on its branch (vb, 2 h) before the merge M of b1 and b2 shipped in v1 (5 h); rv
+    reverts M. M brought b1 into the mainline, but b1 had shipped already: only b2 failed, whether
+    the merge's changes are walked or read from the head facts (who brought each commit in)."""
+    from onebar.metrics.review import merged_by
+
+    b = HistoryBuilder()
+    m0 = b.add("m0", author="a", org="x", at=0)
+    b1 = b.add("b1", (m0,), author="b", org="y", at=H)
+    b2 = b.add("b2", (b1,), author="b", org="y", at=3 * H)
+    m1 = b.add("m1", (m0,), author="a", org="x", at=3 * H)
+    merge = b.add("M", (m1, b2), author="a", org="x", at=4 * H)
+    rv = b.add("rv", (merge,), author="a", org="x", at=6 * H, reverts=merge)
+    h = b.build()
+    deps = [Deployment("vb", b1, 2 * H), Deployment("v1", merge, 5 * H), Deployment("v2", rv, 7 * H)]
+    _, walked = _judge(h, deps, 10 * H)
+    assert walked.fixers == {b2: [rv]}
+    h.merged_by, h.merged_by_head = merged_by(h, rv), rv
+    assert h.merged_by.tolist()[b1] == merge
+    _, read = _judge(h, deps, 10 * H)
+    assert read.fixers == {b2: [rv]}
+    assert read.dep_failed == [False, True, False]
