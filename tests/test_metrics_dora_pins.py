@@ -602,3 +602,55 @@ def test_a_reverted_merge_read_from_the_head_facts_leaves_out_what_shipped_befor
     _, read = _judge(h, deps, 10 * H)
     assert read.fixers == {b2: [rv]}
     assert read.dep_failed == [False, True, False]
+
+
+# --- linking ----------------------------------------------------------------------------------------------------
+
+
+def test_each_deployment_ships_its_changes_in_ascending_order() -> None:
+    """Two branches grow in turn off one root: even commits on a, odd on b (100 each); a is deployed
+    first. Each deployment's first-shipped changes come out ascending, however they interleave."""
+    b = HistoryBuilder()
+    root = b.add("root", author="a", org="x", at=0)
+    tips = {0: root, 1: root}
+    for i in range(1, 201):
+        tips[i % 2] = b.add(f"c{i}", (tips[i % 2],), author="a", org="x", at=i)
+    h = b.build()
+    linked = dora.link(h, [Deployment("a", tips[0], 1000), Deployment("b", tips[1], 2000)])
+    assert linked.shipped[0].tolist() == [root, *range(2, 201, 2)]
+    assert linked.shipped[1].tolist() == list(range(1, 201, 2))
+
+
+def test_a_deployment_of_an_unknown_commit_ships_nothing() -> None:
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="a", org="x", at=H)
+    linked = dora.link(b.build(), [Deployment("lost", -1, H), Deployment("v1", c1, 2 * H)])
+    assert linked.deployment_of.tolist() == [1, 1]
+    assert [s.tolist() for s in linked.shipped] == [[], [c0, c1]]
+
+
+def test_link_follows_every_parent_even_commit_zero_and_an_octopus() -> None:
+    """Commit 0 is reached only as a merge's second parent, x3 only as an octopus's third."""
+    b = HistoryBuilder()
+    first = b.add("first", author="a", org="x", at=0)
+    other = b.add("other", author="a", org="x", at=H)
+    merge = b.add("M", (other, first), author="a", org="x", at=2 * H)
+    x2 = b.add("x2", (other,), author="b", org="y", at=3 * H)
+    x3 = b.add("x3", author="b", org="y", at=3 * H)
+    octopus = b.add("oct", (merge, x2, x3), author="a", org="x", at=4 * H)
+    linked = dora.link(b.build(), [Deployment("v1", merge, 3 * H), Deployment("v2", octopus, 5 * H)])
+    assert linked.deployment_of.tolist() == [0, 0, 0, 1, 1, 1]
+    assert [s.tolist() for s in linked.shipped] == [[first, other], [x2, x3]]
+
+
+def test_a_change_ships_with_its_earliest_shipped_copy_even_if_another_copy_never_ships() -> None:
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="a", org="x", at=H, patch_id=77)
+    pick = b.add("pick", (c0,), author="a", org="x", at=H, committed_at=2 * H, patch_id=77)  # never deployed
+    linked = dora.link(b.build(), [Deployment("v1", c1, 3 * H)])
+    assert linked.change_of.tolist() == [c0, c1, c1]
+    assert linked.change_deployment.tolist() == [0, 0, -1]
+    assert linked.deployment_of[pick] == -1
+    assert [s.tolist() for s in linked.shipped] == [[c0, c1]]
