@@ -6,6 +6,7 @@ Every expected number below is worked out in the comments from the history each 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Collection, Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -31,9 +32,16 @@ def _story() -> tuple[History, list[Deployment]]:
     return b.build(), deps
 
 
-def _judge(h: History, deps: list[Deployment], as_of: int, **kw: object) -> tuple[dora.Linked, dora.Judged]:
+def _judge(
+    h: History,
+    deps: list[Deployment],
+    as_of: int,
+    *,
+    incidents: Sequence[Incident] = (),
+    hotfixes: Collection[int] = (),
+) -> tuple[dora.Linked, dora.Judged]:
     linked = dora.link(h, deps)
-    return linked, dora.judge(h, linked, list(kw.pop("incidents", [])), as_of, **kw)  # type: ignore[call-overload]
+    return linked, dora.judge(h, linked, list(incidents), as_of, hotfixes)
 
 
 # --- tiers ------------------------------------------------------------------------------------------
