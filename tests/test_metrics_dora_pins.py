@@ -662,3 +662,91 @@ def test_a_change_ships_with_its_earliest_shipped_copy_even_if_another_copy_neve
     assert linked.change_deployment.tolist() == [0, 0, -1]
     assert linked.deployment_of[pick] == -1
     assert [s.tolist() for s in linked.shipped] == [[c0, c1]]
+
+
+def test_a_revert_shipped_with_its_change_in_a_later_deployment_is_no_failure() -> None:
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="a", org="x", at=2 * H)
+    rv = b.add("rv", (c1,), author="a", org="x", at=3 * H, reverts=c1)
+    _, judged = _judge(b.build(), [Deployment("v1", c0, H), Deployment("v2", rv, 4 * H)], 10 * H)
+    assert judged.fixers == {}
+    assert judged.dep_failed == [False, False]
+
+
+def test_every_deployment_after_as_of_is_charged_nothing() -> None:
+    """As above with two deployments after as_of, each shipping a change fixed before as_of."""
+    b = HistoryBuilder()
+    c0 = b.add("c0", author="a", org="x", at=0)
+    c1 = b.add("c1", (c0,), author="b", org="y", at=H)
+    c2 = b.add("c2", (c1,), author="b", org="y", at=2 * H)
+    fix = b.add("fix", (c0,), author="a", org="x", at=5 * H)
+    b.fixes[fix] = (c1, c2)
+    h = b.build()
+    deps = [Deployment("v1", c0, H), Deployment("v2", c1, 20 * H), Deployment("v3", c2, 30 * H)]
+    _, judged = _judge(h, deps, 10 * H)
+    assert judged.change_restore_hours == {c1: None, c2: None}
+    assert judged.caused_by == [{}, {}, {}]
+    assert judged.dep_failed == [False, False, False]
+
+
+def test_a_reverted_merge_inside_a_branch_is_walked_with_the_head_facts_too() -> None:
+    """s1 is merged into the feature branch by F; the feature is merged into the mainline by M; rv
+    reverts F. F is not on the mainline (M brought it in), so the head facts do not list what F
+    brought in: it is walked, and s1 failed."""
+    from onebar.metrics.review import merged_by
+
+    b = HistoryBuilder()
+    m0 = b.add("m0", author="a", org="x", at=0)
+    f1 = b.add("f1", (m0,), author="b", org="y", at=H)
+    s1 = b.add("s1", (m0,), author="c", org="z", at=H)
+    feature = b.add("F", (f1, s1), author="b", org="y", at=2 * H)
+    m1 = b.add("m1", (m0,), author="a", org="x", at=2 * H)
+    merge = b.add("M", (m1, feature), author="a", org="x", at=3 * H)
+    rv = b.add("rv", (merge,), author="a", org="x", at=5 * H, reverts=feature)
+    h = b.build()
+    deps = [Deployment("v0", m0, H // 2), Deployment("v1", merge, 4 * H), Deployment("v2", rv, 6 * H)]
+    _, walked = _judge(h, deps, 10 * H)
+    assert walked.fixers == {s1: [rv]}
+    h.merged_by, h.merged_by_head = merged_by(h, rv), rv
+    assert h.merged_by.tolist()[feature] == merge
+    _, read = _judge(h, deps, 10 * H)
+    assert read.fixers == {s1: [rv]}
+
+
+def test_a_merge_brings_in_every_parent_of_an_octopus_on_its_branch() -> None:
+    """The octopus O3 joins P, Q and R, where R grew from Q: the walk meets Q twice and must go on
+    to P. The outer merge brought in P, Q, R and O3."""
+    b = HistoryBuilder()
+    m0 = b.add("m0", author="a", org="x", at=0)
+    p = b.add("P", (m0,), author="b", org="y", at=H)
+    q = b.add("Q", (m0,), author="b", org="y", at=H)
+    r = b.add("R", (q,), author="b", org="y", at=2 * H)
+    o3 = b.add("O3", (p, q, r), author="b", org="y", at=3 * H)
+    m1 = b.add("m1", (m0,), author="a", org="x", at=3 * H)
+    outer = b.add("O", (m1, o3), author="a", org="x", at=4 * H)
+    h = b.build()
+    linked = dora.link(h, [Deployment("v0", m0, H // 2), Deployment("v1", outer, 5 * H)])
+    assert dora.merged_changes(h, linked, outer) == [p, q, r, o3]
+
+
+def test_the_shipped_table_by_hand() -> None:
+    """_story: v1.0 ships c0 (acme, authored 0 h) and c1 (partner, 10 h) at 20 h; v1.1 ships c2
+    (acme, 30 h) at 50 h; v1.2 ships c3 (partner, 60 h) at 70 h. c1 was fixed."""
+    h, deps = _story()
+    linked, judged = _judge(h, deps, 100 * H)
+    shipped = dora.Shipped(h, linked, judged)
+    acme, partner = h.org_code("acme"), h.org_code("partner")
+    assert shipped.change.tolist() == [0, 1, 2, 3]
+    assert shipped.deployment.tolist() == [0, 0, 1, 2]
+    assert shipped.lead.tolist() == [20.0, 10.0, 20.0, 10.0]
+    assert shipped.org.tolist() == [acme, partner, acme, partner]
+    assert shipped.failed.tolist() == [False, True, False, False]
+    assert shipped.span(0, 2) == slice(0, 3) and shipped.span(2, 3) == slice(3, 4)
+    assert shipped.org_span(partner, 0, 3).tolist() == [1, 3]
+    assert shipped.org_span(partner, 1, 2).tolist() == []
+    assert shipped.org_span(99, 0, 3).tolist() == []
+    assert shipped.orgs_of(0) == {"acme": 1, "partner": 1}
+    assert shipped.orgs_of(1) == {"acme": 1}
+    none = dora.Shipped(h, dora.link(h, []), dora.judge(h, dora.link(h, []), [], 100 * H))
+    assert (none.change.tolist(), none.lead.tolist(), none.by_org) == ([], [], {})

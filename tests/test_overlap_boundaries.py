@@ -114,6 +114,18 @@ def test_an_organisation_is_at_work_when_any_of_its_people_is(other: Schedule, w
     assert hours(org_time([BERLIN, other], MONDAY)["acme"]) == weekly
 
 
+def test_people_after_a_duplicate_still_count() -> None:
+    ny_acme = replace(NEW_YORK, person="nick", org="acme")
+    out = overlap([BERLIN, replace(BERLIN, person="x"), ny_acme, NEW_YORK], WINTER)
+    assert out.organisations == {"acme": OrgHours(70.0, 3), "nyco": OrgHours(40.0, 1)}
+
+
+def test_a_whole_day_shared_is_a_24_hour_window() -> None:
+    day = Schedule("d", "dayco", "UTC", time(0), time(0), ("mon",))
+    out = overlap([day, replace(day, person="e", org="eveco")], WINTER)
+    assert out.team == Shared(24.0, 1, 24.0, True)
+
+
 def test_organisation_hours_are_rounded_to_the_hundredth() -> None:
     odd = Schedule("olga", "oddco", "UTC", time(9), time(17, 20))  # 8 h 20 a day: 41.666... a week
     out = overlap([odd, BERLIN], WINTER)
@@ -230,6 +242,18 @@ def test_handoffs_need_two_shifts_that_day() -> None:
     assert handoffs([BERLIN], WINTER) == []
     weekend = Schedule("w", "nyco", "America/New_York", days=("sat", "sun"))
     assert handoffs([BERLIN, weekend], WINTER) == []  # nobody at nyco works on Wednesdays
+    # Someone off that day is skipped, and the people after them still count.
+    assert [(h.from_, h.to) for h in handoffs([weekend, BERLIN, NEW_YORK], WINTER)] == [
+        ("acme", "nyco"),
+        ("nyco", "acme"),
+    ]
+
+
+def test_the_report_hands_off_on_the_weeks_wednesday() -> None:
+    early_week = replace(NEW_YORK, days=("mon", "tue", "wed"))
+    for day in (date(2024, 1, 8), date(2024, 1, 10), date(2024, 1, 14)):
+        got = overlap([BERLIN, early_week], day).handoffs
+        assert [(h.from_, h.to, h.gap_hours) for h in got] == [("acme", "nyco", -2.0), ("nyco", "acme", 10.0)]
 
 
 def test_an_organisations_day_runs_from_its_first_start_to_its_last_end() -> None:
