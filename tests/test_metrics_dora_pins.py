@@ -750,3 +750,23 @@ def test_the_shipped_table_by_hand() -> None:
     assert shipped.orgs_of(1) == {"acme": 1}
     none = dora.Shipped(h, dora.link(h, []), dora.judge(h, dora.link(h, []), [], 100 * H))
     assert (none.change.tolist(), none.lead.tolist(), none.by_org) == ([], [], {})
+
+
+def test_reverting_a_merge_whose_branch_had_all_shipped_fails_nothing() -> None:
+    """b1, alone on its branch, was tagged (vb) before M merged it; reverting M reverts nothing that
+    M shipped: no failure, walked or read from the head facts."""
+    from onebar.metrics.review import merged_by
+
+    b = HistoryBuilder()
+    m0 = b.add("m0", author="a", org="x", at=0)
+    b1 = b.add("b1", (m0,), author="b", org="y", at=H)
+    m1 = b.add("m1", (m0,), author="a", org="x", at=3 * H)
+    merge = b.add("M", (m1, b1), author="a", org="x", at=4 * H)
+    rv = b.add("rv", (merge,), author="a", org="x", at=6 * H, reverts=merge)
+    h = b.build()
+    deps = [Deployment("vb", b1, 2 * H), Deployment("v1", merge, 5 * H), Deployment("v2", rv, 7 * H)]
+    _, walked = _judge(h, deps, 10 * H)
+    h.merged_by, h.merged_by_head = merged_by(h, rv), rv
+    _, read = _judge(h, deps, 10 * H)
+    assert walked.fixers == read.fixers == {}
+    assert walked.dep_failed == read.dep_failed == [False, False, False]
