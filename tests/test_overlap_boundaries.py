@@ -249,6 +249,19 @@ def test_handoffs_need_two_shifts_that_day() -> None:
     ]
 
 
+def test_a_shift_lost_to_the_clocks_going_forward_is_no_shift() -> None:
+    """Berlin 02:00-03:00 on 2024-03-31 does not exist: both ends are 01:00 UTC. That person is left
+    out of the hand-offs, and the people after them still count."""
+    lost = Schedule("g", "ghostco", "Europe/Berlin", time(2), time(3), ("sun",))
+    utc = Schedule("a", "utcco", "UTC", days=("sun",))
+    ny = Schedule("b", "nyco", "America/New_York", days=("sun",))  # on EDT already: 13-21 UTC
+    assert shifts(lost, date(2024, 3, 25)) == [(_utc(date(2024, 3, 31), 1), _utc(date(2024, 3, 31), 1))]
+    assert handoffs([lost, utc, ny], date(2024, 3, 31)) == [
+        Handoff("utcco", "nyco", "17:00", "13:00", -4.0),
+        Handoff("nyco", "utcco", "21:00", "09:00", 12.0),
+    ]
+
+
 def test_the_report_hands_off_on_the_weeks_wednesday() -> None:
     early_week = replace(NEW_YORK, days=("mon", "tue", "wed"))
     for day in (date(2024, 1, 8), date(2024, 1, 10), date(2024, 1, 14)):
