@@ -107,7 +107,7 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
     else:
         code = shipped.history.org_code(org)
         pos = shipped.org_span(code, lo, hi)
-        dep_idx = np.unique(shipped.deployment[pos])  # those that shipped one of its changes
+        dep_idx = _distinct(shipped.deployment[pos])  # those that shipped one of its changes
         failed_for, restore_for = shipped.failed_for_org(code)
         hit, hours = failed_for[dep_idx], restore_for[dep_idx]
     failed = int(hit.sum())
@@ -188,6 +188,17 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
         tier=tier,
         reasons=reasons,
     )
+
+
+def _distinct(ascending: np.ndarray) -> np.ndarray:
+    """The distinct values of an ascending array (np.unique without its sort)."""
+    if not len(ascending):
+        return ascending
+    keep = np.empty(len(ascending), dtype=bool)
+    keep[0] = True
+    np.not_equal(ascending[1:], ascending[:-1], out=keep[1:])
+    out: np.ndarray = ascending[keep]
+    return out
 
 
 def _r(x: float | None, digits: int = 2) -> float | None:

@@ -346,8 +346,16 @@ class Shipped:
         mine = self.by_org.get(org)
         if mine is None:
             return np.empty(0, dtype=np.int64)
-        a, b = np.searchsorted(self.deployment[mine], [lo, hi])
+        deps = self._org_deployments.get(org)
+        if deps is None:
+            deps = self._org_deployments[org] = self.deployment[mine]
+        a, b = np.searchsorted(deps, [lo, hi])
         return mine[a:b]
+
+    @cached_property
+    def _org_deployments(self) -> dict[int, np.ndarray]:
+        """Organisation code -> the deployment of each of its changes (ascending), as wanted."""
+        return {}
 
     def orgs_of(self, d: int) -> dict[str, int]:
         """Changes deployment `d` shipped first, per author organisation (sorted by organisation)."""

@@ -251,9 +251,11 @@ def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, he
         if target >= 0 and target != i:
             hist.fixes[i] = (*hist.fixes.get(i, ()), target)
 
-    loaded.refs = {r.name: r.sha for r in conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == rid))}
+    # Thousands of refs and tags: fetched all at once (a row at a time through the result costs more).
+    loaded.refs = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == rid)).tuples().all())
     t, d, inc = tags_t, deployments, incidents
-    loaded.tags = [Tag(*r) for r in conn.execute(select(t.c.name, t.c.sha, t.c.tagged_at).where(t.c.repo_id == rid))]
+    tag_rows = conn.execute(select(t.c.name, t.c.sha, t.c.tagged_at).where(t.c.repo_id == rid)).tuples().all()
+    loaded.tags = [Tag(*r) for r in tag_rows]
     loaded.deployments = [
         RecordedDeployment(*r)
         for r in conn.execute(
