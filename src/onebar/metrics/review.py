@@ -167,25 +167,45 @@ def review_matrix(
     robot_landed &= ~pulled
 
     # One row per reviewer seen: (change position, order seen, person key, organisation, kind).
-    rows: list[tuple[int, int, int, int, int]] = []
-    position = {c: i for i, c in enumerate(picked.tolist())} if history.reviewers else {}
+    # The trailers' reviewers of the picked changes, each distinct person object described once.
+    position = np.full(len(history), -1, dtype=np.int64)
+    position[picked] = np.arange(len(picked))
+    at_change: list[int] = position.tolist() if history.reviewers else []
+    seen_change: list[int] = []
+    seen_order: list[int] = []
+    seen_who: list[int] = []
+    distinct: dict[int, int] = {}  # id() of a Contributor (all alive in `history`) -> index in `described`
+    described: list[tuple[int, int, int, bool]] = []  # (person key code, organisation, kind, robot)
     for c, reviewers in history.reviewers.items():
-        i = position.get(c)
-        if i is None:
+        i = at_change[c]
+        if i < 0:
             continue
         for order, w in enumerate(reviewers):
-            code = key_code.setdefault(w.key, len(key_code))
-            if code != author_key[i] and w.kind != BOT:
-                rows.append((i, order, code, org_code[w.org], KINDS.index(w.kind)))
-    trailer_rows = len(rows)
+            k = distinct.get(id(w))
+            if k is None:
+                k = distinct[id(w)] = len(described)
+                code = key_code.setdefault(w.key, len(key_code))
+                described.append((code, org_code[w.org], KINDS.index(w.kind), w.kind == BOT))
+            seen_change.append(i)
+            seen_order.append(order)
+            seen_who.append(k)
+    facts = np.array(described, dtype=np.int64).reshape(-1, 4)[np.array(seen_who, dtype=np.int64)]
+    change_of = np.array(seen_change, dtype=np.int64)
+    keep = (facts[:, 0] != author_key[change_of]) & (facts[:, 3] == 0)
+    trailer_table = np.stack(
+        [change_of, np.array(seen_order, dtype=np.int64), facts[:, 0], facts[:, 1], facts[:, 2]], 1
+    )
+    trailer_table = trailer_table[keep].reshape(-1, 5)
+    rows: list[tuple[int, int, int, int, int]] = []
+    trailer_rows = len(trailer_table)
     for i in np.flatnonzero(pulled).tolist():
         for w in pulls[int(m[i])]:
             code = key_code.setdefault(w.key, len(key_code))
             if code != author_key[i] and w.kind != BOT:
                 rows.append((i, 1 << 29, code, org_code[w.org], KINDS.index(w.kind)))
-    pull_rows = len(rows) - trailer_rows
+    pull_rows = len(rows)
     n = len(picked)
-    table = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    table = np.concatenate([trailer_table, np.array(rows, dtype=np.int64).reshape(-1, 5)])
     late = 1 << 30  # the committer and the merger come after any trailer
     for on, who, seq in ((by_committer, committer, late), (by_merge, merger, late + 1)):
         idx = np.flatnonzero(on)
