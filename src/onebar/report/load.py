@@ -208,7 +208,10 @@ def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, he
     index_of_pos = np.empty(len(order), dtype=np.int32)
     index_of_pos[order] = np.arange(len(order), dtype=np.int32)
     ids = np.ascontiguousarray(records["id"])  # ascending: blocks are in commit id order
-    cols = records[order]
+    # Each column gathered into history order on its own: a sorted copy of the whole record array
+    # beside the columns would hold every commit three times over at the peak.
+    cols = {name: records[name][order] for name in ("author", "committer", "authored_at", "author_tz")}
+    cols |= {name: records[name][order] for name in ("committed_at", "parent1", "parent2", "patch")}
     del records
     shas = Shas(all_shas[order])
     del all_shas
