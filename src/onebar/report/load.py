@@ -255,9 +255,9 @@ def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, he
             hist.fixes[i] = (*hist.fixes.get(i, ()), target)
 
     # Thousands of refs and tags: fetched all at once (a row at a time through the result costs more).
-    loaded.refs = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == rid)).tuples().all())
+    loaded.refs = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == rid)).all())
     t, d, inc = tags_t, deployments, incidents
-    tag_rows = conn.execute(select(t.c.name, t.c.sha, t.c.tagged_at).where(t.c.repo_id == rid)).tuples().all()
+    tag_rows = conn.execute(select(t.c.name, t.c.sha, t.c.tagged_at).where(t.c.repo_id == rid)).all()
     loaded.tags = [Tag(*r) for r in tag_rows]
     loaded.deployments = [
         RecordedDeployment(*r)
