@@ -1,17 +1,27 @@
-"""Benchmark: `build_report` on an already-ingested history, and how its time grows with length.
+"""Benchmark: `onebar report` on an already-ingested history, and how its time grows with length.
 
     python bench/bench_report.py                      # synthetic stores of 12.5k..100k commits
     python bench/bench_report.py --repo /path/to/git  # also: the real CLI on an ingested repository
+    python bench/bench_report.py --sizes "" --cli REPO=DBURL [--cli REPO2=DBURL2 ...] [--repeat 5]
+                                                      # the real CLI, fresh processes, on ingested stores
 
 The synthetic store is written straight into the schema (what `onebar ingest` would have stored for
 a realistic history: 4 organisations, 40 people, feature branches merged every few commits, about
 three file changes per commit, a release tag every 150 commits, trailers, reverts and fixes), so the
 figures measure the report alone. Prints seconds per size and the ratio to the smallest size.
+
+`--cli REPO=DBURL` times `onebar report REPO --db DBURL --format json` as a fresh process, as a user
+runs it, for the default 90-day window and for `--since all`: best wall time of `--repeat` runs,
+the CPU time (user + system) of that run and the peak resident memory of the process (from the
+kernel's rusage of the child). In the same run it times `git log --numstat` on the same repository
+(what reading the history with git alone costs) and prints the ratio. The store must already hold
+the repository: the first report after ingest is what is measured, nothing is cached between runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import subprocess
 import sys
@@ -140,12 +150,31 @@ def main() -> None:
     ap.add_argument(
         "--demo", type=int, metavar="N", help="also build `onebar demo` with N commits and time the CLI on it"
     )
+    ap.add_argument(
+        "--cli",
+        action="append",
+        default=[],
+        metavar="REPO=DBURL",
+        help="time the real CLI as fresh processes on this ingested repository and store (repeatable)",
+    )
+    ap.add_argument("--repeat", type=int, default=3, help="runs per figure of --cli; the best is shown")
+    ap.add_argument(
+        "--git-repeat", type=int, default=None, help="runs of git log --numstat (default: --repeat; 0: leave it out)"
+    )
     args = ap.parse_args()
+    if args.cli:
+        print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        for spec in args.cli:
+            repo, _, url = spec.partition("=")
+            cli(Path(repo), url, args.repeat, args.repeat if args.git_repeat is None else args.git_repeat)
+        print(f"load average at end:   {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     charter = parse_charter(charter_text())
-    print(f"{'commits':>8} {'report 90d':>11} {'report all':>11} {'json':>7} {'html':>7}  ratio(all)")
+    if sizes:
+        print(f"{'commits':>8} {'report 90d':>11} {'report all':>11} {'json':>7} {'html':>7}  ratio(all)")
     base = None
     with tempfile.TemporaryDirectory() as tmp:
-        for n in (int(s) for s in args.sizes.split(",")):
+        for n in sizes:
             store = open_store(f"sqlite:///{tmp}/bench-{n}.db")
             synthesise(store, n)
             t90 = timed(lambda: build_report(store, 1, charter))  # noqa: B023
@@ -164,6 +193,44 @@ def main() -> None:
             repo = Path(tmp) / "demo"
             build_demo(repo, args.demo, 0)
             real(repo, Path(tmp), charter_in_repo=True)
+
+
+def child(cmd: list[str]) -> tuple[float, float, int]:
+    """Run `cmd` as a fresh process, its output thrown away: (wall seconds, CPU seconds, peak RSS in MB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode(errors='replace')}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024  # ru_maxrss: KB on Linux
+
+
+def best(cmd: list[str], repeat: int) -> tuple[float, float, int]:
+    """The fastest of `repeat` runs (its CPU time), and the highest peak memory of them all."""
+    runs = [child(cmd) for _ in range(repeat)]
+    wall, cpu, _ = min(runs)
+    return wall, cpu, max(r[2] for r in runs)
+
+
+def cli(repo: Path, url: str, repeat: int, git_repeat: int) -> None:
+    """`onebar report` as fresh processes on an ingested store, beside `git log --numstat`."""
+    base = [sys.executable, "-m", "onebar", "report", str(repo), "--db", url, "--format", "json"]
+    commits = subprocess.run(
+        ["git", "-C", str(repo), "rev-list", "--all", "--count"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+    print(f"{repo} ({commits} commits), best of {repeat}:")
+    git_wall = 0.0
+    if git_repeat > 0:  # --git-repeat 0 leaves git out
+        git_wall, git_cpu, git_rss = best(["git", "-C", str(repo), "log", "--numstat"], git_repeat)
+        print(f"  {'git log --numstat':<32} {git_wall:7.2f}s wall {git_cpu:7.2f}s cpu {git_rss:6d} MB")
+    for label, extra in (("onebar report (default 90 days)", []), ("onebar report --since all", ["--since", "all"])):
+        wall, cpu, rss = best([*base, *extra], repeat)
+        ratio = f"   {wall / git_wall:.2f}x git log" if git_wall else ""
+        print(f"  {label:<32} {wall:7.2f}s wall {cpu:7.2f}s cpu {rss:6d} MB{ratio}")
 
 
 def real(repo: Path, tmp: Path, *, charter_in_repo: bool = False) -> None:

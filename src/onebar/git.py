@@ -29,7 +29,7 @@ def git_env() -> dict[str, str]:
 def git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
     """Run one git command in `cwd` and return its stdout; a failure raises GitError with git's words."""
     proc = subprocess.run(
-        ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", *args],
+        ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", *_LIMITS, *args],
         cwd=cwd,
         env=git_env(),
         input=input,
@@ -43,7 +43,9 @@ def git(cwd: Path, *args: str, input: bytes | None = None, check: bool = True) -
 
 # A long `git log` maps pack files and caches delta bases as it goes; capping both keeps each
 # process's memory bounded on any history length at little cost in speed (docs/benchmarks.md).
-_STREAM_LIMITS = [
+# One-shot commands get the same caps: uncapped, `git for-each-ref` peeling a few thousand tags of
+# a million-commit pack maps 500 MB of it (176 MB capped, and faster).
+_LIMITS = [
     "-c",
     "core.packedGitLimit=128m",
     "-c",
@@ -56,7 +58,7 @@ _STREAM_LIMITS = [
 def popen_git(cwd: Path, *args: str) -> subprocess.Popen[bytes]:
     """Start a streaming git command (stdin and stdout are pipes)."""
     return subprocess.Popen(
-        ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", *_STREAM_LIMITS, *args],
+        ["git", "-c", "core.quotepath=off", "-c", "log.showSignature=false", *_LIMITS, *args],
         cwd=cwd,
         env=git_env(),
         stdin=subprocess.PIPE,

@@ -162,7 +162,7 @@ def open_workspace(
         ingest = False
         notes.append(f"the store {st.url} is read-only: showing what it holds, without ingesting what is new")
     try:
-        summary = ingest_repository(path, st, charter=charter if found else None) if ingest else None
+        summary = ingest_repository(path, st, charter=charter if found else None, repo=repo) if ingest else None
         repo_id = summary.repo_id if summary is not None else _repo_id(st, repo)
     except BaseException:
         if own:

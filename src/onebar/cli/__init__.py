@@ -114,8 +114,13 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point."""
+    import gc
     import sys
 
+    # One command is one short run that allocates a lot and frees little before it ends (a report of
+    # a long history makes millions of small objects): a cycle collection every 700 allocations, the
+    # default, was a tenth of its time. Every 50,000 keeps the collector's cost small.
+    gc.set_threshold(50_000, 20, 100)
     if not os.environ.get("ONEBAR_DEBUG"):
         # "Exception ignored in ..." tracebacks (a library's destructor failing at exit) say nothing a
         # user can act on; ONEBAR_DEBUG=1 shows them.

@@ -8,7 +8,6 @@ docs/metrics.md states every definition and edge case.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -101,40 +100,28 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
     at = linked.at
     lo, hi = (int(x) for x in np.searchsorted(at, [window.since, window.until]))
     reasons: dict[str, str] = {}
-    restore: list[float] = []
-    open_failures = 0
-    failed = 0
     if org is None:
         pos: slice | np.ndarray = shipped.span(lo, hi)
-        dep_idx = list(range(lo, hi))  # every deployment counts, even one that shipped nothing new
-        for d in dep_idx:
-            if judged.dep_failed[d]:
-                failed += 1
-                r = judged.dep_restore_hours[d]
-                if r is None:
-                    open_failures += 1
-                else:
-                    restore.append(r)
+        dep_idx: np.ndarray = np.arange(lo, hi)  # every deployment counts, even one that shipped nothing new
+        hit, hours = shipped.dep_failed[lo:hi], shipped.dep_restore[lo:hi]
     else:
         code = shipped.history.org_code(org)
         pos = shipped.org_span(code, lo, hi)
-        dep_idx = np.unique(shipped.deployment[pos]).tolist()  # those that shipped one of its changes
-        for d in dep_idx:
-            hit, r = judged.failed_for(d, code)
-            if hit:
-                failed += 1
-                if r is None:
-                    open_failures += 1
-                else:
-                    restore.append(r)
+        dep_idx = _distinct(shipped.deployment[pos])  # those that shipped one of its changes
+        failed_for, restore_for = shipped.failed_for_org(code)
+        hit, hours = failed_for[dep_idx], restore_for[dep_idx]
+    failed = int(hit.sum())
+    hit_hours = hours[hit]
+    known = ~np.isnan(hit_hours)
+    restore: list[float] = hit_hours[known].tolist()
+    open_failures = int(len(hit_hours) - known.sum())
     leads = shipped.lead[pos]
     changes = len(leads)
     failed_changes = int(shipped.failed[pos].sum())
     lead = leads[leads >= 0]  # a negative lead time is clock skew; it is left out, as Four Keys does
     n = len(dep_idx)
     frequency: float | None = round(n / window.weeks, 3)
-    times = at[dep_idx].tolist() if dep_idx else []
-    intervals = [(b - a) / HOUR for a, b in itertools.pairwise(times)]
+    intervals = np.diff(at[dep_idx]) / HOUR
     if len(intervals) == 0:
         reasons["median_interval_hours"] = "fewer than two deployments in the window"
     lead_time = LeadTime(_r(quantile(lead, 0.5)), _r(quantile(lead, 0.9)), len(lead))
@@ -150,7 +137,7 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
     if judged.incidents:
         ttr_source = "incidents"
         restore, open_failures = [], 0
-        wanted = set(dep_idx)
+        wanted = set(dep_idx.tolist())
         for inc, d in judged.incidents:
             if inc.started_at not in window or (org is not None and d not in wanted):
                 continue
@@ -166,7 +153,7 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
     share = _r(failed_changes / changes, 4) if changes else None
     if not changes:
         reasons["failed_change_share"] = "no change reached a deployment in the window"
-    rework = sum(1 for d in dep_idx if judged.dep_rework[d])
+    rework = int(shipped.dep_rework[dep_idx].sum())
     rework_rate = _r(rework / n, 4) if n else None
     if not n:
         reasons["deployment_rework_rate"] = "no deployments in the window"
@@ -201,6 +188,17 @@ def _figures(shipped: Shipped, window: Window, org: str | None, year: int) -> Fi
         tier=tier,
         reasons=reasons,
     )
+
+
+def _distinct(ascending: np.ndarray) -> np.ndarray:
+    """The distinct values of an ascending array (np.unique without its sort)."""
+    if not len(ascending):
+        return ascending
+    keep = np.empty(len(ascending), dtype=bool)
+    keep[0] = True
+    np.not_equal(ascending[1:], ascending[:-1], out=keep[1:])
+    out: np.ndarray = ascending[keep]
+    return out
 
 
 def _r(x: float | None, digits: int = 2) -> float | None:
@@ -367,6 +365,7 @@ def section(
     )
     deployments = []
     lo, hi = (int(x) for x in np.searchsorted(linked.at, [window.since, window.until]))
+    by_org_of = shipped.orgs_by_deployment(lo, hi)
     for d in range(lo, hi):
         dep = linked.deployments[d]
         deployments.append(
@@ -376,7 +375,7 @@ def section(
                 at=dep.at,
                 source=dep.source,
                 changes=len(linked.shipped[d]),
-                changes_by_org=shipped.orgs_of(d),
+                changes_by_org=by_org_of[d - lo],
                 failed=judged.dep_failed[d],
                 rework=judged.dep_rework[d],
                 restore_hours=judged.dep_restore_hours[d],

@@ -346,13 +346,75 @@ class Shipped:
         mine = self.by_org.get(org)
         if mine is None:
             return np.empty(0, dtype=np.int64)
-        a, b = np.searchsorted(self.deployment[mine], [lo, hi])
+        deps = self._org_deployments.get(org)
+        if deps is None:
+            deps = self._org_deployments[org] = self.deployment[mine]
+        a, b = np.searchsorted(deps, [lo, hi])
         return mine[a:b]
+
+    @cached_property
+    def _org_deployments(self) -> dict[int, np.ndarray]:
+        """Organisation code -> the deployment of each of its changes (ascending), as wanted."""
+        return {}
 
     def orgs_of(self, d: int) -> dict[str, int]:
         """Changes deployment `d` shipped first, per author organisation (sorted by organisation)."""
-        s = self.span(d, d + 1)
-        if s.stop <= s.start:
-            return {}
-        counts = np.bincount(self.org[s], minlength=len(self.history.orgs))
-        return {self.history.orgs[o]: int(n) for o, n in enumerate(counts.tolist()) if n}
+        return self.orgs_by_deployment(d, d + 1)[0]
+
+    def orgs_by_deployment(self, lo: int, hi: int) -> list[dict[str, int]]:
+        """`orgs_of` for each deployment lo..hi-1, counted at once."""
+        k = len(self.history.orgs)
+        s = self.span(lo, hi)
+        cells = (self.deployment[s] - lo) * k + self.org[s]
+        counts = np.bincount(cells, minlength=(hi - lo) * k).reshape(hi - lo, k) if hi > lo else np.empty((0, k))
+        names = self.history.orgs
+        out: list[dict[str, int]] = [{} for _ in range(hi - lo)]
+        rows, cols = np.nonzero(counts)
+        for r, c, n in zip(rows.tolist(), cols.tolist(), counts[rows, cols].tolist(), strict=True):
+            out[r][names[c]] = int(n)
+        return out
+
+    @cached_property
+    def dep_failed(self) -> np.ndarray:
+        """Per deployment, whether it failed (bool)."""
+        return np.array(self.judged.dep_failed, dtype=bool)
+
+    @cached_property
+    def dep_rework(self) -> np.ndarray:
+        """Per deployment, whether it was rework (bool)."""
+        return np.array(self.judged.dep_rework, dtype=bool)
+
+    @cached_property
+    def dep_restore(self) -> np.ndarray:
+        """Per deployment, the hours to restore it (NaN while not restored, or when it did not fail)."""
+        return np.array([np.nan if r is None else r for r in self.judged.dep_restore_hours], dtype=np.float64)
+
+    def failed_for_org(self, org: int) -> tuple[np.ndarray, np.ndarray]:
+        """`Judged.failed_for` of every deployment for organisation `org`: (failed, restore hours or NaN)."""
+        found = self._failed_for.get(org)
+        if found is None:
+            judged = self.judged
+            nd = len(self.linked.deployments)
+            failed = np.zeros(nd, dtype=bool)
+            restore = np.full(nd, np.nan)
+            for d in self._blamed:
+                hit, r = judged.failed_for(d, org)
+                if hit:
+                    failed[d] = True
+                    restore[d] = np.nan if r is None else r
+            found = self._failed_for[org] = (failed, restore)
+        return found
+
+    @cached_property
+    def _failed_for(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        return {}
+
+    @cached_property
+    def _blamed(self) -> list[int]:
+        """The deployments that failed for somebody: a named cause, a hotfix or an incident."""
+        j = self.judged
+        return [
+            d
+            for d in range(len(self.linked.deployments))
+            if (j.caused_by and j.caused_by[d]) or j.unnamed[d] or j.by_incident[d]
+        ]

@@ -142,9 +142,10 @@ def review_matrix(
     )
     org_code = {o: i for i, o in enumerate(orgs)}
     key_code: dict[str, int] = {}
-    person_key = np.array([key_code.setdefault(w.key, len(key_code)) for w in people], dtype=np.int64)
-    person_org = np.array([org_code[w.org] for w in people], dtype=np.int64)
-    kind = history.person_kind.astype(np.int64)
+    # int32 throughout: a million changes make millions of rows below.
+    person_key = np.array([key_code.setdefault(w.key, len(key_code)) for w in people], dtype=np.int32)
+    person_org = np.array([org_code[w.org] for w in people], dtype=np.int32)
+    kind = history.person_kind.astype(np.int32)
     bot, human = KINDS.index(BOT), KINDS.index(HUMAN)
     unknown = org_code.get(UNKNOWN_ORG, -1)
 
@@ -167,30 +168,52 @@ def review_matrix(
     robot_landed &= ~pulled
 
     # One row per reviewer seen: (change position, order seen, person key, organisation, kind).
+    # The trailers' reviewers of the picked changes, each distinct person object described once.
+    position = np.full(len(history), -1, dtype=np.int32)
+    position[picked] = np.arange(len(picked), dtype=np.int32)
+    given = history.reviewers
+    counts = np.fromiter(map(len, given.values()), dtype=np.int64, count=len(given))
+    change_of = np.repeat(position[np.fromiter(given, dtype=np.int64, count=len(given))], counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    order_of = np.arange(len(change_of), dtype=np.int64) - starts
+    distinct: dict[int, int] = {}  # id() of a Contributor (all alive in `history`) -> index in `described`
+    described: list[tuple[int, int, int, bool]] = []  # (person key code, organisation, kind, robot)
+    seen_who: list[int] = []
+    for reviewers in given.values():
+        for w in reviewers:
+            k = distinct.get(id(w))
+            if k is None:
+                k = distinct[id(w)] = len(described)
+                code = key_code.setdefault(w.key, len(key_code))
+                described.append((code, org_code[w.org], KINDS.index(w.kind), w.kind == BOT))
+            seen_who.append(k)
+    facts = np.array(described, dtype=np.int32).reshape(-1, 4)[np.array(seen_who, dtype=np.int32)]
+    del seen_who
+    inside = change_of >= 0
+    change_of, order_of, facts = change_of[inside], order_of[inside], facts[inside]
+    keep = (facts[:, 0] != author_key[change_of]) & (facts[:, 3] == 0)
+    columns = [change_of.astype(np.int32), order_of.astype(np.int32), facts[:, 0], facts[:, 1], facts[:, 2]]
+    trailer_table = np.stack(columns, 1)[keep]
+    del position, starts, change_of, order_of, facts, columns, keep  # a million changes: free as we go
     rows: list[tuple[int, int, int, int, int]] = []
-    position = {c: i for i, c in enumerate(picked.tolist())} if history.reviewers else {}
-    for c, reviewers in history.reviewers.items():
-        i = position.get(c)
-        if i is None:
-            continue
-        for order, w in enumerate(reviewers):
-            code = key_code.setdefault(w.key, len(key_code))
-            if code != author_key[i] and w.kind != BOT:
-                rows.append((i, order, code, org_code[w.org], KINDS.index(w.kind)))
-    trailer_rows = len(rows)
+    trailer_rows = len(trailer_table)
     for i in np.flatnonzero(pulled).tolist():
         for w in pulls[int(m[i])]:
             code = key_code.setdefault(w.key, len(key_code))
             if code != author_key[i] and w.kind != BOT:
                 rows.append((i, 1 << 29, code, org_code[w.org], KINDS.index(w.kind)))
-    pull_rows = len(rows) - trailer_rows
+    pull_rows = len(rows)
     n = len(picked)
-    table = np.array(rows, dtype=np.int64).reshape(-1, 5)
+    parts = [trailer_table, np.array(rows, dtype=np.int32).reshape(-1, 5)]
     late = 1 << 30  # the committer and the merger come after any trailer
     for on, who, seq in ((by_committer, committer, late), (by_merge, merger, late + 1)):
-        idx = np.flatnonzero(on)
-        extra = np.stack([idx, np.full(len(idx), seq), person_key[who[idx]], person_org[who[idx]], kind[who[idx]]], 1)
-        table = np.concatenate([table, extra.astype(np.int64)])
+        idx = np.flatnonzero(on).astype(np.int32)
+        seen = who[idx]
+        parts.append(
+            np.stack([idx, np.full(len(idx), seq, dtype=np.int32), person_key[seen], person_org[seen], kind[seen]], 1)
+        )
+    table = np.concatenate(parts)
+    del parts, trailer_table
     # Each person once per change, as first seen.
     table = table[np.lexsort((table[:, 1], table[:, 2], table[:, 0]))]
     first = np.ones(len(table), dtype=bool)
@@ -205,7 +228,7 @@ def review_matrix(
     reviewed[change] = True
     linked = np.isin(picked, np.fromiter(history.review_links, dtype=np.int64, count=len(history.review_links)))
     hidden = ~reviewed & (robot_landed | linked)
-    pairs = np.unique(change * k + rorg)  # each reviewing organisation once per change
+    pairs = np.unique(change.astype(np.int64) * k + rorg)  # each reviewing organisation once per change
     cells = np.bincount(author_org[pairs // k] * k + pairs % k, minlength=k * k).reshape(k, k)
 
     def per_org(mask: np.ndarray) -> list[int]:

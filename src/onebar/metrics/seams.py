@@ -84,7 +84,10 @@ def contributors(
     for p in np.unique(author[(kind == KINDS.index(BOT)) | (kind == KINDS.index(AGENT))]).tolist():
         names[people[p].kind].add(labels.get(people[p].key, people[p].key))
     ai_coauthored = 0
-    for c in sorted(set(history.coauthors) & set(picked.tolist())):
+    in_window = np.zeros(len(history), dtype=bool)
+    in_window[picked] = True
+    coauthored = np.sort(np.fromiter(history.coauthors, dtype=np.int64, count=len(history.coauthors)))
+    for c in coauthored[in_window[coauthored]].tolist():
         co = history.coauthors[c]
         if any(w.kind == AGENT for w in co):
             ai_coauthored += 1

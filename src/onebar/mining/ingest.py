@@ -53,14 +53,16 @@ def ingest_repository(
     charter_file: Path | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
+    repo: RepoInfo | None = None,
 ) -> IngestSummary:
     """Bring the store up to date with the repository at `path`; returns what was done.
 
     The summary resolves the repository's identities with `charter`, else the charter in
     `charter_file` (read only when the summary cannot be reused), else one drafted from them.
+    `repo` is the repository at `path` when the caller has identified it already.
     """
     return ingest_recording(
-        path, store, lines=lines, charter=charter, charter_file=charter_file, progress=progress, jobs=jobs
+        path, store, lines=lines, charter=charter, charter_file=charter_file, progress=progress, jobs=jobs, repo=repo
     )[0]
 
 
@@ -73,10 +75,11 @@ def ingest_recording(
     charter_file: Path | None = None,
     progress: Progress | None = None,
     jobs: int | None = None,
+    repo: RepoInfo | None = None,
 ) -> tuple[IngestSummary, dict[str, str]]:
     """`ingest_repository`, and the ref tips the store now records for the repository."""
     started = time.perf_counter()
-    info = open_repository(path)
+    info = repo or open_repository(path)
     warnings = shallow_warning(info)
     if store.readonly:
         raise store.read_only_error()

@@ -14,7 +14,6 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-import pathspec
 
 from onebar import __version__
 from onebar.charter.model import Charter
@@ -305,6 +304,10 @@ def _replay(
 
 def components_of(charter: Charter, files: Iterable[str]) -> dict[str, str]:
     """Each file's component (the first whose paths match it); files in no component are left out."""
+    if not charter.components:
+        return {}
+    import pathspec  # some 50 ms to import: only when the charter has components
+
     specs = [(cid, pathspec.GitIgnoreSpec.from_lines(c.paths)) for cid, c in charter.components.items()]
     out: dict[str, str] = {}
     for f in files:

@@ -208,7 +208,10 @@ def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, he
     index_of_pos = np.empty(len(order), dtype=np.int32)
     index_of_pos[order] = np.arange(len(order), dtype=np.int32)
     ids = np.ascontiguousarray(records["id"])  # ascending: blocks are in commit id order
-    cols = records[order]
+    # Each column gathered into history order on its own: a sorted copy of the whole record array
+    # beside the columns would hold every commit three times over at the peak.
+    cols = {name: records[name][order] for name in ("author", "committer", "authored_at", "author_tz")}
+    cols |= {name: records[name][order] for name in ("committed_at", "parent1", "parent2", "patch")}
     del records
     shas = Shas(all_shas[order])
     del all_shas
@@ -251,9 +254,11 @@ def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, he
         if target >= 0 and target != i:
             hist.fixes[i] = (*hist.fixes.get(i, ()), target)
 
-    loaded.refs = {r.name: r.sha for r in conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == rid))}
+    # Thousands of refs and tags: fetched all at once (a row at a time through the result costs more).
+    loaded.refs = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == rid)).all())
     t, d, inc = tags_t, deployments, incidents
-    loaded.tags = [Tag(*r) for r in conn.execute(select(t.c.name, t.c.sha, t.c.tagged_at).where(t.c.repo_id == rid))]
+    tag_rows = conn.execute(select(t.c.name, t.c.sha, t.c.tagged_at).where(t.c.repo_id == rid)).all()
+    loaded.tags = [Tag(*r) for r in tag_rows]
     loaded.deployments = [
         RecordedDeployment(*r)
         for r in conn.execute(
@@ -370,8 +375,6 @@ def load_trailers(store: Store, loaded: Loaded, resolve: Resolve, window: Window
         ((h.committed_at >= window.since) & (h.committed_at < window.until))
         | ((h.authored_at >= window.since) & (h.authored_at < window.until))
     )
-    reviewers: dict[int, list[Contributor]] = {}
-    coauthors: dict[int, list[Contributor]] = {}
     if not len(inside):
         return
     wanted = np.zeros(len(h), dtype=bool)
@@ -388,24 +391,50 @@ def load_trailers(store: Store, loaded: Loaded, resolve: Resolve, window: Window
         )
         .order_by(t.c.commit_id)
     )
-    seen: dict[str, Contributor] = {}
+    # Each row as codes: its history index, its key, its value (a trailer's person); then all at once.
+    key_code = {k: c for c, k in enumerate((*REVIEW_KEYS, *REVIEW_LINKS, "co-authored-by"))}
+    value_code: dict[str, int] = {}
+    at_parts: list[np.ndarray] = []
+    key_parts: list[np.ndarray] = []
+    value_parts: list[np.ndarray] = []
     with store.read() as conn:
         for rows in fetch_chunks(conn, stmt):
             ids, keys, values = zip(*rows, strict=True)
-            at = loaded.index_of(ids)
-            found = np.flatnonzero(at >= 0)
-            in_window: list[int] = found[wanted[at[found]]].tolist()
-            h.review_links.update(int(at[j]) for j in in_window if keys[j] in REVIEW_LINKS)
-            keep = [j for j in in_window if keys[j] not in REVIEW_LINKS]
-            for value in {values[j] for j in keep} - seen.keys():
-                w = seen[value] = resolve(*parse_address(value))
-                loaded.people.setdefault(w.key, w)
-            at_list = at.tolist()
-            for j in keep:
-                (reviewers if keys[j] in REVIEW_KEYS else coauthors).setdefault(at_list[j], []).append(seen[values[j]])
+            at_parts.append(loaded.index_of(ids))
+            key_parts.append(np.fromiter((key_code[k] for k in keys), dtype=np.int8, count=len(keys)))
+            code = value_code.setdefault
+            value_parts.append(
+                np.fromiter((code(v, len(value_code)) for v in values), dtype=np.int32, count=len(values))
+            )
+    at = np.concatenate([np.empty(0, dtype=np.int32), *at_parts])
+    key = np.concatenate([np.empty(0, dtype=np.int8), *key_parts])
+    value = np.concatenate([np.empty(0, dtype=np.int32), *value_parts])
+    found = np.flatnonzero(at >= 0)
+    rows_in = found[wanted[at[found]]]
+    at, key, value = at[rows_in], key[rows_in], value[rows_in]
+    is_link = key >= len(REVIEW_KEYS)
+    is_link &= key < len(REVIEW_KEYS) + len(REVIEW_LINKS)
+    h.review_links.update(np.unique(at[is_link]).tolist())
+    people = list(value_code)
+    resolved: dict[int, Contributor] = {}
+    for v in np.unique(value[~is_link]).tolist():
+        w = resolved[v] = resolve(*parse_address(people[v]))
+        loaded.people.setdefault(w.key, w)
     # Trailers come in store order; within a commit that is the order git wrote them.
-    h.reviewers = {i: tuple(v) for i, v in sorted(reviewers.items())}
-    h.coauthors = {i: tuple(v) for i, v in sorted(coauthors.items())}
+    h.reviewers = _grouped(at, value, key < len(REVIEW_KEYS), resolved)
+    h.coauthors = _grouped(at, value, key == len(key_code) - 1, resolved)
+
+
+def _grouped(
+    at: np.ndarray, value: np.ndarray, mask: np.ndarray, resolved: dict[int, Contributor]
+) -> dict[int, tuple[Contributor, ...]]:
+    """The people of the rows `mask` selects, per history index (ascending), in row order within one."""
+    rows_at, rows_value = at[mask], value[mask]
+    order = np.argsort(rows_at, kind="stable")
+    rows_at, who = rows_at[order], [resolved[v] for v in rows_value[order].tolist()]
+    commits_at, starts = np.unique(rows_at, return_index=True)
+    bounds = [*starts.tolist(), len(who)]
+    return {i: tuple(who[a:b]) for i, a, b in zip(commits_at.tolist(), bounds[:-1], bounds[1:], strict=True)}
 
 
 def subject_matches(store: Store, loaded: Loaded, pattern: re.Pattern[str], until: int) -> set[int]:
