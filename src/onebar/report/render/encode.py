@@ -45,7 +45,7 @@ def _float(f: float) -> str:
 def _scalar(v: Any) -> str:
     t = type(v)
     if t is str:
-        return encode_basestring(v)  # type: ignore[no-any-return]
+        return encode_basestring(v)
     if v is None:
         return "null"
     if v is True:
@@ -62,7 +62,7 @@ def _scalar(v: Any) -> str:
 def _key(k: Any) -> str:
     t = type(k)
     if t is str:
-        return encode_basestring(k)  # type: ignore[no-any-return]
+        return encode_basestring(k)
     # As the standard encoder: a float, bool, None or int key becomes the text of its JSON value.
     if t is float:
         return '"' + _float(k) + '"'
