@@ -48,23 +48,31 @@ SRC = ROOT / "src"
 
 
 async def _load(url: str, token: str | None, concurrency: int, seconds: float, max_requests: int) -> dict[str, Any]:
+    # aiohttp, not httpx: httpx's async pool tops out near 120 requests/s at 32 in flight here, so it
+    # measured itself; aiohttp drives the same trivial endpoint at about 4,000/s.
+    import aiohttp
+
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     latencies: list[float] = []
     errors = 0
     sent = 0
     deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(headers=headers, limits=limits, timeout=30) as client:
-        await client.get(url)  # warm: the first request fills the caches
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(headers=headers, connector=connector, timeout=timeout) as client:
+        async with client.get(url) as r:  # warm: the first request fills the caches
+            await r.read()
 
         async def worker() -> None:
             nonlocal errors, sent
             while time.perf_counter() < deadline and sent < max_requests:
                 sent += 1
                 t = time.perf_counter()
-                r = await client.get(url)
+                async with client.get(url) as r:
+                    await r.read()
+                    status = r.status
                 latencies.append(time.perf_counter() - t)
-                if r.status_code != 200:
+                if status != 200:
                     errors += 1
 
         started = time.perf_counter()
