@@ -1,6 +1,7 @@
 """Benchmark: receiving verified webhook deliveries in the real service, against a trivial endpoint of the same app.
 
     .venv/bin/python bench/bench_webhooks.py [--deliveries 3000] [--concurrency 8] [--rate 300] [--job-workers 1]
+                                             [--worker-process]
 
 `onebar serve` (the FastAPI app, uvicorn, one process, a SQLite store) runs on 127.0.0.1 with one
 GitHub hook registered; a load generator in a second process sends signed `pull_request`
@@ -13,7 +14,8 @@ deliveries (each a distinct delivery id, a ~2.5 KB body) to `POST /hooks/github`
    `--deliveries` requests (new ones do not wait for old ones, as webhooks arrive), on each
    endpoint; prints p50/p95/p99.
 
-The service's job worker (`--job-workers`, default 1) processes the deliveries meanwhile, as in
+The service's job worker (`--job-workers`, default 1; with `--worker-process`, in a second `onebar
+serve` process sharing the store) processes the deliveries meanwhile, as in
 production. Then the kill test: a second batch is received by a service running no worker, a
 service with one worker (lease 3 s) is SIGKILLed once it has processed some and before it has
 processed all, and a third one finishes: every delivery must end processed exactly once (status
@@ -221,6 +223,10 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--rate", type=float, default=300.0)
     ap.add_argument("--job-workers", type=int, default=1)
+    ap.add_argument(
+        "--worker-process", action="store_true",
+        help="process deliveries in a second `onebar serve` process (the receiving one runs no worker)",
+    )  # fmt: skip
     ap.add_argument("--kill-batch", type=int, default=1500)
     args = ap.parse_args()
     os.environ["ONEBAR_SECRET_KEY"] = KEY
@@ -239,7 +245,8 @@ def main() -> None:
         store = open_store(db)
         secret = add_hook(store, "github", "shop").secret
 
-        server = Server(db, data, args.job_workers)
+        server = Server(db, data, 0 if args.worker_process else args.job_workers)
+        worker = Server(db, data, max(args.job_workers, 1)) if args.worker_process else None
         try:
             load(server.url, "trivial", secret, 300, args.concurrency, 0, 0, "warm")
             load(server.url, "hook", secret, 300, args.concurrency, 0, 10_000_000, "warm")
@@ -256,8 +263,13 @@ def main() -> None:
             raise
         finally:
             server.stop()
-        print(f"onebar serve (1 process, SQLite, {args.job_workers} job worker(s) processing meanwhile); "
-              f"{n} requests per run", flush=True)  # fmt: skip
+            if worker is not None:
+                worker.stop()
+        where = (
+            f"a second process with {max(args.job_workers, 1)} job worker(s)" if args.worker_process
+            else f"{args.job_workers} job worker(s) in the same process"
+        )  # fmt: skip
+        print(f"onebar serve (SQLite; processing meanwhile: {where}); {n} requests per run", flush=True)
         print(f"throughput, {args.concurrency} in flight:")
         print(line("  GET /healthz (trivial)", t_max))
         print(line("  POST /hooks/github (verified, stored)", h_max))

@@ -23,6 +23,7 @@ from onebar.auth.roles import Principal, Role, parse_role
 from onebar.errors import AuthenticationError, NotFoundError, UsageError
 from onebar.store import Store
 from onebar.store.schema_service import api_tokens, service_repos
+from onebar.store.stamped import Stamped
 
 PREFIX = "onebar_"
 DAY = 86400
@@ -202,17 +203,33 @@ def record_uses(store: Store, uses: Mapping[int, int]) -> None:
             )
 
 
-def authenticate(store: Store, secret: str, *, now: int | None = None, touch: Touch | None = None) -> Principal:
-    """The principal a presented token stands for; AuthenticationError when unknown, revoked or expired."""
+def authenticate(
+    store: Store,
+    secret: str,
+    *,
+    now: int | None = None,
+    touch: Touch | None = None,
+    rows: Stamped[dict[str, Any] | None] | None = None,
+) -> Principal:
+    """The principal a presented token stands for; AuthenticationError when unknown, revoked or expired.
+
+    `rows` (the service's) keeps token rows until the next commit to the store, a revocation's
+    included, so the check costs no query while nothing changed and a revoked token is still refused
+    on the next request."""
     now = int(time.time()) if now is None else now
     if not secret.startswith(PREFIX) or len(secret) > 200:
         raise AuthenticationError("not an onebar API token")
     wanted = digest(secret)
-    with store.read() as conn:
-        row = conn.execute(select(api_tokens).where(api_tokens.c.secret_hash == wanted)).first()
-    if row is None or not hmac.compare_digest(row.secret_hash, wanted):
+
+    def load() -> dict[str, Any] | None:
+        with store.read() as conn:
+            found = conn.execute(select(api_tokens).where(api_tokens.c.secret_hash == wanted)).first()
+        return dict(found._mapping) if found is not None else None
+
+    row = rows.get(wanted, load) if rows is not None else load()
+    if row is None or not hmac.compare_digest(row["secret_hash"], wanted):
         raise AuthenticationError("unknown token")
-    return principal_of(dict(row._mapping), now, touch or touch_now(store))
+    return principal_of(row, now, touch or touch_now(store))
 
 
 def principal_of(row: Mapping[str, Any], now: int, touch: Touch, via: str = "token") -> Principal:

@@ -41,7 +41,7 @@ async def current_principal(request: Request) -> Principal:
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != "bearer" or not secret.strip():
             raise AuthenticationError("use 'Authorization: Bearer TOKEN'", field="Authorization")
-        principal = authenticate(service.store, secret.strip(), touch=service.touch)  # a point query, inline
+        principal = authenticate(service.store, secret.strip(), touch=service.touch, rows=service.token_rows)
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         if not cookie:

@@ -17,9 +17,12 @@ from onebar.auth.tokens import record_uses
 from onebar.jobs import queue
 from onebar.jobs.handlers import Context
 from onebar.jobs.worker import Schedule, Worker
+from onebar.repos import materialised
+from onebar.repos.materialised import Header
 from onebar.server.metrics import Metrics
 from onebar.server.settings import ServiceSettings
 from onebar.store import Store, open_store
+from onebar.store.stamped import Stamped
 
 log = logging.getLogger("onebar.server")
 USES_FLUSH_SECONDS = 10.0
@@ -65,6 +68,8 @@ class Service:
         self.bodies = LRU(64)  # (repo, window key, etag) -> parsed report JSON
         self.views = LRU(256)  # (repo, window key, etag, visibility key) -> serialised bytes
         self.summaries = LRU(512)  # etag -> parsed summary
+        self._token_rows: Stamped[dict[str, Any] | None] | None = None
+        self._headers: Stamped[Header | None] | None = None
         self._uses: dict[int, int] = {}  # token id -> last use, written by the flusher
         self._uses_lock = threading.Lock()
         self._flusher: threading.Timer | None = None
@@ -74,6 +79,19 @@ class Service:
         if self._store is None:
             self._store = open_store(self.settings.store_url)
         return self._store
+
+    @property
+    def token_rows(self) -> Stamped[dict[str, Any] | None]:
+        """Token rows by secret hash, kept until the next commit to the store (`onebar.store.stamped`)."""
+        if self._token_rows is None:
+            self._token_rows = Stamped(self.store)
+        return self._token_rows
+
+    def report_header(self, repo: str) -> Header | None:
+        """The default window's materialised report header, kept until the next commit to the store."""
+        if self._headers is None:
+            self._headers = Stamped(self.store)
+        return self._headers.get(repo, lambda: materialised.header(self.store, repo))
 
     @property
     def started(self) -> bool:

@@ -58,9 +58,10 @@ async def report(
             f"a {principal.role} of {principal.org!r} does not see {org!r}'s figures", field="org"
         )
 
-    # The hot path (the default window) is one indexed point query, run inline: a thread hop would
-    # cost more than the query. Another window may need computing: that goes to a thread.
-    found = materialised.header(store, name) if since is None and until is None and tiers is None else None
+    # The hot path (the default window) is one indexed point query, run inline (a thread hop would
+    # cost more than the query) and kept until the store changes. Another window may need computing:
+    # that goes to a thread.
+    found = service.report_header(name) if since is None and until is None and tiers is None else None
     if found is None:
 
         def locate() -> materialised.Header:
