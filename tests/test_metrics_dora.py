@@ -6,28 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dora_fixtures import story
 from onebar.metrics import delivery, dora
 from onebar.metrics.model import Deployment, History, HistoryBuilder, Incident, Window, quantile
 from onebar.metrics.tiers import overall_tier, tier_of
 
 H = 3600
-
-
-def _story() -> tuple[History, list[Deployment]]:
-    """c0 acme, c1 partner -> v1.0; c2 fixes c1 -> v1.1; c3 partner -> v1.2."""
-    b = HistoryBuilder()
-    c0 = b.add("c0", author="alice", org="acme", at=0)
-    c1 = b.add("c1", (c0,), author="bob", org="partner", at=10 * H)
-    c2 = b.add("c2", (c1,), author="alice", org="acme", at=30 * H)
-    b.fixes[c2] = (c1,)
-    c3 = b.add("c3", (c2,), author="bob", org="partner", at=60 * H)
-    deps = [
-        Deployment("v1.0", c1, 20 * H),
-        Deployment("v1.1", c2, 50 * H),
-        Deployment("v1.2", c3, 70 * H),
-    ]
-    h = b.build()
-    return h, deps
 
 
 def _figures(h: History, deps: list[Deployment], org: str | None = None, **kw: object) -> delivery.Figures:
@@ -38,7 +22,7 @@ def _figures(h: History, deps: list[Deployment], org: str | None = None, **kw: o
 
 
 def test_overall_keys_by_hand() -> None:
-    h, deps = _story()
+    h, deps = story()
     f = _figures(h, deps)
     assert f.deployments == 3
     assert f.lead_time_hours == delivery.LeadTime(15.0, 20.0, 4)
@@ -51,7 +35,7 @@ def test_overall_keys_by_hand() -> None:
 
 
 def test_each_change_counts_for_its_own_authors_org() -> None:
-    h, deps = _story()
+    h, deps = story()
     partner = _figures(h, deps, org="partner")
     assert partner.deployments == 2  # v1.0 and v1.2 ship partner changes
     assert partner.change_failure_rate == 0.5  # c1 was fixed, c3 was not
@@ -139,7 +123,7 @@ def test_a_hotfix_naming_its_cause_charges_only_that_organisation() -> None:
 
 
 def test_incidents_give_time_to_restore_and_fail_their_deployment() -> None:
-    h, deps = _story()
+    h, deps = story()
     incidents = [Incident("outage", 71 * H, 73 * H, "v1.2"), Incident("slow", 75 * H, None)]
     f = _figures(h, deps, incidents=incidents)
     assert f.time_to_restore_hours == delivery.Restore(2.0, 1, 1, "incidents")

@@ -12,24 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dora_fixtures import story
 from onebar.metrics import delivery, dora
 from onebar.metrics.model import Deployment, History, HistoryBuilder, Incident, Window
 
 H = 3600
 DAY = 86400
 WEEK = 168 * H
-
-
-def _story() -> tuple[History, list[Deployment]]:
-    """c0 acme, c1 partner -> v1.0 (20 h); c2 (acme) fixes c1 -> v1.1 (50 h); c3 partner -> v1.2 (70 h)."""
-    b = HistoryBuilder()
-    c0 = b.add("c0", author="alice", org="acme", at=0)
-    c1 = b.add("c1", (c0,), author="bob", org="partner", at=10 * H)
-    c2 = b.add("c2", (c1,), author="alice", org="acme", at=30 * H)
-    b.fixes[c2] = (c1,)
-    c3 = b.add("c3", (c2,), author="bob", org="partner", at=60 * H)
-    deps = [Deployment("v1.0", c1, 20 * H), Deployment("v1.1", c2, 50 * H), Deployment("v1.2", c3, 70 * H)]
-    return b.build(), deps
 
 
 def _judge(
@@ -51,7 +40,7 @@ def test_each_key_gets_its_tier_and_the_figure_the_worst_measured_one() -> None:
     """Window 100 h = 0.595 weeks. Overall: 3 deployments -> 5.04 a week (high: >= 1, < 7); lead
     median 15 h (elite: < 24); 1 failed of 3 = 0.3333 (low: > 0.15); restore 30 h (2023: medium,
     < 168; 2024: low, not < 24). The figure's tier is the worst: low."""
-    h, deps = _story()
+    h, deps = story()
     linked, judged = _judge(h, deps, 100 * H)
     window = Window(0, 100 * H)
     overall = delivery.figures(h, linked, judged, window)
@@ -74,7 +63,7 @@ def test_each_key_gets_its_tier_and_the_figure_the_worst_measured_one() -> None:
 
 
 def test_a_window_with_no_deployment_has_tiers_of_nothing_and_no_tier() -> None:
-    h, deps = _story()
+    h, deps = story()
     linked, judged = _judge(h, deps, 100 * H)
     f = delivery.figures(h, linked, judged, Window(0, 10 * H))
     # No deployment in [0, 10 h): frequency 0.0 is low, but the figure has no tier at all.
@@ -91,7 +80,7 @@ def test_time_to_restore_from_incidents_per_organisation() -> None:
     """Incidents: A 52-55 h, no ref -> v1.1 (latest before it; acme's c2); B 71-73 h, ref v1.2
     (partner's c3); C 21 h, open -> v1.0 (both organisations); D 60 h, resolved after as_of -> v1.1.
     Each organisation's restore counts the incidents of the deployments that shipped its changes."""
-    h, deps = _story()
+    h, deps = story()
     incidents = [
         Incident("A", 52 * H, 55 * H),
         Incident("B", 71 * H, 73 * H, "v1.2"),
@@ -113,7 +102,7 @@ def test_time_to_restore_from_incidents_per_organisation() -> None:
 
 
 def test_incidents_go_to_the_deployment_at_or_before_their_start() -> None:
-    h, deps = _story()  # deployments at 20, 50 and 70 h
+    h, deps = story()  # deployments at 20, 50 and 70 h
     incidents = [
         Incident("later", 100 * H, None),  # started at as_of: not known yet
         Incident("at v1.1", 50 * H, 51 * H),  # started the second v1.1 shipped: v1.1's
@@ -133,7 +122,7 @@ def test_incidents_go_to_the_deployment_at_or_before_their_start() -> None:
 
 
 def test_an_incident_before_every_deployment_fails_none() -> None:
-    h, deps = _story()
+    h, deps = story()
     _, judged = _judge(h, deps, 100 * H, incidents=[Incident("early", 5 * H, 6 * H)])
     assert judged.incidents[0][1] == -1
     assert judged.dep_failed == [True, False, False]  # v1.0 only, from the fix of c1
@@ -731,9 +720,9 @@ def test_a_merge_brings_in_every_parent_of_an_octopus_on_its_branch() -> None:
 
 
 def test_the_shipped_table_by_hand() -> None:
-    """_story: v1.0 ships c0 (acme, authored 0 h) and c1 (partner, 10 h) at 20 h; v1.1 ships c2
+    """story: v1.0 ships c0 (acme, authored 0 h) and c1 (partner, 10 h) at 20 h; v1.1 ships c2
     (acme, 30 h) at 50 h; v1.2 ships c3 (partner, 60 h) at 70 h. c1 was fixed."""
-    h, deps = _story()
+    h, deps = story()
     linked, judged = _judge(h, deps, 100 * H)
     shipped = dora.Shipped(h, linked, judged)
     acme, partner = h.org_code("acme"), h.org_code("partner")
