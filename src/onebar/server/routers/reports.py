@@ -50,8 +50,8 @@ async def report(
     tiers: int | None = TIERS,
     org: str | None = ORG,
     principal: Principal = Depends(allow("report.get")),
-    service: Service = Depends(service_of),
 ) -> Response:
+    service: Service = request.app.state.service  # the hottest route: one dependency fewer to resolve
     store = service.store
     if org is not None and not visibility.sees_org(principal, org):
         raise PermissionDeniedError(
