@@ -69,11 +69,11 @@ class Store:
         return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
     def _stamp_connection(self) -> sqlite3.Connection | None:
-        path = self.engine.url.database or ""
-        if not path or path == ":memory:" or path.startswith("file:"):
+        file = _database_file(self.engine.url)
+        if file is None:
             return None
         try:
-            conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True, isolation_level=None)
+            conn = sqlite3.connect(f"file:{file.resolve()}?mode=ro", uri=True, isolation_level=None)
             conn.execute("PRAGMA data_version")
         except sqlite3.Error:  # e.g. a WAL database on a read-only mount: no stamp, so no memo
             return None
@@ -166,6 +166,10 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        stamp = getattr(self._stamps, "conn", None)  # this thread's; other threads' close with them
+        if stamp is not None:
+            stamp.close()
+            del self._stamps.conn
 
 
 def open_store(url: str | None = None, *, migrate: bool = True, existing: bool = False) -> Store:
@@ -231,15 +235,20 @@ def _pg_connect_args(url: URL) -> dict[str, Any]:
     return {} if "connect_timeout" in url.query else {"connect_timeout": 10}
 
 
-def _missing_file(url: URL) -> bool:
+def _database_file(url: URL) -> Path | None:
+    """The SQLite file `url` names; None for a database in memory or a URI the user spelt out."""
     path = url.database or ""
-    in_memory = not path or path == ":memory:" or path.startswith("file:")
-    return not in_memory and not Path(path).exists()
+    return None if not path or path == ":memory:" or path.startswith("file:") else Path(path)
+
+
+def _missing_file(url: URL) -> bool:
+    file = _database_file(url)
+    return file is not None and not file.exists()
 
 
 def _open_sqlite(url: URL, safe: str) -> Store:
     path = url.database or ""
-    if not path or path == ":memory:" or path.startswith("file:"):  # in memory, or a URI the user spelt out
+    if _database_file(url) is None:
         readonly = url.query.get("mode") == "ro" or url.query.get("immutable") == "1"
         return Store(_sqlite_engine(url, readonly=False, pragmas=not readonly), safe, readonly=readonly)
     try:
