@@ -29,28 +29,14 @@ from typing import Any
 
 import httpx
 
-from bench_service import Server, demo, load, prepare, token  # bench/ is on sys.path when run as a script
-
-
-def register_copies(db: str, repos: int) -> None:
-    """The first repository's report stored again under r01..rNN (the pages read only stored reports)."""
-    from sqlalchemy import insert, select
-
-    from onebar.store import open_store
-    from onebar.store.schema_service import materialised_reports, service_repos
-
-    store = open_store(db)
-    with store.write() as conn:
-        base = dict(conn.execute(select(materialised_reports)).one()._mapping)
-        src = dict(conn.execute(select(service_repos)).one()._mapping)
-        base.pop("id")
-        src.pop("id")
-        for i in range(1, repos):
-            name = f"r{i:02d}"
-            conn.execute(insert(service_repos).values(**{**src, "name": name}))
-            etag = f"{base['etag'][:24]}{i:08d}"
-            conn.execute(insert(materialised_reports).values(**{**base, "repo": name, "etag": etag}))
-    store.close()
+from bench_service import (  # bench/ is on sys.path when run as a script
+    Server,
+    demo,
+    load,
+    prepare,
+    register_copies,
+    token,
+)
 
 
 def touch(db: str, i: int) -> None:

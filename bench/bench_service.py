@@ -143,6 +143,27 @@ class Server:
         self.proc.wait(30)
 
 
+def register_copies(db: str, repos: int) -> None:
+    """The first repository's report stored again under r01..rNN (the pages read only stored reports)."""
+    from sqlalchemy import insert, select
+
+    from onebar.store import open_store
+    from onebar.store.schema_service import materialised_reports, service_repos
+
+    store = open_store(db)
+    with store.write() as conn:
+        base = dict(conn.execute(select(materialised_reports)).one()._mapping)
+        src = dict(conn.execute(select(service_repos)).one()._mapping)
+        base.pop("id")
+        src.pop("id")
+        for i in range(1, repos):
+            name = f"r{i:02d}"
+            conn.execute(insert(service_repos).values(**{**src, "name": name}))
+            etag = f"{base['etag'][:24]}{i:08d}"
+            conn.execute(insert(materialised_reports).values(**{**base, "repo": name, "etag": etag}))
+    store.close()
+
+
 def prepare(db: str, data: Path, repo: Path, name: str) -> float:
     """Register, ingest and materialise `repo` under `name`; returns the seconds the sync took."""
     from onebar.jobs.handlers import Context
@@ -276,10 +297,9 @@ def part_portfolio(cache: Path, pg: str, repos: int, commits: int, seconds: floa
     import uuid
 
     import psycopg
-    from sqlalchemy import insert, select
 
     from onebar.store import open_store
-    from onebar.store.schema_service import materialised_reports, service_repos
+    from onebar.store.schema_service import materialised_reports
 
     repo = demo(cache, commits)
     schema = f"bench_{uuid.uuid4().hex[:10]}"
@@ -290,18 +310,7 @@ def part_portfolio(cache: Path, pg: str, repos: int, commits: int, seconds: floa
     work = Path(tempfile.mkdtemp(prefix="onebar-bench-portfolio-"))
     try:
         took = prepare(db, work / "data", repo, "r00")
-        store = open_store(db)
-        with store.write() as conn:
-            base = dict(conn.execute(select(materialised_reports)).one()._mapping)
-            src = dict(conn.execute(select(service_repos)).one()._mapping)
-            base.pop("id")
-            src.pop("id")
-            for i in range(1, repos):
-                name = f"r{i:02d}"
-                conn.execute(insert(service_repos).values(**{**src, "name": name}))
-                etag = f"{base['etag'][:24]}{i:08d}"
-                conn.execute(insert(materialised_reports).values(**{**base, "repo": name, "etag": etag}))
-        store.close()
+        register_copies(db, repos)
         admin = token(db, "admin")
         lead = token(db, "lead", org="vistula")
         server = Server(db, work / "data")
