@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from onebar.charter.done import DefinitionOfDone
 from onebar.charter.model import Charter
 from onebar.gate.rules import RULES
+from onebar.report.render.common import counted
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,7 @@ WORDS: dict[str, Callable[[DefinitionOfDone, Charter, Who], str]] = {
         f"A change stays small enough to review: at most {d.size.max_lines} changed lines and {d.size.max_files} files."
     ),
     "reviews.approvals": lambda d, c, w: (
-        f"At least {d.reviews.min_approvals} approving review{'s' if d.reviews.min_approvals != 1 else ''}, "
-        "and no request for changes left open."
+        f"At least {counted(d.reviews.min_approvals, 'approving review')}, and no request for changes left open."
     ),
     "reviews.cross_org": lambda d, c, w: (
         f"At least one approval comes from someone outside {w.org}: the same bar whoever wrote the change."
