@@ -363,3 +363,29 @@ def test_a_bulk_ingest_leaves_planner_statistics_on_postgresql(
     with store.read() as conn:
         estimate = conn.execute(text("SELECT reltuples FROM pg_class WHERE oid = to_regclass('commits')")).scalar_one()
     assert estimate == 1200
+
+
+def test_the_cheap_tips_are_the_peeled_reads_tips_and_a_new_tag_alone_is_ingested(repo: GitRepo, store: Store) -> None:
+    # A run with nothing new compares tips read without peeling a tag; they must be exactly the tips
+    # the full read records, for every kind of ref, or every such run would mine again (or never).
+    from onebar.mining.refs import read_refs, read_tips
+
+    assert read_tips(repo.path) == read_refs(repo.path).tips == {}  # an empty repository
+    first = repo.commit("one", {"a.txt": "1"})
+    repo.tag("v1", message="annotated")
+    repo.tag("light")
+    repo.git("tag", "-a", "-m", "a tag of a tag", "outer", "v1")
+    blob = repo.git("hash-object", "-w", "--stdin", input=b"a blob\n").strip()
+    repo.git("tag", "a-blob", blob)
+    repo.commit("two", {"a.txt": "2"})
+    repo.git("checkout", "-q", "--detach", first)
+    assert read_tips(repo.path) == read_refs(repo.path).tips
+    assert read_tips(repo.path)["HEAD"] == first
+
+    ingest_repository(repo.path, store)
+    assert ingest_repository(repo.path, store).commits_new == 0
+    repo.git("tag", "-a", "-m", "late release", "v2", first)  # no new commit: only a tag
+    summary = ingest_repository(repo.path, store)
+    with store.read() as conn:
+        names = {r.name: r.sha for r in conn.execute(select(tags))}
+    assert summary.tags == len(names) and names["v2"] == first and names["outer"] == first

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from onebar.git import RepoInfo, open_repository
 from onebar.mining import facts, missing
 from onebar.mining.parse import MinedCommit
-from onebar.mining.refs import Refs, existing_objects, read_refs, rev_list
+from onebar.mining.refs import Refs, existing_objects, read_refs, read_tips, rev_list
 from onebar.mining.stream import Miner
 from onebar.mining.summary import IngestSummary, Progress, shallow_warning
 from onebar.store import cache
@@ -88,10 +88,12 @@ def ingest_recording(
     # One ingest of a repository at a time: a second one (a scheduled job beside a manual run)
     # waits here, then reads the refs the first recorded and finds nothing, or only the rest, to do.
     with store.ingest_lock(repo_id) as exclusive:
-        now = read_refs(info.root)
+        tips = read_tips(info.root)
         with store.read() as conn:
             stored = dict(conn.execute(select(refs.c.name, refs.c.sha).where(refs.c.repo_id == repo_id)).all())
-        if stored != now.tips:
+        if stored != tips:
+            now = read_refs(info.root)  # the tags peeled, only when there is something to mine
+            tips = now.tips
             new = _mine_new(
                 store,
                 info,
@@ -110,9 +112,9 @@ def ingest_recording(
         elif progress:
             progress(0, 0)
 
-    facts.update(store, repo_id, now.tips.get("HEAD"))  # what the report reads instead of recomputing
+    facts.update(store, repo_id, tips.get("HEAD"))  # what the report reads instead of recomputing
     summary = _summarise(store, info, repo_id, new, lines, charter, charter_file, started, warnings)
-    return summary, now.tips
+    return summary, tips
 
 
 def _repository_id(store: Store, info: RepoInfo) -> int:

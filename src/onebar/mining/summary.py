@@ -87,14 +87,14 @@ def _key(info: RepoInfo, db: Path, tips: dict[str, str], charter_file: Path | No
 
 def unchanged(info: RepoInfo, url: str, charter_file: Path | None, lines: bool) -> IngestSummary | None:
     """The summary of a run with nothing to do, if that can be told without opening the store."""
-    from onebar.mining.refs import read_refs
+    from onebar.mining.refs import read_tips
     from onebar.store import cache
 
     started = time.perf_counter()
     db = _sqlite_file(url)
     if db is None or not (os.access(db, os.W_OK) and os.access(db.parent, os.W_OK)):
         return None  # PostgreSQL, or a store only the ordinary path can tell is read-only
-    key = _key(info, db, read_refs(info.root).tips, charter_file)
+    key = _key(info, db, read_tips(info.root), charter_file)
     kept = cache.load("ingest-noop", f"{db} {info.git_dir}", key) if key else None
     if not isinstance(kept, dict):
         return None
