@@ -250,3 +250,23 @@ def test_blocks_fill_up_and_hold_every_commit_once(
     assert ids.tolist() == all_ids
     assert stored(store)["graph"] == fresh(repo, tmp_path, "f.db")["graph"]
     store.close()
+
+
+@pytest.mark.parametrize("pattern", [r"(?i)hotfix", r"(?i)\bhot-?fix\b"])
+def test_hotfix_subjects_are_found_in_any_case_on_every_store(repo: GitRepo, store: Store, pattern: str) -> None:
+    # A plain word is narrowed down by the database (LIKE on SQLite, ILIKE on PostgreSQL), anything
+    # else by the pattern alone: both find the same commits, whatever their case, before `until`.
+    import re
+
+    from onebar.report.build import resolver
+    from onebar.report.load import load, subject_matches
+
+    shas = [
+        repo.commit(subject, {"a.txt": subject}, at=day(i))
+        for i, subject in enumerate(["HOTFIX: crash", "add feature", "Hotfix the login", "hotfix_50%", "later hotfix"])
+    ]
+    summary = ingest_repository(repo.path, store)
+    loaded = load(store, summary.repo_id, resolver(parse_charter(CHARTER)))
+    found = subject_matches(store, loaded, re.compile(pattern), until=day(4))
+    expected = [0, 2] if "\\b" in pattern else [0, 2, 3]  # "hotfix_50%": \b does not end a word at "_"
+    assert sorted(loaded.history.sha[i] for i in found) == sorted(shas[i] for i in expected)

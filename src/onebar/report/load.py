@@ -440,13 +440,23 @@ def _grouped(
 def subject_matches(store: Store, loaded: Loaded, pattern: re.Pattern[str], until: int) -> set[int]:
     """The commits before `until` whose subject `pattern` finds (the charter's hotfix pattern)."""
     c = commits
+    if not len(loaded.ids):
+        return set()
+    # Nearly every commit before `until` is read: in id order (the repository's id range) that is one
+    # sequential pass, where the (repository, time) index would visit them in a random order, twice
+    # the time on SQLite. `+ 0` keeps the planner off that index.
     stmt = select(c.c.id, c.c.subject).where(
-        c.c.repo_id == loaded.repo_id, c.c.reachable.is_(True), c.c.committed_at < until
+        c.c.id.between(int(loaded.ids[0]), int(loaded.ids[-1])),
+        c.c.repo_id + 0 == loaded.repo_id,
+        c.c.reachable.is_(True),
+        c.c.committed_at + 0 < until,
     )
     word = _LITERAL.fullmatch(pattern.pattern)
     if word:  # a plain word: the database narrows the subjects down (a superset), the pattern decides
         literal = word.group(1).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(c.c.subject.ilike(f"%{literal}%", escape="\\"))
+        # SQLite's LIKE ignores ASCII case by itself (the word is ASCII); ILIKE there would lower() both sides.
+        like = c.c.subject.like if store.dialect == "sqlite" else c.c.subject.ilike
+        stmt = stmt.where(like(f"%{literal}%", escape="\\"))
     found: list[int] = []
     search = pattern.search
     with store.read() as conn:
