@@ -117,12 +117,20 @@ def read_state(conn: Connection, repo_id: int) -> State:
     return State(int(row.facts_until), row.head_sha, row.head_id, int(row.head_until))
 
 
-def last_commit_id(conn: Connection, repo_id: int) -> int:
-    # Newest first and stop at the first: commit ids only grow, so this reads one row when the
-    # repository's commits were the last stored (max() with a filter would read them all).
-    q = select(commits.c.id).where(commits.c.repo_id == repo_id).order_by(commits.c.id.desc()).limit(1)
+def last_commit_id(conn: Connection, repo_id: int, after: int = 0) -> int:
+    """The highest id of the repository's commits above `after`; `after` when there is none."""
+    # Newest first down to `after`, and stop at the first: commit ids only grow, so this reads one row
+    # when the repository's commits were the last stored, and never more than the rows stored since
+    # `after`. `+ 0` keeps SQLite off the (repository, time) index, whose walk of every commit of the
+    # repository, then a sort, it would otherwise choose (20 ms at 100,000 commits).
+    q = (
+        select(commits.c.id)
+        .where(commits.c.id > after, commits.c.repo_id + 0 == repo_id)
+        .order_by(commits.c.id.desc())
+        .limit(1)
+    )
     found = conn.execute(q).scalar()
-    return 0 if found is None else int(found)
+    return after if found is None else int(found)
 
 
 def update(store: Store, repo_id: int, head_sha: str | None) -> None:
@@ -133,7 +141,7 @@ def update(store: Store, repo_id: int, head_sha: str | None) -> None:
     try:
         with store.read() as conn:
             state = read_state(conn, repo_id)
-            top = last_commit_id(conn, repo_id)
+            top = last_commit_id(conn, repo_id, after=min(state.facts_until, state.head_until))
         if state.facts_until < top:
             _extend_blocks(store, repo_id, state.facts_until, top)
         if state.head_sha != head_sha or state.head_until < top:

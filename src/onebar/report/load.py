@@ -187,7 +187,7 @@ def load(store: Store, repo_id: int, resolve: Resolve, *, head_sha: str | None =
 
 def _load(conn: Connection, rid: int, name: str, path: str, resolve: Resolve, head_sha: str | None) -> Loaded:
     state = facts.read_state(conn, rid)
-    top = facts.last_commit_id(conn, rid)
+    top = facts.last_commit_id(conn, rid, after=state.facts_until)
     # Blocks an interrupted or read-only ingest did not write are computed here, as the ingest would.
     blocks = facts.load_blocks(conn, rid) + list(facts.compute_blocks(conn, rid, state.facts_until, top))
     records = np.concatenate([np.empty(0, dtype=facts.BLOCK), *(b.records for b in blocks)])
