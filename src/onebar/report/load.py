@@ -109,20 +109,20 @@ class Shas(Sequence[str]):
             keys = _leading(self.hexes)
             self._order = np.argsort(keys, kind="stable")
             self._keys = keys[self._order]
-        ok = [len(s) >= 7 and _HEX.fullmatch(s) is not None for s in wanted]
-        lo = np.array([int(s[:16].ljust(16, "0"), 16) if good else 0 for s, good in zip(wanted, ok, strict=True)],
-                      dtype=np.uint64)  # fmt: skip
-        hi = np.array([int(s[:16].ljust(16, "f"), 16) if good else 0 for s, good in zip(wanted, ok, strict=True)],
-                      dtype=np.uint64)  # fmt: skip
-        starts = np.searchsorted(self._keys, lo, side="left").tolist()
-        ends = np.searchsorted(self._keys, hi, side="right").tolist()
-        out = []
-        for s, good, a, b in zip(wanted, ok, starts, ends, strict=True):
-            hits = self._order[a:b].tolist() if good else []
-            if len(s) > 16:  # beyond the key: compare the text
-                prefix = s.encode("ascii")
-                hits = [i for i in hits if bytes(self.hexes[i]).startswith(prefix)]
-            out.append(int(hits[0]) if len(hits) == 1 else -1)  # none, or ambiguous
+        ok = np.array([len(s) >= 7 and _HEX.fullmatch(s) is not None for s in wanted], dtype=bool)
+        lead = [s[:16] if good else "0" for s, good in zip(wanted, ok.tolist(), strict=True)]
+        lo = np.array([int(x.ljust(16, "0"), 16) for x in lead], dtype=np.uint64)
+        hi = np.array([int(x.ljust(16, "f"), 16) for x in lead], dtype=np.uint64)
+        starts = np.searchsorted(self._keys, lo, side="left")
+        ends = np.searchsorted(self._keys, hi, side="right")
+        # Nearly always one candidate: its whole text is checked against the whole sha at once.
+        cand = self._order[np.minimum(starts, len(self._order) - 1)]
+        texts = np.array([s.encode("ascii") if good else b"" for s, good in zip(wanted, ok.tolist(), strict=True)])
+        single = ok & (ends - starts == 1) & np.char.startswith(self.hexes[cand], texts)
+        out: list[int] = np.where(single, cand, -1).tolist()
+        for k in np.flatnonzero(ok & (ends - starts > 1)).tolist():  # 16 leading digits shared: compare text
+            hits = [i for i in self._order[starts[k] : ends[k]].tolist() if bytes(self.hexes[i]).startswith(texts[k])]
+            out[k] = int(hits[0]) if len(hits) == 1 else -1  # none, or ambiguous
         return out
 
 
