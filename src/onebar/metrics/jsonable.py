@@ -78,8 +78,20 @@ class Jsonable:
         return out
 
 
+_AS_IS = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """Any value of a result as JSON-ready data."""
+    # The exact types first: a long history's report holds some 70,000 values, and asking each
+    # whether it is a Mapping (an abstract class) costs more than the rest of the walk.
+    t = type(value)
+    if t in _AS_IS:
+        return value
+    if t is dict:
+        return {k: plain(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [plain(v) for v in value]
     if isinstance(value, Jsonable):
         return value.to_json()
     if isinstance(value, Mapping):
