@@ -19,7 +19,9 @@ the repository: the first report after ingest is what is measured, nothing is ca
 The child runs as an installed onebar does: with its modules' bytecode compiled (`pip install`
 compiles it; an editable checkout under PYTHONDONTWRITEBYTECODE=1 would recompile every onebar
 module in every process), kept under a temporary PYTHONPYCACHEPREFIX and written by one untimed
-warm-up run. `--source-only` measures without it.
+warm-up run. `--source-only` measures without it. `--instructions` also counts each run's
+instructions under valgrind (about 50 times slower; the same count on a busy machine), and those of
+the report's imports alone, the fixed cost under any history.
 """
 
 from __future__ import annotations
@@ -168,6 +170,9 @@ def main() -> None:
     ap.add_argument(
         "--source-only", action="store_true", help="--cli children without compiled bytecode (as this sandbox runs)"
     )
+    ap.add_argument(
+        "--instructions", action="store_true", help="also count each --cli run's instructions under valgrind (slow)"
+    )
     args = ap.parse_args()
     if args.cli:
         print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -176,7 +181,7 @@ def main() -> None:
             for spec in args.cli:
                 repo, _, url = spec.partition("=")
                 git_repeat = args.repeat if args.git_repeat is None else args.git_repeat
-                cli(Path(repo), url, args.repeat, git_repeat, env)
+                cli(Path(repo), url, args.repeat, git_repeat, env, args.instructions)
         print(f"load average at end:   {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
     charter = parse_charter(charter_text())
@@ -236,7 +241,22 @@ def best(cmd: list[str], repeat: int, env: dict[str, str] | None = None) -> tupl
     return wall, cpu, max(r[2] for r in runs)
 
 
-def cli(repo: Path, url: str, repeat: int, git_repeat: int, env: dict[str, str]) -> None:
+# What a report run imports before it computes anything: the floor under any history length.
+IMPORTS = "import onebar.cli.report_cmds, onebar.workspace, onebar.report.build, onebar.report.render.encode"
+
+
+def instructions(cmd: list[str], env: dict[str, str]) -> int:
+    """Instructions `cmd` executes (valgrind's callgrind; git's child processes not counted): the same
+    count whatever else the machine runs, where wall time on this shared VM varies by a third."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={tmp}/cg.out", *cmd],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True,
+        )  # fmt: skip
+    return int(next(line for line in out.stderr.splitlines() if "Collected" in line).split()[-1])
+
+
+def cli(repo: Path, url: str, repeat: int, git_repeat: int, env: dict[str, str], counted: bool = False) -> None:
     """`onebar report` as fresh processes on an ingested store, beside `git log --numstat`."""
     base = [sys.executable, "-m", "onebar", "report", str(repo), "--db", url, "--format", "json"]
     child(base, env)  # warm-up, untimed: writes the bytecode, reads the store and pack into the page cache
@@ -252,6 +272,11 @@ def cli(repo: Path, url: str, repeat: int, git_repeat: int, env: dict[str, str])
         wall, cpu, rss = best([*base, *extra], repeat, env)
         ratio = f"   {wall / git_wall:.2f}x git log" if git_wall else ""
         print(f"  {label:<32} {wall:7.2f}s wall {cpu:7.2f}s cpu {rss:6d} MB{ratio}")
+        if counted:
+            print(f"  {'':<32} {instructions([*base, *extra], env) / 1e9:7.2f} G instructions")
+    if counted:
+        floor = instructions([sys.executable, "-c", IMPORTS], env)
+        print(f"  {'its imports alone':<32} {floor / 1e9:7.2f} G instructions")
 
 
 def real(repo: Path, tmp: Path, *, charter_in_repo: bool = False) -> None:
