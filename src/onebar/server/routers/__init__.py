@@ -5,10 +5,10 @@ from __future__ import annotations
 ROUTERS: tuple[str, ...] = (
     "onebar.server.routers.health",
     "onebar.server.routers.hooks",  # early: routes match in order, and webhooks are the busiest callers
-    "onebar.server.routers.reports",  # early too: the report is the busiest read (no path here overlaps)
     "onebar.server.routers.session",
     "onebar.server.routers.tokens",
     "onebar.server.routers.repos",
+    "onebar.server.routers.reports",
     "onebar.server.routers.events",
     "onebar.server.routers.gate_runs",
     "onebar.server.routers.jobs",
