@@ -65,6 +65,28 @@ def test_the_report_narrows_to_one_organisation(api: tuple[TestClient, Tokens]) 
     assert backwards.json()["field"] == "since"
 
 
+def test_the_report_reads_its_parameters_as_declared_ones_would(api: tuple[TestClient, Tokens]) -> None:
+    # The route reads since/until/tiers/org by hand (it is the hottest one): same errors, same doc.
+    c, t = api
+    for raw in ("abc", "", "1.5"):
+        bad = c.get(f"/api/v1/repos/shop/report?tiers={raw}", headers=h(t.admin))
+        assert (bad.status_code, bad.headers["content-type"]) == (422, "application/problem+json")
+        assert bad.json()["field"] == "tiers" and bad.json()["errors"][0]["field"] == "tiers"
+        assert bad.json()["detail"].startswith("tiers: Input should be a valid integer")
+    assert c.get("/api/v1/repos/shop/report?tiers=2030", headers=h(t.admin)).json()["field"] == "tiers"
+    assert c.get("/api/v1/repos/shop/report?tiers=abc").status_code == 401  # the caller is checked first
+    tiers = c.get("/api/v1/repos/shop/report?tiers=2023", headers=h(t.admin))
+    assert tiers.status_code == 200 and tiers.json()["tiers"]["year"] == 2023
+    ignored = c.get("/api/v1/repos/shop/report?foo=bar", headers=h(t.admin))
+    assert ignored.content == c.get("/api/v1/repos/shop/report", headers=h(t.admin)).content
+    doc = c.get("/openapi.json").json()["paths"]["/api/v1/repos/{name}/report"]["get"]
+    params = {p["name"]: (p["in"], p["schema"]["anyOf"][0]["type"] if p["in"] == "query" else p["schema"]["type"])
+              for p in doc["parameters"]}  # fmt: skip
+    assert params == {"name": ("path", "string"), "since": ("query", "string"), "until": ("query", "string"),
+                      "tiers": ("query", "integer"), "org": ("query", "string")}  # fmt: skip
+    assert all(p.get("description") for p in doc["parameters"] if p["in"] == "query")
+
+
 def test_people_and_components_follow_the_visibility_rules(api: tuple[TestClient, Tokens]) -> None:
     c, t = api
     assert {p["id"] for p in c.get("/api/v1/repos/shop/people", headers=h(t.admin)).json()} == {

@@ -55,6 +55,10 @@ def create_app(settings: ServiceSettings | None = None, *, routers: tuple[str, .
     for name in routers:
         app.include_router(importlib.import_module(name).router)
     _docs(app, settings.public_docs)
+    if "onebar.server.routers.reports" in routers:
+        from onebar.server.routers.reports import KeptReports
+
+        app.add_middleware(KeptReports, service=service)  # added first, so inside ServiceMiddleware
     app.add_middleware(
         ServiceMiddleware,
         metrics=service.metrics,
