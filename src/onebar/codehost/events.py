@@ -123,10 +123,14 @@ def process_pending(
     limit: int | None = None,
     batch: int = MAX_BATCH,
     budget: float = LOCK_BUDGET,
+    pause: float = 0.0,
     result: ProcessResult | None = None,
 ) -> ProcessResult:
     """Process pending deliveries oldest first, in batches of at most `batch` that each hold the
-    write lock for about `budget` seconds; returns what happened (added to `result` if given)."""
+    write lock for about `budget` seconds; returns what happened (added to `result` if given).
+
+    `pause`: seconds between two batches without the lock (the service's job: receivers waiting for
+    the store get in between batches, instead of finding the next batch holding it again)."""
     result = result if result is not None else ProcessResult()
     done, size = 0, min(batch, 2 * MIN_BATCH)  # the first batch measures what a delivery costs
     while limit is None or done < limit:
@@ -138,14 +142,16 @@ def process_pending(
         i = 0
         while i < len(rows):
             chunk, i = rows[i : i + size], i + size
+            if done and pause:
+                time.sleep(pause)
             parsed = [_parse(row) for row in chunk]  # outside the write lock: CPU the receivers need not wait for
-            t = time.perf_counter()
-            _write_batch(store, parsed, result)
-            took = time.perf_counter() - t
+            held = _write_batch(store, parsed, result)
             # Converges on the size that holds the lock for `budget` (fixed cost + per delivery).
-            size = max(min(batch, MIN_BATCH), min(batch, int(len(chunk) * budget / max(took, 1e-6))))
+            size = max(min(batch, MIN_BATCH), min(batch, int(len(chunk) * budget / max(held, 1e-6))))
             done += len(chunk)
             time.sleep(0)  # let the receivers in this process have the interpreter between batches
+        if len(rows) < n:  # all that was pending is done: what arrived since waits for the caller's next call,
+            break  # not for a run of small batches, each paying a transaction's fixed cost, back to back
     return result
 
 
@@ -172,9 +178,11 @@ def _parse(row: Any) -> _Parsed:
     return out
 
 
-def _write_batch(store: Store, batch: list[_Parsed], result: ProcessResult) -> None:
-    """Write a parsed batch and mark its deliveries, in one transaction."""
+def _write_batch(store: Store, batch: list[_Parsed], result: ProcessResult) -> float:
+    """Write a parsed batch and mark its deliveries, in one transaction; the seconds it held the lock
+    (not counting the wait for it)."""
     with WRITE_LOCK, store.write() as conn:
+        locked = time.perf_counter()
         # Still pending? Another worker may have processed some since they were read (writers are
         # serialised, so what this transaction sees pending is this transaction's to process).
         ids = (min(p.id for p in batch), max(p.id for p in batch))
@@ -193,6 +201,7 @@ def _write_batch(store: Store, batch: list[_Parsed], result: ProcessResult) -> N
                     p.status, p.error = "failed", f"{type(exc).__name__}: {exc}"
         now = int(time.time())
         conn.exec_driver_sql(driver_sql(conn, _MARK), [(p.status, now, p.error, p.id) for p in batch])
+    held = time.perf_counter() - locked  # the commit included
     for p in batch:
         setattr(result, p.status, getattr(result, p.status) + 1)
         if p.status == "failed":
@@ -202,6 +211,7 @@ def _write_batch(store: Store, batch: list[_Parsed], result: ProcessResult) -> N
                 result.repos.append(p.ctx.repo_name)
             if p.push is not None:
                 result.pushes.append(p.push)
+    return held
 
 
 def _write(conn: Connection, batch: list[_Parsed]) -> None:

@@ -40,6 +40,7 @@ LIMIT = 1000  # deliveries a pass takes on; more wait for the next pass
 SPAN = 10.0  # seconds one job goes on processing a stream of deliveries
 IDLE = 0.05  # seconds without a new delivery after which the job ends (a later one queues the next job)
 GATHER = 0.02  # seconds a batch gathers once a delivery arrived: batches, not one transaction per delivery
+PAUSE = 0.002  # seconds between two batches: receivers waiting for the store (they try every ms) get in
 
 # Set when a delivery is stored in this process: the running job wakes instead of polling.
 ARRIVED = threading.Event()
@@ -61,6 +62,15 @@ def queue_processing(store: Store) -> AfterStore:
     return after
 
 
+def _any_pending(store: Store) -> bool:
+    """Whether a delivery waits: what a job in a process without receivers looks at instead of ARRIVED."""
+    with store.read() as conn:
+        return conn.exec_driver_sql(_ANY_PENDING).first() is not None
+
+
+_ANY_PENDING = "SELECT 1 FROM deliveries WHERE status = 'pending' LIMIT 1"
+
+
 @handler(KIND)
 def process(ctx: Context, job: Job) -> dict[str, Any]:
     """Process pending deliveries while they stream in; queue the follow-up jobs their data calls for."""
@@ -69,12 +79,12 @@ def process(ctx: Context, job: Job) -> dict[str, Any]:
     while True:
         ARRIVED.clear()
         before = result.processed + result.ignored + result.failed
-        process_pending(ctx.store, limit=LIMIT, result=result)
+        process_pending(ctx.store, limit=LIMIT, pause=PAUSE, result=result)
         took = result.processed + result.ignored + result.failed - before
         if time.monotonic() - started > SPAN:
             break
         if took < LIMIT:  # caught up: wait for the next delivery (a job queued with it covers a miss)
-            if not took or not ARRIVED.wait(IDLE):
+            if not took or not (ARRIVED.wait(IDLE) or _any_pending(ctx.store)):
                 break
             time.sleep(GATHER)
     with ctx.store.read() as conn:
