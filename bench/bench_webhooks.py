@@ -217,6 +217,16 @@ def line(label: str, r: dict[str, Any]) -> str:
     )
 
 
+def pending_count(store: Any) -> int:
+    from sqlalchemy import func, select
+
+    from onebar.store.schema_codehost import deliveries
+
+    with store.read() as conn:
+        q = select(func.count()).select_from(deliveries).where(deliveries.c.status == "pending")
+        return int(conn.execute(q).scalar_one())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--deliveries", type=int, default=3000)
@@ -257,7 +267,11 @@ def main() -> None:
             c2 = server.cpu()
             t_max["cpu_ms"], h_max["cpu_ms"] = (c1 - c0) / n * 1000, (c2 - c1) / n * 1000
             t_rate = load(server.url, "trivial", secret, n, args.concurrency, args.rate, 0, "x")
+            c3, w3 = server.cpu(), worker.cpu() if worker is not None else 0.0
             h_rate = load(server.url, "hook", secret, n, args.concurrency, args.rate, 1, "rate")
+            h_rate["cpu_ms"] = (server.cpu() - c3) / n * 1000
+            h_rate["worker_cpu_ms"] = ((worker.cpu() if worker is not None else 0.0) - w3) / n * 1000
+            backlog = pending_count(store)  # processing kept up with the open loop if this stays small
         except BaseException:
             print(server.log.read_text()[-5000:], file=sys.stderr)
             raise
@@ -279,6 +293,9 @@ def main() -> None:
         print(f"latency at {args.rate:.0f} requests/s (open loop):")
         print(line("  GET /healthz (trivial)", t_rate))
         print(line("  POST /hooks/github (verified, stored)", h_rate))
+        print(f"  deliveries still pending when the open loop ended: {backlog} of {n}")
+        print(f"  CPU per delivery at {args.rate:.0f}/s: serving process {h_rate['cpu_ms']:.2f} ms"
+              + (f", worker process {h_rate['worker_cpu_ms']:.2f} ms" if worker is not None else ""))  # fmt: skip
         met_p95 = h_rate["p95_ms"] < 20 and not h_rate["errors"]
         met_rate = h_max["rps"] >= 300 and h_rate["rps"] >= 0.97 * args.rate
         print(f"targets: p95 < 20 ms at {args.rate:.0f}/s: {'met' if met_p95 else 'NOT met'}; "

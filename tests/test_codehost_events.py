@@ -199,27 +199,96 @@ def test_worker_interrupted_mid_batch_loses_and_doubles_nothing(store: Store, mo
     original = events.HANDLERS[("github", "pull_request")]
     calls = {"n": 0}
 
-    def dies_on_the_sixth(conn: Any, ctx: Any, payload: dict[str, Any]) -> str:
+    def dies_on_the_sixth(ctx: Any, payload: dict[str, Any]) -> Any:
         calls["n"] += 1
         if calls["n"] == 6:
-            raise KeyboardInterrupt  # the worker is killed in the middle of a delivery
-        return original(conn, ctx, payload)
+            raise KeyboardInterrupt  # the worker is killed in the middle of a batch
+        return original(ctx, payload)
 
     monkeypatch.setitem(events.HANDLERS, ("github", "pull_request"), dies_on_the_sixth)
     with pytest.raises(KeyboardInterrupt):
-        process_pending(store)
+        process_pending(store, batch=4, budget=1.0)  # batches of 4: the first is written, the second dies
     with store.read() as conn:
-        assert conn.execute(select(func.count()).select_from(pull_requests)).scalar() == 5
+        assert conn.execute(select(func.count()).select_from(pull_requests)).scalar() == 4
         assert (
             conn.execute(select(func.count()).select_from(deliveries).where(deliveries.c.status == "pending")).scalar()
-            == 5
+            == 6
         )
     monkeypatch.setitem(events.HANDLERS, ("github", "pull_request"), original)
-    assert process_pending(store).processed == 5
+    assert process_pending(store).processed == 6
+    with store.read() as conn:
+        assert set(conn.execute(select(deliveries.c.status, deliveries.c.attempts)).all()) == {("processed", 1)}
     again = replay(store)
     assert again.processed == 10
     with store.read() as conn:
         assert sorted(conn.execute(select(pull_requests.c.number)).scalars()) == list(range(1, 11))
+
+
+def test_a_batch_killed_while_writing_rolls_back_whole(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    hk = add_hook(store, "github", "shop")
+    s = Sender(store, hk.secret)
+    for i in range(6):
+        s.github("pull_request", pr_payload("opened", number=i + 1))
+    real = events.writer.refresh_summaries
+
+    def killed(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt  # after the pull requests were inserted, before the deliveries were marked
+
+    monkeypatch.setattr(events.writer, "refresh_summaries", killed)
+    with pytest.raises(KeyboardInterrupt):
+        process_pending(store)
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(pull_requests)).scalar() == 0
+        assert set(conn.execute(select(deliveries.c.status, deliveries.c.attempts)).all()) == {("pending", 0)}
+    monkeypatch.setattr(events.writer, "refresh_summaries", real)
+    assert process_pending(store).processed == 6
+    with store.read() as conn:
+        assert sorted(conn.execute(select(pull_requests.c.number)).scalars()) == list(range(1, 7))
+        assert set(conn.execute(select(deliveries.c.status, deliveries.c.attempts)).all()) == {("processed", 1)}
+
+
+def test_one_bad_delivery_in_a_batch_fails_alone(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A payload that parses but whose write fails: the batch is written again one by one, and only it fails."""
+    hk = add_hook(store, "github", "shop")
+    s = Sender(store, hk.secret)
+    for i in range(8):
+        s.github("pull_request", pr_payload("opened", number=i + 1))
+    s.github("pull_request_review", review_payload(1, "approved", "2023-11-15T14:00:00Z"))
+    real = events.writer.upsert_pulls
+
+    def fails_on_five(conn: Any, rid: int, host: str, full: str, records: list[Any], **kw: Any) -> None:
+        if any(r.number == 5 for r in records):
+            raise ValueError("pull request 5 cannot be stored")
+        real(conn, rid, host, full, records, **kw)
+
+    monkeypatch.setattr(events.writer, "upsert_pulls", fails_on_five)
+    result = process_pending(store)
+    assert (result.processed, result.failed) == (8, 1)
+    assert result.errors[0]["error"] == "ValueError: pull request 5 cannot be stored"
+    with store.read() as conn:
+        assert sorted(conn.execute(select(pull_requests.c.number)).scalars()) == [1, 2, 3, 4, 6, 7, 8]
+        approved = conn.execute(select(pull_requests.c.approved_at).where(pull_requests.c.number == 7)).scalar()
+    assert approved == 1700056800  # the review of pull request 7, written one by one too
+    with store.read() as conn:
+        statuses = sorted(conn.execute(select(deliveries.c.status, deliveries.c.attempts)).all())
+    assert statuses == [("failed", 1)] + [("processed", 1)] * 8
+
+
+def test_a_batch_with_the_same_pull_request_twice_applies_them_in_order(store: Store) -> None:
+    """Events of one pull request in one batch: each sees the one before, as when processed one by one."""
+    hk = add_hook(store, "github", "shop")
+    s = Sender(store, hk.secret)
+    s.github("pull_request", pr_payload("opened", draft=True))
+    s.github("pull_request_review", review_payload(1, "commented", "2023-11-15T12:00:00Z"))
+    s.github("pull_request", pr_payload("ready_for_review", draft=False, updated_at="2023-11-15T16:00:00Z"))
+    s.github("pull_request_review", review_payload(2, "approved", "2023-11-15T17:00:00Z"))
+    s.github("pull_request", pr_payload("closed", draft=False, updated_at="2023-11-15T18:00:00Z"))
+    result = process_pending(store, batch=50, budget=1.0)
+    assert result.processed == 5
+    with store.read() as conn:
+        pr = conn.execute(select(pull_requests)).one()
+    assert pr.draft_seconds == 6 * 3600 and pr.ready_at == 1700064000 and not pr.draft
+    assert pr.first_review_at == 1700049600 and pr.approved_at == 1700067600
 
 
 def test_deployment_status_and_incident_issue_feed_the_report_tables(store: Store) -> None:
@@ -395,3 +464,20 @@ def test_fuzzed_deliveries_never_fail_with_a_500_and_store_only_good_ones(
     assert isinstance(json.loads(body), dict)
     result = process_pending(store)  # processing a verified but odd payload fails cleanly, never raises
     assert receipt.delivery > 0 and result.processed + result.ignored + result.failed >= 0
+
+
+_REF_PIECES = st.sampled_from(
+    [*"ab1_#/.-& \n:()é", "org/repo#", "#12", "x/y/z#3", "&#", "//#4", "a#1b", "#0", "https://h/o/r/issues/5 "]
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(_REF_PIECES, max_size=40).map("".join))
+def test_issue_references_found_near_each_hash_are_the_regex_s_own(text: str) -> None:
+    """`refs._issues` tries the pattern only before each "#": it finds exactly what finditer finds."""
+    from onebar.codehost import refs
+
+    def spans(found: Any) -> list[tuple[Any, ...]]:
+        return [(m.span(), m.group("repo"), m.group("n")) for m in found]
+
+    assert spans(refs._issues(text)) == spans(refs._ISSUE.finditer(text))

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +23,7 @@ from onebar.jobs import queue
 from onebar.jobs.handlers import Context
 from onebar.jobs.worker import Worker
 from onebar.server.app import create_app
+from onebar.server.routers import hooks as hooks_router
 from onebar.server.settings import ServiceSettings
 from onebar.store import Store, open_store
 from onebar.store.schema import deployments
@@ -306,3 +311,59 @@ def test_a_processing_job_whose_worker_died_is_claimed_again_and_processes_each_
     assert sorted(attempts) == [("processed", 1)] * 5
     assert world.count(pull_requests) == 5
     assert tuple(job) == ("done", 2)
+
+
+def _hold_write_lock(db: str, seconds: float) -> subprocess.Popen[str]:
+    """Another process holding the SQLite write lock for `seconds` (as a worker process's batch does)."""
+    code = (
+        "import sqlite3, sys, time\n"
+        "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "c.execute('BEGIN IMMEDIATE'); print('held', flush=True)\n"
+        "time.sleep(float(sys.argv[2])); c.execute('COMMIT')\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, db, str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+    return proc
+
+
+@SQLITE_ONLY
+def test_a_receiver_waits_for_another_process_holding_the_store_then_stores(world: World) -> None:
+    proc = _hold_write_lock(str(world.store.engine.url.database), 0.3)
+    body, headers = signed(world.github_secret, pull(), "pull_request", "held-1")
+    started = time.monotonic()
+    r = world.client.post("/hooks/github", content=body, headers=headers)
+    waited = time.monotonic() - started
+    assert proc.wait(10) == 0
+    assert r.status_code == 202, r.text
+    assert 0.2 < waited < 2.0  # it waited for the other writer, and not in 100 ms sleeps of the busy handler
+    assert world.count(deliveries, deliveries.c.delivery_id == "held-1") == 1
+
+
+@SQLITE_ONLY
+def test_a_receiver_gives_up_after_its_deadline_with_a_503_problem_and_stores_nothing(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hooks_router, "STORE_WAIT", 0.2)
+    proc = _hold_write_lock(str(world.store.engine.url.database), 1.5)
+    body, headers = signed(world.github_secret, pull(), "pull_request", "held-2")
+    started = time.monotonic()
+    r = world.client.post("/hooks/github", content=body, headers=headers)
+    assert time.monotonic() - started < 1.2
+    assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+    assert r.headers["retry-after"] == "1"
+    assert r.json()["error"] == "StoreBusyError" and "other writers held the store" in r.json()["detail"]
+    assert proc.wait(10) == 0
+    assert world.count(deliveries, deliveries.c.delivery_id == "held-2") == 0
+    again = world.client.post("/hooks/github", content=body, headers=headers)  # the redelivery is stored
+    assert again.status_code == 202, again.text
+
+
+@SQLITE_ONLY
+def test_receivers_queued_behind_another_writer_are_all_stored_once(world: World) -> None:
+    proc = _hold_write_lock(str(world.store.engine.url.database), 0.3)
+    sent = [signed(world.github_secret, pull(n), "pull_request", f"q-{n}") for n in range(1, 9)]
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda bh: world.client.post("/hooks/github", content=bh[0], headers=bh[1]), sent))
+    assert proc.wait(10) == 0
+    assert [a.status_code for a in answers] == [202] * 8
+    assert world.count(deliveries, deliveries.c.delivery_id.like("q-%")) == 8

@@ -170,3 +170,35 @@ def test_an_unreachable_postgresql_server_is_a_store_error() -> None:
 
     with pytest.raises(StoreError, match="cannot open the store"):
         open_store("postgresql://nobody@127.0.0.1:9/db")
+
+
+def test_a_sqlite_write_with_a_deadline_tries_finely_then_raises_store_busy(tmp_path: Path) -> None:
+    """`write(wait=...)`: another connection's transaction is waited for in WAIT_STEP tries, not in
+    the busy handler's growing sleeps; past the deadline, StoreBusyError; the busy timeout is restored."""
+    import sqlite3
+    import threading
+    import time
+
+    from onebar.errors import StoreBusyError
+    from onebar.store.db import BUSY_TIMEOUT_MS
+
+    store = open_store(f"sqlite:///{tmp_path / 'busy.db'}")
+    try:
+        other = sqlite3.connect(tmp_path / "busy.db", isolation_level=None, check_same_thread=False)
+        other.execute("BEGIN IMMEDIATE")
+        assert not store.write_free()
+        started = time.monotonic()
+        with pytest.raises(StoreBusyError, match="busy"), store.write(wait=0.1):
+            pass
+        assert 0.1 <= time.monotonic() - started < 1.0
+        threading.Timer(0.15, lambda: other.execute("COMMIT")).start()
+        started = time.monotonic()
+        with store.write(wait=2.0) as conn:
+            conn.exec_driver_sql("CREATE TABLE t (x)")
+        assert 0.1 < time.monotonic() - started < 0.5  # soon after the other commits
+        assert store.write_free()
+        with store.write() as conn:
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
+        other.close()
+    finally:
+        store.close()

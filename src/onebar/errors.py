@@ -136,6 +136,10 @@ class ReadOnlyStoreError(StoreError):
     """The store can only be read (a read-only file, mount, role or replica) and something tried to write."""
 
 
+class StoreBusyError(StoreError):
+    """Another writer held the store's write lock for longer than the caller would wait (SQLite)."""
+
+
 class RemoteError(OnebarError):
     """A remote service (a code host's API) failed, timed out or refused after the retries allowed."""
 

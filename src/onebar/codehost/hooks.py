@@ -32,8 +32,9 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from onebar import audit
 from onebar.codehost.crypto import decrypt, encrypt, secret_box
-from onebar.errors import UsageError
+from onebar.errors import StoreBusyError, UsageError
 from onebar.store import Store
+from onebar.store.db import WAIT_STEP
 from onebar.store.schema_codehost import deliveries, hooks
 
 HOSTS = ("github", "gitlab")
@@ -63,6 +64,16 @@ class CreatedHook:
     repo: str
     url: str
     secret: str  # shown once, stored encrypted
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A delivery whose signature, headers and body passed: what `Receiver.store` stores."""
+
+    hook: int
+    delivery_id: str
+    event: str
+    body: bytes
 
 
 @dataclass(frozen=True)
@@ -165,8 +176,11 @@ AfterStore = Callable[[Connection, Receipt], None]
 
 # One code-host writer at a time in this process (receivers and the processing job): SQLite's busy
 # handler would otherwise sleep in steps of several milliseconds whenever two threads collide on its
-# write lock. A caller that must not block (the service's event loop) checks `WRITE_LOCK.locked()`.
+# write lock. A receiver never waits on it (or on the store's lock) while holding the other: it tries
+# both and, when either is taken, lets go and tries again `WAIT_STEP` later (`Receiver.try_store`),
+# so a receiver is never parked in SQLite's busy handler while every other one queues behind it.
 WRITE_LOCK = threading.Lock()
+STORE_WAIT = 5.0  # seconds a receiver tries to store a delivery before it answers 503 (GitHub gives up at 10)
 
 
 @dataclass
@@ -206,10 +220,26 @@ class Receiver:
         hook_id: int | None = None,
         context: Mapping[str, Any] | None = None,
     ) -> Receipt:
-        """Verify and store one delivery; raises a 4xx-mapped error and stores nothing when it is bad.
+        """Verify and store one delivery; raises a 4xx-mapped error and stores nothing when it is bad,
+        `StoreBusyError` (503) when the store stayed locked by other writers for `STORE_WAIT`.
 
         `context` (the caller's request id, address) goes into the audit entry of a refusal.
         """
+        return self.store_verified(
+            self.verify(host, headers, body, content_type=content_type, hook_id=hook_id, context=context)
+        )
+
+    def verify(
+        self,
+        host: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        content_type: str | None = None,
+        hook_id: int | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Verified:
+        """Check one delivery (see `receive`) without storing it."""
         h = {k.lower(): v for k, v in headers.items()}
         if host not in HOSTS:
             raise UsageError(f"no receiver for {host!r}", field="host")
@@ -245,7 +275,7 @@ class Receiver:
         if len(delivery_id) > 200:
             raise UsageError("the delivery id is longer than 200 characters", field="delivery_id")
         payload_of(body, ctype)  # a verified body must still be a JSON object
-        return self._store(hook, delivery_id, event[:100], body)
+        return Verified(hook.id, delivery_id, event[:100], body)
 
     def _match(
         self,
@@ -285,9 +315,38 @@ class Receiver:
             self.on_reject(info)
         raise SignatureError(f"the {what} matches no registered {host} hook", field=what)
 
-    def _store(self, hook: _Hook, delivery_id: str, event: str, body: bytes) -> Receipt:
-        with WRITE_LOCK, self.store.write() as conn:
-            return store_delivery(conn, hook.id, delivery_id, event, body, int(self.clock()), self.after)
+    def try_store(self, v: Verified) -> Receipt | None:
+        """Store a verified delivery if no other writer holds the write lock (this process's, or the
+        store's: SQLite); None if one does, having waited for neither. PostgreSQL waits for its lock."""
+        if WRITE_LOCK.locked() or not self.store.write_free() or not WRITE_LOCK.acquire(blocking=False):
+            return None
+        try:
+            with self.store.write(wait=0) as conn:
+                return store_delivery(conn, v.hook, v.delivery_id, v.event, v.body, int(self.clock()), self.after)
+        except StoreBusyError:
+            return None
+        finally:
+            WRITE_LOCK.release()
+
+    def store_verified(self, v: Verified, wait: float = STORE_WAIT) -> Receipt:
+        """Store a verified delivery, trying every `WAIT_STEP` for up to `wait` seconds (then
+        `StoreBusyError`). The service's event loop calls `try_store` and awaits between tries."""
+        deadline = time.monotonic() + wait
+        while True:
+            receipt = self.try_store(v)
+            if receipt is not None:
+                return receipt
+            if time.monotonic() >= deadline:
+                raise busy(self.store, wait)
+            time.sleep(WAIT_STEP)
+
+
+def busy(store: Store, wait: float) -> StoreBusyError:
+    """What a receiver raises when other writers held the store for all of `wait` seconds."""
+    return StoreBusyError(
+        f"the delivery was not stored: other writers held the store {store.url} for {wait:g} s",
+        hint="send it again (GitHub: redeliver it from the hook's Recent Deliveries)",
+    )
 
 
 # The hot path of every delivery, as the driver's own SQL (SQLAlchemy's statement building costs

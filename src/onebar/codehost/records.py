@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from onebar.codehost.refs import TrackerRef
+
 BODY_LIMIT = 16 * 1024
 _SPACED_OFFSET = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?) ?([+-]\d{2}):?(\d{2})$")
 
@@ -81,6 +83,9 @@ class PullRecord:
     first_commit_at: int | None = None
     # A draft transition seen by a webhook: ("draft", at) or ("ready", at).
     transition: tuple[str, int] | None = None
+    # Its tracker references, when worked out before the write (the webhook processor does it outside
+    # the write transaction); None: the writer works them out.
+    refs: list[TrackerRef] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,12 @@ Pure functions over strings, shared by the importer and the webhook processor.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # "#12", "owner/repo#12", "group/sub/project#12", at a word start (not a Markdown heading "# x").
 _ISSUE = re.compile(r"(?<![\w/#&])(?P<repo>[\w.-]+(?:/[\w.-]+)+)?#(?P<n>\d+)\b")
+_REPO_CHAR = re.compile(r"[\w./-]")  # what a match of _ISSUE may hold before its "#"
 # Issue URLs: https://github.com/o/r/issues/12, https://gitlab.example/g/p/-/issues/12
 _ISSUE_URL = re.compile(r"https?://[^\s/]+/(?P<repo>[\w.-]+(?:/[\w.-]+)+?)(?:/-)?/issues/(?P<n>\d+)\b")
 # Jira-style keys (the charter's pattern filters them when the report reads them).
@@ -46,14 +48,14 @@ def tracker_refs(title: str, body: str, branch: str | None, *, own_repo: str, ho
 
     for m in _CLOSING.finditer(text):
         chunk = m.group("refs")
-        closing.update(norm(r.group("repo"), r.group("n")) for r in _ISSUE.finditer(chunk))
+        closing.update(norm(r.group("repo"), r.group("n")) for r in _issues(chunk))
         closing.update(norm(r.group("repo"), r.group("n")) for r in _ISSUE_URL.finditer(chunk))
         closing.update(KEY.findall(chunk))
     for m in _ISSUE_URL.finditer(text):
         ref = norm(m.group("repo"), m.group("n"))
         found.setdefault(ref, TrackerRef(ref, "issue"))
     stripped = _ISSUE_URL.sub(" ", text)
-    for m in _ISSUE.finditer(stripped):
+    for m in _issues(stripped):
         ref = norm(m.group("repo"), m.group("n"))
         found.setdefault(ref, TrackerRef(ref, "issue"))
     for key in KEY.findall(f"{text}\n{branch or ''}"):
@@ -64,6 +66,24 @@ def tracker_refs(title: str, body: str, branch: str | None, *, own_repo: str, ho
             ref = f"#{int(bm.group(1))}"
             found.setdefault(ref, TrackerRef(ref, "issue"))
     return [TrackerRef(r.ref, r.kind, r.ref in closing) for r in found.values()]
+
+
+def _issues(text: str) -> Iterator[re.Match[str]]:
+    """`_ISSUE.finditer(text)`, trying the pattern only just before each "#": the regex engine
+    would try it at every position of a long description (a third of a millisecond for 2 KB)."""
+    end = 0
+    at = text.find("#")
+    while at != -1:
+        start = at  # every match holds one "#", after a run of repository characters
+        while start > end and _REPO_CHAR.match(text, start - 1):
+            start -= 1
+        for s in range(start, at + 1):  # the leftmost match wins, as in finditer
+            m = _ISSUE.match(text, s)  # the look-behind still sees the text before `s`
+            if m is not None:
+                yield m
+                end = m.end()
+                break
+        at = text.find("#", max(at + 1, end))
 
 
 def coauthor_trailers(*messages: str) -> list[str]:

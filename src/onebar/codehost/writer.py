@@ -112,11 +112,18 @@ def upsert_pulls(
     set_links_many(
         conn,
         rid,
-        {r.number: tracker_refs(r.title, r.body, r.head_ref, own_repo=full_name, host=host) for r in records},
+        {r.number: pull_refs(r, host, full_name) for r in records},
         known=bool(existing),
     )
     if summaries:
         refresh_summaries(conn, rid, numbers)
+
+
+def pull_refs(r: PullRecord, host: str, full_name: str) -> list[Any]:
+    """The tracker references of a pull request (worked out once: a regex scan of its description)."""
+    if r.refs is None:
+        r.refs = tracker_refs(r.title, r.body, r.head_ref, own_repo=full_name, host=host)
+    return r.refs
 
 
 def _draft_times(r: PullRecord, old: Any) -> dict[str, Any]:
@@ -224,27 +231,35 @@ def refresh_summaries(conn: Connection, rid: int, numbers: list[int]) -> None:
     if not numbers:
         return
     p, r = pull_requests, reviews
-    authors = dict(
-        conn.execute(select(p.c.number, p.c.author).where(p.c.codehost_repo_id == rid, p.c.number.in_(numbers))).all()
-    )
-    if not authors:
+    stored = {
+        row.number: row
+        for row in conn.execute(
+            select(p.c.number, p.c.author, p.c.first_review_at, p.c.approved_at).where(
+                p.c.codehost_repo_id == rid, p.c.number.in_(numbers)
+            )
+        )
+    }
+    if not stored:
         return  # the pull requests have not arrived yet: done when they do
     first: dict[int, int] = {}
     approved: dict[int, int] = {}
     for number, reviewer, state, at in conn.execute(
         select(r.c.pr_number, r.c.reviewer, r.c.state, r.c.submitted_at).where(
-            r.c.codehost_repo_id == rid, r.c.pr_number.in_(list(authors))
+            r.c.codehost_repo_id == rid, r.c.pr_number.in_(list(stored))
         )
     ):
-        if reviewer == authors.get(number):
+        if reviewer == stored[number].author:
             continue
         first[number] = min(first.get(number, at), at)
         if state == "approved":
             approved[number] = min(approved.get(number, at), at)
-    conn.execute(
-        _SUMMARY,
-        [{"_rid": rid, "_number": n, "_first": first.get(n), "_approved": approved.get(n)} for n in authors],
-    )
+    changed = [
+        {"_rid": rid, "_number": n, "_first": first.get(n), "_approved": approved.get(n)}
+        for n, row in stored.items()
+        if (row.first_review_at, row.approved_at) != (first.get(n), approved.get(n))
+    ]
+    if changed:  # most often none: a new pull request without reviews
+        conn.execute(_SUMMARY, changed)
 
 
 _SUMMARY = (

@@ -36,6 +36,8 @@ def problem(
     }
     body.update({k: v for k, v in extra.items() if v is not None})
     headers = {"WWW-Authenticate": 'Bearer realm="onebar"'} if status == 401 else None
+    if extra.get("error") == "StoreBusyError":
+        headers = {"Retry-After": "1"}  # another writer held the store: trying again shortly succeeds
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 

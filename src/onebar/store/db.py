@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
-from onebar.errors import OnebarError, ReadOnlyStoreError, StoreError, UsageError
+from onebar.errors import OnebarError, ReadOnlyStoreError, StoreBusyError, StoreError, UsageError
 from onebar.settings import database_url
 from onebar.store.schema import SCHEMA_REVISION, metadata
 
@@ -33,6 +34,9 @@ USABLE = "give a SQLite file path, sqlite:///PATH or postgresql://user@host:5432
 # ingest locks (the two-key form, so it never collides with the one-key writer lock).
 _PG_WRITE_LOCK = 7242
 _PG_INGEST_LOCKS = 7243
+
+BUSY_TIMEOUT_MS = 60_000  # SQLite: how long a writer waits in SQLite's own busy handler, by default
+WAIT_STEP = 0.0005  # SQLite, `write(wait=...)`: seconds between two attempts at the write lock
 
 
 @dataclass
@@ -68,6 +72,27 @@ class Store:
             return None
         return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
+    def write_free(self) -> bool:
+        """Whether no connection of any process holds the write lock just now (SQLite; always True
+        elsewhere, or where there is no file to probe): one BEGIN IMMEDIATE and ROLLBACK without
+        waiting, on a connection of this thread that writes nothing (microseconds, where a failed
+        `write(wait=0)` costs a few hundred). A writer waiting for another polls this first."""
+        if self.dialect != "sqlite" or self.readonly:
+            return True
+        if not hasattr(self._stamps, "probe"):
+            file = _database_file(self.engine.url)
+            probe = None if file is None else sqlite3.connect(str(file), isolation_level=None, timeout=0)
+            self._stamps.probe = probe
+        conn: sqlite3.Connection | None = self._stamps.probe
+        if conn is None:
+            return True
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return False
+        conn.execute("ROLLBACK")
+        return True
+
     def _stamp_connection(self) -> sqlite3.Connection | None:
         file = _database_file(self.engine.url)
         if file is None:
@@ -80,12 +105,18 @@ class Store:
         return conn
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """One write transaction, stored whole or not at all; writers are serialised."""
+    def write(self, *, wait: float | None = None) -> Iterator[Connection]:
+        """One write transaction, stored whole or not at all; writers are serialised.
+
+        `wait` (SQLite): try for the write lock every `WAIT_STEP` seconds for up to `wait` seconds
+        (0: once), then raise `StoreBusyError`, instead of waiting in SQLite's busy handler, whose
+        sleeps grow to 100 ms: a short transaction behind another process's then waits for the
+        sleep, not for the other transaction. PostgreSQL waits for its lock whatever `wait` says."""
         if self.readonly:
             raise self.read_only_error()
         with self._errors(), self.engine.connect() as conn:
-            conn.execution_options(onebar_write=True)  # SQLite: BEGIN IMMEDIATE (see _sqlite_engine)
+            # SQLite: BEGIN IMMEDIATE (see _sqlite_engine)
+            conn.execution_options(onebar_write=True, onebar_wait=wait)
             with conn.begin():
                 if self.dialect == "postgresql":
                     conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_WRITE_LOCK})"))
@@ -158,6 +189,11 @@ class Store:
         except OperationalError as exc:
             if _is_read_only(exc):
                 raise self.read_only_error() from None
+            if _is_busy(exc):
+                raise StoreBusyError(
+                    f"the store {self.url} is busy: another writer held it too long ({_reason(exc)})",
+                    hint="try again in a moment",
+                ) from None
             raise StoreError(f"the store {self.url} failed: {_reason(exc)}") from None
         except DBAPIError as exc:
             if _is_read_only(exc):
@@ -166,10 +202,11 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
-        stamp = getattr(self._stamps, "conn", None)  # this thread's; other threads' close with them
-        if stamp is not None:
-            stamp.close()
-            del self._stamps.conn
+        for name in ("conn", "probe"):  # this thread's; other threads' close with them
+            conn = getattr(self._stamps, name, None)
+            if conn is not None:
+                conn.close()
+                delattr(self._stamps, name)
 
 
 def open_store(url: str | None = None, *, migrate: bool = True, existing: bool = False) -> Store:
@@ -292,7 +329,7 @@ def _sqlite_engine(url: URL, *, readonly: bool, immutable: bool = False, pragmas
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=60000")  # first: the pragmas below may wait for a lock
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # first: the pragmas below may wait for a lock
         if pragmas and not readonly:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -306,10 +343,36 @@ def _sqlite_engine(url: URL, *, readonly: bool, immutable: bool = False, pragmas
     # reads stay deferred and never block a writer (WAL).
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get("onebar_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        wait = options.get("onebar_wait")
+        if not options.get("onebar_write", False):
+            conn.exec_driver_sql("BEGIN")
+        elif wait is None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            _begin_within(conn, wait)
 
     return engine
+
+
+def _begin_within(conn: Connection, wait: float) -> None:
+    """BEGIN IMMEDIATE, tried every WAIT_STEP for up to `wait` seconds without the busy handler; the
+    last attempt's SQLITE_BUSY goes up as the driver raised it (the store makes it StoreBusyError)."""
+    raw: Any = conn.connection.driver_connection
+    deadline = time.monotonic() + wait
+    raw.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                    break
+            time.sleep(WAIT_STEP)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # fails again (busy): raised the way SQLAlchemy raises
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 @dataclass(frozen=True)
@@ -478,6 +541,11 @@ def _is_read_only(exc: DBAPIError) -> bool:
     if code is not None:
         return bool(code & 0xFF == 8)  # SQLITE_READONLY and its extended codes
     return getattr(orig, "sqlstate", None) in {"25006", "42501"}  # read-only transaction, insufficient privilege
+
+
+def _is_busy(exc: DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == 5  # SQLITE_BUSY and its extended codes
 
 
 def _is_not_a_database(exc: SQLAlchemyError) -> bool:

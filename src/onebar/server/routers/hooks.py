@@ -13,8 +13,10 @@ other 4xx problem documents for the rest. Processing is the job's (`onebar.jobs.
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -27,7 +29,7 @@ from onebar import audit
 from onebar.auth.roles import Principal, Role, authorize
 from onebar.codehost.deploy_hook import receive_deployment
 from onebar.codehost.events import list_deliveries
-from onebar.codehost.hooks import WRITE_LOCK, Receipt, Receiver, SignatureError
+from onebar.codehost.hooks import STORE_WAIT, Receipt, Receiver, SignatureError, Verified, busy
 from onebar.errors import OnebarError, PermissionDeniedError
 from onebar.jobs import deliveries as processing
 from onebar.metrics.jsonable import iso
@@ -37,6 +39,9 @@ from onebar.server.deps import allow, current_principal, service_of
 from onebar.server.service import Service
 
 router = APIRouter(tags=["hooks"])
+# Seconds between a waiting receiver's tries at the store. Not less: uvloop counts timers in whole
+# milliseconds and runs a shorter sleep at once, so the waiter would spin and starve the other writer.
+STEP = 0.001
 _lock = threading.Lock()
 
 
@@ -46,6 +51,9 @@ class _Hooks:
 
     receiver: Receiver
     counter: Counter
+    # Receivers waiting for the store, in arrival order: one of them tries it every STEP, the
+    # rest wait their turn (each trying alone would spend the CPU the event loop needs on tries).
+    waiting: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 def _hooks(request: Request) -> _Hooks:
@@ -76,11 +84,14 @@ async def _receive(request: Request, host: str) -> JSONResponse:
     hooks = _hooks(request)
     body = await request.body()
     try:
-        args = (host, request.headers, body)
-        if WRITE_LOCK.locked():  # the processing job is writing: wait for it in a thread, not in the event loop
-            receipt = await run_in_threadpool(hooks.receiver.receive, *args, context=_context(request))
-        else:  # inline: HMAC and one short transaction cost less than the thread hops and GIL hand-offs
-            receipt = hooks.receiver.receive(*args, context=_context(request))
+        # Inline, not in a thread: HMAC and one short transaction cost less than the thread hops and
+        # GIL hand-offs. While another writer (the processing job, in this process or another) holds
+        # the store, this request awaits and tries again, and the event loop serves the others.
+        verified = hooks.receiver.verify(host, request.headers, body, context=_context(request))
+        receipt = None if hooks.waiting.locked() else hooks.receiver.try_store(verified)
+        if receipt is None:
+            async with hooks.waiting:
+                receipt = await _store_when_free(hooks.receiver, verified)
     except SignatureError:
         hooks.counter.labels(host, "rejected").inc()
         raise
@@ -88,6 +99,17 @@ async def _receive(request: Request, host: str) -> JSONResponse:
         hooks.counter.labels(host, "invalid").inc()
         raise
     return _accepted(request, hooks, host, receipt)
+
+
+async def _store_when_free(receiver: Receiver, verified: Verified) -> Receipt:
+    deadline = time.monotonic() + STORE_WAIT
+    while True:
+        receipt = receiver.try_store(verified)
+        if receipt is not None:
+            return receipt
+        if time.monotonic() >= deadline:
+            raise busy(receiver.store, STORE_WAIT)
+        await asyncio.sleep(STEP)
 
 
 def _accepted(request: Request, hooks: _Hooks, host: str, receipt: Receipt, **extra: Any) -> JSONResponse:
