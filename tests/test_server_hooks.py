@@ -351,6 +351,7 @@ def test_a_receiver_gives_up_after_its_deadline_with_a_503_problem_and_stores_no
     assert time.monotonic() - started < 1.2
     assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
     assert r.headers["retry-after"] == "1"
+    assert r.headers["retry-after"] == "1"
     assert r.json()["error"] == "StoreBusyError" and "other writers held the store" in r.json()["detail"]
     assert proc.wait(10) == 0
     assert world.count(deliveries, deliveries.c.delivery_id == "held-2") == 0

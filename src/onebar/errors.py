@@ -44,6 +44,7 @@ class OnebarError(Exception):
 
     exit_code = 1
     http_status = 500
+    retry_after: int | None = None  # seconds after which the same request may well succeed (HTTP Retry-After)
 
     def __init__(
         self, message: str, *, location: Location | None = None, hint: str | None = None, field: str | None = None
@@ -138,6 +139,8 @@ class ReadOnlyStoreError(StoreError):
 
 class StoreBusyError(StoreError):
     """Another writer held the store's write lock for longer than the caller would wait (SQLite)."""
+
+    retry_after = 1  # the other writer's transaction is short: trying again shortly succeeds
 
 
 class RemoteError(OnebarError):

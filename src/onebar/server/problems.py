@@ -23,7 +23,14 @@ log = logging.getLogger("onebar.server")
 
 
 def problem(
-    request: Request, status: int, title: str, detail: str, *, field: str | None = None, **extra: Any
+    request: Request,
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    retry_after: int | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank" if not extra.get("error") else f"https://onebar.dev/problems/{extra['error']}",
@@ -35,9 +42,9 @@ def problem(
         "request_id": getattr(request.state, "request_id", None),
     }
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"WWW-Authenticate": 'Bearer realm="onebar"'} if status == 401 else None
-    if extra.get("error") == "StoreBusyError":
-        headers = {"Retry-After": "1"}  # another writer held the store: trying again shortly succeeds
+    headers = {"WWW-Authenticate": 'Bearer realm="onebar"'} if status == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -60,7 +67,10 @@ async def onebar_error(request: Request, exc: Exception) -> JSONResponse:
     data = exc.to_dict()
     if "problems" in data:
         extra["problems"] = data["problems"]
-    return problem(request, exc.http_status, _title(exc.http_status), exc.message, field=exc.field, **extra)
+    return problem(
+        request, exc.http_status, _title(exc.http_status), exc.message, field=exc.field, retry_after=exc.retry_after,
+        **extra,
+    )  # fmt: skip
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:
