@@ -29,9 +29,10 @@ from sqlalchemy import Connection, select, update
 from onebar.codehost import records as rec
 from onebar.codehost import writer
 from onebar.codehost.deploy_hook import parse_deployment
-from onebar.codehost.hooks import WRITE_LOCK, driver_sql, payload_of
+from onebar.codehost.hooks import WRITE_LOCK, payload_of
 from onebar.errors import UsageError
 from onebar.store import Store
+from onebar.store.db import driver_sql
 from onebar.store.schema import deployments, repositories
 from onebar.store.schema_codehost import deliveries, hooks
 

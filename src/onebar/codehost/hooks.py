@@ -34,7 +34,7 @@ from onebar import audit
 from onebar.codehost.crypto import decrypt, encrypt, secret_box
 from onebar.errors import StoreBusyError, UsageError
 from onebar.store import Store
-from onebar.store.db import WAIT_STEP
+from onebar.store.db import WAIT_STEP, driver_sql
 from onebar.store.schema_codehost import deliveries, hooks
 
 HOSTS = ("github", "gitlab")
@@ -356,11 +356,6 @@ _INSERT = (
     "VALUES ({p}, {p}, {p}, {p}, {p}, 'pending', 0) ON CONFLICT (hook_id, delivery_id) DO NOTHING RETURNING id"
 )
 _FOUND = "SELECT id, event FROM deliveries WHERE hook_id = {p} AND delivery_id = {p}"
-
-
-def driver_sql(conn: Connection, sql: str) -> str:
-    """`sql` with `{p}` as the driver's placeholder (`?` for sqlite3, `%s` for psycopg)."""
-    return sql.format(p="?" if conn.dialect.name == "sqlite" else "%s")
 
 
 def store_delivery(

@@ -26,6 +26,7 @@ from onebar.codehost.records import (
     StatusRecord,
 )
 from onebar.codehost.refs import incident_cause, tracker_refs
+from onebar.store.db import driver_sql
 from onebar.store.schema import deployments, incidents, repositories
 from onebar.store.schema_codehost import (
     ci_runs,
@@ -44,21 +45,7 @@ FAILURE = {"failure", "error"}
 INCIDENT_LABELS = ("incident",)
 
 # The statements a webhook batch or an import page runs for pull requests, reviews and their links
-# are written as driver SQL (`{p}`: the driver's placeholder, `{ins}`: a list of them for IN), each
-# formatted once per dialect and list length: through SQLAlchemy Core each statement cost ~0.25 ms
-# of Python (cache key, compilation, result set-up) for a few microseconds in the database.
-_DRIVER_SQL: dict[tuple[str, str, int], str] = {}
-
-
-def _sql(conn: Connection, sql: str, n: int = 0) -> str:
-    key = (conn.dialect.name, sql, n)
-    out = _DRIVER_SQL.get(key)
-    if out is None:
-        if len(_DRIVER_SQL) > 4096:  # lists of many lengths: keep the cache bounded
-            _DRIVER_SQL.clear()
-        p = "?" if key[0] == "sqlite" else "%s"
-        out = _DRIVER_SQL[key] = sql.format(p=p, ins=", ".join([p] * n))
-    return out
+# are written as driver SQL (`onebar.store.db.driver_sql`: `{p}` a placeholder, `{ins}` a list of them).
 
 
 def _columns(table: Any) -> str:
@@ -82,7 +69,7 @@ def _insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> No
         names = tuple(full)
         groups.setdefault(names, []).append(tuple(full.values()))
     for names, params in groups.items():
-        conn.exec_driver_sql(_sql(conn, _insert_sql(table, names)), params)
+        conn.exec_driver_sql(driver_sql(conn, _insert_sql(table, names)), params)
 
 
 _DEFAULTS: dict[str, dict[str, Any]] = {}
@@ -93,10 +80,10 @@ def codehost_repo(
 ) -> int:
     """The id of a host repository, created on first sight; `repo_name` defaults to its last path part."""
     t = codehost_repos
-    row = conn.exec_driver_sql(_sql(conn, _REPO), (host, full_name)).first()
+    row = conn.exec_driver_sql(driver_sql(conn, _REPO), (host, full_name)).first()
     if row is not None:
         if repo_name and row.repo_name != repo_name:
-            conn.exec_driver_sql(_sql(conn, _REPO_NAME), (repo_name, row.id))
+            conn.exec_driver_sql(driver_sql(conn, _REPO_NAME), (repo_name, row.id))
         return int(row.id)
     name = repo_name or full_name.rsplit("/", 1)[-1]
     new = conn.execute(insert(t).values(host=host, full_name=full_name, repo_name=name, api_url=api_url))
@@ -123,7 +110,9 @@ def upsert_pulls(
         return
     t = pull_requests
     numbers = [r.number for r in records]
-    existing = {row.number: row for row in conn.exec_driver_sql(_sql(conn, _PULLS, len(numbers)), (rid, *numbers))}
+    existing = {
+        row.number: row for row in conn.exec_driver_sql(driver_sql(conn, _PULLS, len(numbers)), (rid, *numbers))
+    }
     new_rows: list[dict[str, Any]] = []
     updates: list[tuple[tuple[str, ...], list[tuple[Any, ...]]]] = []  # runs of rows setting the same columns
     for r in records:
@@ -159,7 +148,7 @@ def upsert_pulls(
             updates[-1][1].append((*values.values(), old.id))
     for names, params in updates:
         sets = ", ".join(f"{name} = {{p}}" for name in names)
-        conn.exec_driver_sql(_sql(conn, f"UPDATE pull_requests SET {sets} WHERE id = {{p}}"), params)
+        conn.exec_driver_sql(driver_sql(conn, f"UPDATE pull_requests SET {sets} WHERE id = {{p}}"), params)
     if new_rows:
         _insert_many(conn, t, new_rows)
     set_links_many(
@@ -231,10 +220,10 @@ def set_links(conn: Connection, rid: int, number: int, refs: list[Any]) -> None:
 def set_links_many(conn: Connection, rid: int, refs: dict[int, list[Any]], *, known: bool = True) -> None:
     """Replace the tracker links of several pull requests (`known=False`: none of them has links yet)."""
     if known and refs:
-        conn.exec_driver_sql(_sql(conn, _UNLINK, len(refs)), (rid, *refs))
+        conn.exec_driver_sql(driver_sql(conn, _UNLINK, len(refs)), (rid, *refs))
     rows = [(rid, number, x.ref, x.kind, bool(x.closes)) for number, found in refs.items() for x in found]
     if rows:
-        conn.exec_driver_sql(_sql(conn, _LINK), rows)
+        conn.exec_driver_sql(driver_sql(conn, _LINK), rows)
 
 
 _UNLINK = "DELETE FROM tracker_links WHERE codehost_repo_id = {p} AND pr_number IN ({ins})"
@@ -250,7 +239,9 @@ def add_reviews(conn: Connection, rid: int, records: list[ReviewRecord], *, summ
     numbers = sorted({r.pr_number for r in records})
     existing = {
         (number, external_id): (id_, state)
-        for id_, number, external_id, state in conn.exec_driver_sql(_sql(conn, _REVIEWS, len(numbers)), (rid, *numbers))
+        for id_, number, external_id, state in conn.exec_driver_sql(
+            driver_sql(conn, _REVIEWS, len(numbers)), (rid, *numbers)
+        )
         if (number, external_id) in keys
     }
     new_rows: dict[tuple[int, str], dict[str, Any]] = {}
@@ -259,7 +250,7 @@ def add_reviews(conn: Connection, rid: int, records: list[ReviewRecord], *, summ
         if key in existing:
             rid_, state = existing[key]
             if state != r.state:
-                conn.exec_driver_sql(_sql(conn, _REVIEW_STATE), (r.state, rid_))
+                conn.exec_driver_sql(driver_sql(conn, _REVIEW_STATE), (r.state, rid_))
             continue
         new_rows[key] = {
             "codehost_repo_id": rid,
@@ -285,12 +276,12 @@ def refresh_summaries(conn: Connection, rid: int, numbers: list[int]) -> None:
     """first_review_at (first review by someone else) and approved_at (first approval) from the reviews."""
     if not numbers:
         return
-    stored = {row.number: row for row in conn.exec_driver_sql(_sql(conn, _STORED, len(numbers)), (rid, *numbers))}
+    stored = {row.number: row for row in conn.exec_driver_sql(driver_sql(conn, _STORED, len(numbers)), (rid, *numbers))}
     if not stored:
         return  # the pull requests have not arrived yet: done when they do
     first: dict[int, int] = {}
     approved: dict[int, int] = {}
-    for number, reviewer, state, at in conn.exec_driver_sql(_sql(conn, _SUBMITTED, len(stored)), (rid, *stored)):
+    for number, reviewer, state, at in conn.exec_driver_sql(driver_sql(conn, _SUBMITTED, len(stored)), (rid, *stored)):
         if reviewer == stored[number].author:
             continue
         first[number] = min(first.get(number, at), at)
@@ -302,7 +293,7 @@ def refresh_summaries(conn: Connection, rid: int, numbers: list[int]) -> None:
         if (row.first_review_at, row.approved_at) != (first.get(n), approved.get(n))
     ]
     if changed:  # most often none: a new pull request without reviews
-        conn.exec_driver_sql(_sql(conn, _SUMMARY), changed)
+        conn.exec_driver_sql(driver_sql(conn, _SUMMARY), changed)
 
 
 _STORED = (
