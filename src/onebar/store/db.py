@@ -68,7 +68,8 @@ class Store:
     lock_file: Path | None = None  # SQLite: beside the database, for per-repository ingest locks
     dialect: str = field(init=False)
 
-    _stamps: threading.local = field(default_factory=threading.local, init=False, repr=False, compare=False)
+    # This thread's spare SQLite connections: the change stamp's (`conn`) and the write-lock probe's (`probe`).
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.dialect = self.engine.dialect.name
@@ -84,9 +85,9 @@ class Store:
         not comparable."""
         if self.dialect != "sqlite":
             return None
-        if not hasattr(self._stamps, "conn"):
-            self._stamps.conn = self._stamp_connection()
-        conn: sqlite3.Connection | None = self._stamps.conn
+        if not hasattr(self._local, "conn"):
+            self._local.conn = self._stamp_connection()
+        conn: sqlite3.Connection | None = self._local.conn
         if conn is None:
             return None
         return int(conn.execute("PRAGMA data_version").fetchone()[0])
@@ -98,11 +99,11 @@ class Store:
         `write(wait=0)` costs a few hundred). A writer waiting for another polls this first."""
         if self.dialect != "sqlite" or self.readonly:
             return True
-        if not hasattr(self._stamps, "probe"):
+        if not hasattr(self._local, "probe"):
             file = _database_file(self.engine.url)
             probe = None if file is None else sqlite3.connect(str(file), isolation_level=None, timeout=0)
-            self._stamps.probe = probe
-        conn: sqlite3.Connection | None = self._stamps.probe
+            self._local.probe = probe
+        conn: sqlite3.Connection | None = self._local.probe
         if conn is None:
             return True
         try:
@@ -222,10 +223,10 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
         for name in ("conn", "probe"):  # this thread's; other threads' close with them
-            conn = getattr(self._stamps, name, None)
+            conn = getattr(self._local, name, None)
             if conn is not None:
                 conn.close()
-                delattr(self._stamps, name)
+                delattr(self._local, name)
 
 
 def open_store(url: str | None = None, *, migrate: bool = True, existing: bool = False) -> Store:
