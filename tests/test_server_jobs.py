@@ -84,29 +84,34 @@ def test_a_sync_killed_mid_ingest_is_claimed_again_and_finishes_exactly(tmp_path
     assert ingested is not None
 
 
+def _ready(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("store_url", ["postgresql"], indirect=True)
 def test_two_serve_processes_on_postgresql_never_run_one_job_twice(tmp_path: Path, store_url: str) -> None:
+    # Both processes are ready before the first job exists, and each sync ingests thousands of commits:
+    # otherwise whichever process starts first can drain a queue of tiny jobs before the other polls.
     data = tmp_path / "data"
     store = open_store(store_url)
-    names = []
-    for i in range(6):
-        r = two_org_repo(tmp_path / f"r{i}")
-        assert (
-            run_cli("repo", "add", str(r.path), "--name", f"r{i}", "--db", store_url, "--data-dir", str(data)).exit_code
-            == 0
-        )
-        names.append(f"r{i}")
-    for name in names:  # a second kind of job per repository, competing for the same repository lock
-        queue.enqueue(store, "refresh", repo=name)
-    a = _serve(store_url, data, free_port(), ONEBAR_JOB_WORKERS="2")
-    b = _serve(store_url, data, free_port(), ONEBAR_JOB_WORKERS="2")
+    ports = free_port(), free_port()
+    a, b = (_serve(store_url, data, port, ONEBAR_JOB_WORKERS="2") for port in ports)
 
     def all_done() -> bool:
         counts = queue.depth(store)
         return counts["queued"] == 0 and counts["running"] == 0
 
     try:
+        _wait(lambda: all(_ready(port) for port in ports), 60, "both serve processes to be ready")
+        for i in range(6):
+            r = fast_import_history(tmp_path / f"r{i}", 3_000)
+            added = run_cli("repo", "add", str(r.path), "--name", f"r{i}", "--db", store_url, "--data-dir", str(data))
+            assert added.exit_code == 0, added.stderr
+            queue.enqueue(store, "refresh", repo=f"r{i}")  # a second kind of job, competing for the repository lock
         _wait(all_done, 240, "every job to finish")
     finally:
         for p in (a, b):
