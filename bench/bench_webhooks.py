@@ -1,7 +1,7 @@
 """Benchmark: receiving verified webhook deliveries in the real service, against a trivial endpoint of the same app.
 
     .venv/bin/python bench/bench_webhooks.py [--deliveries 3000] [--concurrency 8] [--rate 300] [--job-workers 1]
-                                             [--worker-process]
+                                             [--job-threads | --worker-process]
 
 `onebar serve` (the FastAPI app, uvicorn, one process, a SQLite store) runs on 127.0.0.1 with one
 GitHub hook registered; a load generator in a second process sends signed `pull_request`
@@ -14,9 +14,10 @@ deliveries (each a distinct delivery id, a ~2.5 KB body) to `POST /hooks/github`
    `--deliveries` requests (new ones do not wait for old ones, as webhooks arrive), on each
    endpoint; prints p50/p95/p99.
 
-The service's job worker (`--job-workers`, default 1; with `--worker-process`, in a second `onebar
-serve` process sharing the store) processes the deliveries meanwhile, as in
-production. Then the kill test: a second batch is received by a service running no worker, a
+The service's job worker (`--job-workers`, default 1) processes the deliveries meanwhile, as in
+production: in the worker process `onebar serve` starts (the default), as threads of the serving
+process (`--job-threads`, as before that process existed), or in a second `onebar serve` sharing
+the store (`--worker-process`). Then the kill test: a second batch is received by a service running no worker, a
 service with one worker (lease 3 s) is SIGKILLed once it has processed some and before it has
 processed all, and a third one finishes: every delivery must end processed exactly once (status
 processed, one attempt each, one pull request per delivery).
@@ -171,13 +172,13 @@ def free_port() -> int:
 class Server:
     """`onebar serve` in a child process."""
 
-    def __init__(self, db: str, data: Path, job_workers: int, **env: str):
+    def __init__(self, db: str, data: Path, job_workers: int, threads: bool = False, **env: str):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         full = {
             **os.environ, "PYTHONPATH": str(SRC), "ONEBAR_SECRET_KEY": KEY, "ONEBAR_LOG_LEVEL": "warning",
             "ONEBAR_JOB_WORKERS": str(job_workers), "ONEBAR_JOB_POLL": "0.2", "ONEBAR_FETCH_INTERVAL": "0",
-            "ONEBAR_SWEEP_INTERVAL": "0", **env,
+            "ONEBAR_SWEEP_INTERVAL": "0", "ONEBAR_JOB_PROCESS": "false" if threads else "true", **env,
         }  # fmt: skip
         self.log = data.parent / f"serve-{self.port}.log"
         with self.log.open("wb") as log:
@@ -203,6 +204,22 @@ class Server:
         """CPU seconds the server process has used (user + system): a figure the machine's load barely moves."""
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def workers_cpu(self) -> float:
+        """CPU seconds of the server's worker process (and any other child): the jobs' share."""
+        total = 0.0
+        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
+            try:
+                children = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for pid in children:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -233,10 +250,12 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--rate", type=float, default=300.0)
     ap.add_argument("--job-workers", type=int, default=1)
-    ap.add_argument(
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument(
         "--worker-process", action="store_true",
         help="process deliveries in a second `onebar serve` process (the receiving one runs no worker)",
     )  # fmt: skip
+    mode.add_argument("--job-threads", action="store_true", help="process deliveries in threads of the serving process")
     ap.add_argument("--kill-batch", type=int, default=1500)
     args = ap.parse_args()
     os.environ["ONEBAR_SECRET_KEY"] = KEY
@@ -255,8 +274,12 @@ def main() -> None:
         store = open_store(db)
         secret = add_hook(store, "github", "shop").secret
 
-        server = Server(db, data, 0 if args.worker_process else args.job_workers)
+        server = Server(db, data, 0 if args.worker_process else args.job_workers, threads=args.job_threads)
         worker = Server(db, data, max(args.job_workers, 1)) if args.worker_process else None
+
+        def jobs_cpu() -> float:
+            return server.workers_cpu() + (worker.cpu() + worker.workers_cpu() if worker is not None else 0.0)
+
         try:
             load(server.url, "trivial", secret, 300, args.concurrency, 0, 0, "warm")
             load(server.url, "hook", secret, 300, args.concurrency, 0, 10_000_000, "warm")
@@ -267,10 +290,10 @@ def main() -> None:
             c2 = server.cpu()
             t_max["cpu_ms"], h_max["cpu_ms"] = (c1 - c0) / n * 1000, (c2 - c1) / n * 1000
             t_rate = load(server.url, "trivial", secret, n, args.concurrency, args.rate, 0, "x")
-            c3, w3 = server.cpu(), worker.cpu() if worker is not None else 0.0
+            c3, w3 = server.cpu(), jobs_cpu()
             h_rate = load(server.url, "hook", secret, n, args.concurrency, args.rate, 1, "rate")
             h_rate["cpu_ms"] = (server.cpu() - c3) / n * 1000
-            h_rate["worker_cpu_ms"] = ((worker.cpu() if worker is not None else 0.0) - w3) / n * 1000
+            h_rate["worker_cpu_ms"] = (jobs_cpu() - w3) / n * 1000
             backlog = pending_count(store)  # processing kept up with the open loop if this stays small
         except BaseException:
             print(server.log.read_text()[-5000:], file=sys.stderr)
@@ -280,8 +303,9 @@ def main() -> None:
             if worker is not None:
                 worker.stop()
         where = (
-            f"a second process with {max(args.job_workers, 1)} job worker(s)" if args.worker_process
-            else f"{args.job_workers} job worker(s) in the same process"
+            f"a second `onebar serve` with {max(args.job_workers, 1)} job worker(s)" if args.worker_process
+            else f"{args.job_workers} job worker thread(s) in the serving process" if args.job_threads
+            else f"the server's worker process, {args.job_workers} job worker(s)"
         )  # fmt: skip
         print(f"onebar serve (SQLite; processing meanwhile: {where}); {n} requests per run", flush=True)
         print(f"throughput, {args.concurrency} in flight:")
@@ -295,7 +319,7 @@ def main() -> None:
         print(line("  POST /hooks/github (verified, stored)", h_rate))
         print(f"  deliveries still pending when the open loop ended: {backlog} of {n}")
         print(f"  CPU per delivery at {args.rate:.0f}/s: serving process {h_rate['cpu_ms']:.2f} ms"
-              + (f", worker process {h_rate['worker_cpu_ms']:.2f} ms" if worker is not None else ""))  # fmt: skip
+              + ("" if args.job_threads else f", worker process {h_rate['worker_cpu_ms']:.2f} ms"))  # fmt: skip
         met_p95 = h_rate["p95_ms"] < 20 and not h_rate["errors"]
         met_rate = h_max["rps"] >= 300 and h_rate["rps"] >= 0.97 * args.rate
         print(f"targets: p95 < 20 ms at {args.rate:.0f}/s: {'met' if met_p95 else 'NOT met'}; "
@@ -315,13 +339,13 @@ def main() -> None:
             with store.read() as conn:
                 return int(conn.execute(select(func.count()).select_from(pull_requests)).scalar_one() - before)
 
-        victim = Server(db, data, 1, ONEBAR_JOB_LEASE="3")
+        victim = Server(db, data, 1, threads=args.job_threads, ONEBAR_JOB_LEASE="3")
         deadline = time.monotonic() + 300
         while processed() < args.kill_batch // 10 and time.monotonic() < deadline:
             time.sleep(0.02)
         victim.kill()
         at_kill = processed()
-        survivor = Server(db, data, 1, ONEBAR_JOB_LEASE="3")
+        survivor = Server(db, data, 1, threads=args.job_threads, ONEBAR_JOB_LEASE="3")
         try:
             deadline = time.monotonic() + 600
             while time.monotonic() < deadline:

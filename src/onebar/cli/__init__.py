@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "codeowners": "onebar.cli.gate_cmds:codeowners",
     "demo": "onebar.cli.demo_cmd:demo",
     "serve": "onebar.cli.service_cmds:serve",
+    "worker": "onebar.cli.service_cmds:worker",
     "repo": "onebar.cli.service_cmds:repo",
     "token": "onebar.cli.service_cmds:token",
     "jobs": "onebar.cli.service_cmds:jobs",

@@ -44,6 +44,13 @@ def _store(db: str | None, *, existing: bool = False) -> Any:
 @db_option
 @click.option("--workers", type=int, default=None, help="App processes. [default: 1]")
 @click.option("--job-workers", type=int, default=None, help="Job worker threads per process (0: none). [default: 1]")
+@click.option(
+    "--job-process/--job-threads",
+    "job_process",
+    default=None,
+    help="Run the job workers in a child process (`onebar worker`), or as threads of the serving process. "
+    "[default: process]",
+)
 @data_dir_option
 @click.option("--demo", is_flag=True, help="Serve a demo history and print a token for each role.")
 @click.option("--log-level", default=None, type=click.Choice(["critical", "error", "warning", "info", "debug"]))
@@ -54,6 +61,7 @@ def serve(
     db: str | None,
     workers: int | None,
     job_workers: int | None,
+    job_process: bool | None,
     data_dir: Path | None,
     demo: bool,
     log_level: str | None,
@@ -69,8 +77,8 @@ def serve(
     import uvicorn
 
     settings = _settings(
-        host=host, port=port, database_url=db, workers=workers, job_workers=job_workers, data_dir=data_dir,
-        log_level=log_level,
+        host=host, port=port, database_url=db, workers=workers, job_workers=job_workers, job_process=job_process,
+        data_dir=data_dir, log_level=log_level,
     )  # fmt: skip
     _ready(settings)
     if check:
@@ -118,6 +126,51 @@ def serve(
     from onebar.server.app import create_app
 
     uvicorn.run(create_app(settings), **common)
+
+
+@click.command()
+@db_option
+@data_dir_option
+@click.option("--threads", type=int, default=None, help="Job worker threads. [default: ONEBAR_JOB_WORKERS, else 1]")
+@click.option("--log-level", default=None, type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--parent", type=int, default=None, hidden=True, help="Run as the child of `onebar serve` PID.")
+def worker(
+    db: str | None, data_dir: Path | None, threads: int | None, log_level: str | None, parent: int | None
+) -> None:
+    """Run the service's background jobs without serving HTTP, until SIGTERM or Ctrl-C.
+
+    `onebar serve` starts one of these itself; run more beside `onebar serve --job-workers 0`, or on
+    other machines sharing a PostgreSQL store. Settings as for `onebar serve` (docs/service.md).
+    """
+    import logging
+
+    from onebar.jobs.handlers import Context
+    from onebar.jobs.process import die_with_parent, serve_jobs, tell_step
+    from onebar.server.service import schedules
+
+    child = parent is not None
+    if parent is not None:
+        die_with_parent(parent)
+    settings = _settings(database_url=db, data_dir=data_dir, job_workers=threads, log_level=log_level)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if not child:
+        _ready(settings)
+    store = _store(settings.store_url)
+    try:
+        ctx = Context(store, settings.data_path, settings.cluster, settings.store_url, tell_step if child else None)
+        finished = serve_jobs(
+            ctx,
+            threads=max(settings.job_workers, 1),
+            lease=settings.job_lease,
+            poll=settings.job_poll,
+            schedules=schedules(settings),
+            shutdown_timeout=settings.shutdown_timeout,
+            child=child,
+        )
+    finally:
+        store.close()
+    if not finished:
+        raise SystemExit(1)
 
 
 def _ready(settings: Any) -> None:

@@ -1,13 +1,16 @@
 """The running service's state: settings, the store, the job workers, metrics and response caches.
 
 Built by `create_app` without touching anything; `start()` (the app's lifespan) opens the store and
-starts the workers, `stop()` lets the running jobs finish and closes the store.
+starts the workers, `stop()` lets the running jobs finish and closes the store. The workers run in a
+child process (`onebar.jobs.process`) unless `job_process` is off; then they are threads of this one.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -16,6 +19,7 @@ from typing import Any
 from onebar.auth.tokens import record_uses
 from onebar.jobs import queue
 from onebar.jobs.handlers import Context
+from onebar.jobs.process import ChildWorkers, run_workers
 from onebar.jobs.worker import Schedule, Worker
 from onebar.repos import materialised
 from onebar.repos.materialised import Header
@@ -64,7 +68,8 @@ class Service:
         self.settings = settings
         self._store: Store | None = None
         self.metrics = Metrics(lambda: self._store)
-        self.workers: list[Worker] = []
+        self.workers: list[Worker] = []  # threads of this process (job_process off)
+        self.child: ChildWorkers | None = None  # or the worker process
         self.bodies = LRU(64)  # (repo, window key, etag) -> parsed report JSON
         self.views = LRU(256)  # (repo, window key, etag, visibility key) -> serialised bytes
         self.summaries = LRU(512)  # etag -> parsed summary
@@ -101,18 +106,23 @@ class Service:
         s = self.settings
         _ = self.store
         s.data_path.mkdir(parents=True, exist_ok=True)
-        schedules = (Schedule("sync_all", s.fetch_interval), Schedule("sweep", s.sweep_interval))
-        ctx = Context(self.store, s.data_path, s.cluster, s.store_url, self.metrics.observe_step)
-        for i in range(s.job_workers):
-            w = Worker(
-                ctx,
+        if s.job_workers and s.job_process:
+            self.child = ChildWorkers(
+                [sys.executable, "-m", "onebar", "worker", "--parent", str(os.getpid())],
+                worker_env(s),
+                on_outcome=self.metrics.job_outcome,
+                on_step=self.metrics.observe_step,
+            )
+            self.child.start()
+        elif s.job_workers:
+            self.workers = run_workers(
+                Context(self.store, s.data_path, s.cluster, s.store_url, self.metrics.observe_step),
+                threads=s.job_workers,
                 lease=s.job_lease,
                 poll=s.job_poll,
-                schedules=schedules if i == 0 else (),
-                on_outcome=lambda job, outcome: self.metrics.job_outcome(job.kind, outcome),
+                schedules=schedules(s),
+                on_outcome=self.metrics.job_outcome,
             )
-            w.start()
-            self.workers.append(w)
         self._flush_every(USES_FLUSH_SECONDS)
 
     def touch(self, token_id: int, when: int) -> None:
@@ -146,6 +156,9 @@ class Service:
             if not w.stop(self.settings.shutdown_timeout):
                 log.warning("job worker %s did not finish in time; its job will be claimed again", w.name)
         self.workers = []
+        if self.child is not None and not self.child.stop(self.settings.shutdown_timeout):
+            log.warning("the job worker process did not finish in time; its jobs will be claimed again")
+        self.child = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -153,9 +166,15 @@ class Service:
     def enqueue(self, kind: str, **kwargs: Any) -> int:
         """Queue a job (persisted before this returns) and wake a local worker."""
         job_id = queue.enqueue(self.store, kind, **kwargs)
+        self.wake_workers()
+        return job_id
+
+    def wake_workers(self) -> None:
+        """A job or a delivery was just stored: the workers look at the queue now, not at their next poll."""
         for w in self.workers:
             w.wake()
-        return job_id
+        if self.child is not None:
+            self.child.wake()
 
     def report_body(self, repo: str, key: str, etag: str, load: Callable[[], str | None]) -> dict[str, Any] | None:
         def parse() -> dict[str, Any] | None:
@@ -168,3 +187,28 @@ class Service:
     def summary(self, etag: str, make: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = self.summaries.get(etag, make)
         return out
+
+
+def schedules(s: ServiceSettings) -> tuple[Schedule, ...]:
+    return (Schedule("sync_all", s.fetch_interval), Schedule("sweep", s.sweep_interval))
+
+
+WORKER_SETTINGS = (
+    "job_workers", "job_lease", "job_poll", "fetch_interval", "sweep_interval", "cluster", "shutdown_timeout",
+    "log_level",
+)  # fmt: skip
+
+
+def worker_env(s: ServiceSettings) -> dict[str, str]:
+    """The environment of the worker process: this one's, with every setting a worker reads as resolved
+    here (flags included), so both processes run on the same settings."""
+    env = dict(os.environ)
+    values: dict[str, object] = {name: getattr(s, name) for name in WORKER_SETTINGS}
+    values |= {"database_url": s.store_url, "data_dir": s.data_path}
+    for name, value in values.items():
+        key = f"ONEBAR_{name.upper()}"
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = str(value)
+    return env

@@ -28,6 +28,11 @@ class ServiceSettings(BaseSettings):
     job_workers: int = Field(
         default=1, ge=0, le=16, description="job worker threads per process (0: this process runs no jobs)"
     )
+    job_process: bool = Field(
+        default=True,
+        description="run the job workers in a child process (`onebar worker`), so jobs never slow requests "
+        "down (false: threads of the serving process)",
+    )
     job_lease: int = Field(default=60, ge=2, description="seconds a claimed job is held without a renewal")
     job_poll: float = Field(default=1.0, gt=0, description="seconds between looks at an idle queue")
     fetch_interval: int = Field(

@@ -116,8 +116,7 @@ def _accepted(request: Request, hooks: _Hooks, host: str, receipt: Receipt, **ex
     hooks.counter.labels(host, "duplicate" if receipt.duplicate else "accepted").inc()
     if not receipt.duplicate:
         service: Service = request.app.state.service
-        for worker in service.workers:
-            worker.wake()
+        service.wake_workers()
     return JSONResponse({**receipt.to_dict(), **extra}, status_code=receipt.http_status)
 
 
