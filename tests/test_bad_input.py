@@ -170,6 +170,7 @@ _GOOD: dict[str, str] = {"who": "alice", "at": "now", "started": "now", "ref": "
 _FAST: dict[str, list[str]] = {
     "demo": ["--commits", "50"],  # keep the demo small when it does run
     "serve": ["--check"],  # check everything a start would, then exit instead of serving forever
+    "worker": ["--check"],  # the same for the job worker, which runs until stopped
 }
 
 

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -19,7 +18,7 @@ from onebar.jobs import queue
 from onebar.store import open_store
 from onebar.store.schema import commits
 from onebar.store.schema_service import jobs, service_repos
-from service_helpers import free_port, running_server, two_org_repo
+from service_helpers import free_port, is_ready, running_server, two_org_repo, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -31,14 +30,6 @@ def _serve(db: str, data: Path, port: int, **env: str) -> subprocess.Popen[bytes
         env={**os.environ, "ONEBAR_JOB_POLL": "0.1", "ONEBAR_FETCH_INTERVAL": "0", "ONEBAR_SWEEP_INTERVAL": "0", **env},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-
-
-def _wait(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_a_sync_killed_mid_ingest_is_claimed_again_and_finishes_exactly(tmp_path: Path) -> None:
@@ -58,8 +49,8 @@ def test_a_sync_killed_mid_ingest_is_claimed_again_and_finishes_exactly(tmp_path
 
     proc = _serve(db, data, free_port(), ONEBAR_JOB_LEASE="3")
     try:
-        _wait(job_running, 60, "the sync job to start")
-        _wait(lambda: some_commits() or not job_running(), 120, "the first stored batch")
+        wait_until(job_running, 60, "the sync job to start")
+        wait_until(lambda: some_commits() or not job_running(), 120, "the first stored batch")
         os.kill(proc.pid, signal.SIGKILL)  # mid-ingest: whole batches stored, the ref tips not yet
         proc.wait()
     finally:
@@ -70,7 +61,7 @@ def test_a_sync_killed_mid_ingest_is_claimed_again_and_finishes_exactly(tmp_path
     assert status == "running", "the job must have been interrupted (make the history larger if not)"
     second = _serve(db, data, free_port(), ONEBAR_JOB_LEASE="3")
     try:
-        _wait(lambda: not job_running(), 180, "the sync job to be claimed again and finish")
+        wait_until(lambda: not job_running(), 180, "the sync job to be claimed again and finish")
     finally:
         second.terminate()
         second.wait(30)
@@ -82,13 +73,6 @@ def test_a_sync_killed_mid_ingest_is_claimed_again_and_finishes_exactly(tmp_path
     assert (job.status, job.attempts) == ("done", 2)
     assert stored == 30_000 == int(repo.git("rev-list", "--all", "--count"))
     assert ingested is not None
-
-
-def _ready(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 @pytest.mark.postgres
@@ -106,13 +90,15 @@ def test_two_serve_processes_on_postgresql_never_run_one_job_twice(tmp_path: Pat
         return counts["queued"] == 0 and counts["running"] == 0
 
     try:
-        _wait(lambda: all(_ready(port) for port in ports), 60, "both serve processes to be ready")
+        wait_until(
+            lambda: all(is_ready(f"http://127.0.0.1:{port}") for port in ports), 60, "both serve processes to be ready"
+        )
         for i in range(6):
             r = fast_import_history(tmp_path / f"r{i}", 3_000)
             added = run_cli("repo", "add", str(r.path), "--name", f"r{i}", "--db", store_url, "--data-dir", str(data))
             assert added.exit_code == 0, added.stderr
             queue.enqueue(store, "refresh", repo=f"r{i}")  # a second kind of job, competing for the repository lock
-        _wait(all_done, 240, "every job to finish")
+        wait_until(all_done, 240, "every job to finish")
     finally:
         for p in (a, b):
             p.terminate()
@@ -140,7 +126,9 @@ def test_a_mirrored_repository_is_cloned_and_fetched_by_sync(tmp_path: Path) -> 
 
         admin = {"Authorization": f"Bearer {create_token(store, 'admin').token}"}
         ci = {"Authorization": f"Bearer {create_token(store, 'ci', repo='shop').token}"}
-        _wait(lambda: httpx.get(f"{url}/api/v1/repos/shop/report", headers=admin).status_code == 200, 60, "the report")
+        wait_until(
+            lambda: httpx.get(f"{url}/api/v1/repos/shop/report", headers=admin).status_code == 200, 60, "the report"
+        )
         before = httpx.get(f"{url}/api/v1/repos/shop/report", headers=admin).json()["repository"]["commits"]
         upstream.commit("one more", {"core/new.py": "x\n"}, author=("Alice Acme", "alice@acme.test"))
         assert httpx.post(f"{url}/api/v1/repos/shop/sync", headers=ci).status_code == 202  # what a push hook does
@@ -149,7 +137,7 @@ def test_a_mirrored_repository_is_cloned_and_fetched_by_sync(tmp_path: Path) -> 
             got = httpx.get(f"{url}/api/v1/repos/shop/report", headers=admin).json()
             return bool(got["repository"]["commits"] == before + 1)
 
-        _wait(grew, 60, "the new commit in the report")
+        wait_until(grew, 60, "the new commit in the report")
         store.close()
     assert "[organisations.vistula]" in (data / "charters" / "shop.toml").read_text()  # read from the mirror's HEAD
 

@@ -22,19 +22,11 @@ from onebar.auth.tokens import create_token
 from onebar.jobs import queue
 from onebar.store import open_store
 from onebar.store.schema_service import jobs
-from service_helpers import free_port, two_org_repo
+from service_helpers import free_port, is_ready, two_org_repo, wait_until
 
 pytestmark = pytest.mark.slow
 
 SLOW_POLL = "30"  # seconds: a job done sooner than this was woken, not polled for
-
-
-def _wait(predicate: object, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _alive(pid: int) -> bool:
@@ -70,15 +62,8 @@ def _serve(db: str, data: Path, *flags: str, **env: str) -> Iterator[tuple[subpr
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{url}/readyz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
     try:
-        _wait(ready, 30, "onebar serve to be ready")
+        wait_until(lambda: is_ready(url), 30, "onebar serve to be ready")
         yield proc, url
     finally:
         if proc.poll() is None:
@@ -120,12 +105,12 @@ def test_jobs_run_in_a_child_process_woken_at_once_and_counted_by_the_parent(tmp
     db, data = _store_with_repo(tmp_path)
     admin = _admin(db)
     with _serve(db, data) as (proc, url):
-        _wait(lambda: len(_children(proc.pid)) == 1, 10, "the worker process")
+        wait_until(lambda: len(_children(proc.pid)) == 1, 10, "the worker process")
         (child,) = _children(proc.pid)
-        _wait(lambda: _job(db, 1).status == "done", 60, "the first sync")  # queued by `repo add`
+        wait_until(lambda: _job(db, 1).status == "done", 60, "the first sync")  # queued by `repo add`
         started = time.monotonic()
         job_id = _sync(url, admin)
-        _wait(lambda: _job(db, job_id).status == "done", 60, "the sync queued through the API")
+        wait_until(lambda: _job(db, job_id).status == "done", 60, "the sync queued through the API")
         assert time.monotonic() - started < float(SLOW_POLL) / 2  # woken through the pipe, not polled for
         job = _job(db, job_id)
         metrics = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {admin}"}).text
@@ -138,7 +123,7 @@ def test_jobs_run_in_a_child_process_woken_at_once_and_counted_by_the_parent(tmp
 def test_with_job_threads_the_serving_process_runs_the_jobs_itself(tmp_path: Path) -> None:
     db, data = _store_with_repo(tmp_path)
     with _serve(db, data, "--job-threads") as (proc, _url):
-        _wait(lambda: _job(db, 1).status == "done", 60, "the first sync")
+        wait_until(lambda: _job(db, 1).status == "done", 60, "the first sync")
         assert _children(proc.pid) == []
     assert (_job(db, 1).locked_by or "").split(":")[1] == str(proc.pid)
 
@@ -147,17 +132,17 @@ def test_the_worker_process_dies_with_a_killed_server_and_is_replaced_when_it_di
     db, data = _store_with_repo(tmp_path)
     admin = _admin(db)
     with _serve(db, data, ONEBAR_JOB_LEASE="3") as (proc, url):
-        _wait(lambda: len(_children(proc.pid)) == 1, 10, "the worker process")
+        wait_until(lambda: len(_children(proc.pid)) == 1, 10, "the worker process")
         (first,) = _children(proc.pid)
         os.kill(first, signal.SIGKILL)
-        _wait(lambda: _children(proc.pid) not in ([], [first]), 15, "a new worker process")
+        wait_until(lambda: _children(proc.pid) not in ([], [first]), 15, "a new worker process")
         (second,) = _children(proc.pid)
         job_id = _sync(url, admin)
-        _wait(lambda: _job(db, job_id).status == "done", 60, "a sync run by the new worker process")
+        wait_until(lambda: _job(db, job_id).status == "done", 60, "a sync run by the new worker process")
         assert (_job(db, job_id).locked_by or "").split(":")[1] == str(second)
         proc.kill()  # no shutdown at all: the child must not outlive it, running jobs unsupervised
         proc.wait()
-        _wait(lambda: not _alive(second), 10, "the worker process to die with the server")
+        wait_until(lambda: not _alive(second), 10, "the worker process to die with the server")
 
 
 def test_a_graceful_stop_lets_the_worker_process_finish_its_job_then_stops_it(tmp_path: Path) -> None:
@@ -165,7 +150,7 @@ def test_a_graceful_stop_lets_the_worker_process_finish_its_job_then_stops_it(tm
     big = fast_import_history(tmp_path / "big", 20_000)
     assert run_cli("repo", "add", str(big.path), "--name", "big", "--db", db, "--data-dir", str(data)).exit_code == 0
     with _serve(db, data) as (proc, _url):
-        _wait(lambda: _job(db, 1).status == "running", 30, "the sync to start")
+        wait_until(lambda: _job(db, 1).status == "running", 30, "the sync to start")
         (child,) = _children(proc.pid)
         stopped_at = time.time()
         proc.send_signal(signal.SIGTERM)
@@ -189,7 +174,7 @@ def test_onebar_worker_alone_runs_the_jobs_of_a_server_that_runs_none(tmp_path: 
         )
         try:
             job_id = _sync(url, admin)
-            _wait(lambda: _job(db, job_id).status == "done", 60, "the standalone worker to run the sync")
+            wait_until(lambda: _job(db, job_id).status == "done", 60, "the standalone worker to run the sync")
             worker.send_signal(signal.SIGTERM)
             out, _err = worker.communicate(timeout=30)
         finally:

@@ -133,9 +133,10 @@ def serve(
 @data_dir_option
 @click.option("--threads", type=int, default=None, help="Job worker threads. [default: ONEBAR_JOB_WORKERS, else 1]")
 @click.option("--log-level", default=None, type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--check", is_flag=True, help="Check the settings, the store and the data folder, then exit.")
 @click.option("--parent", type=int, default=None, hidden=True, help="Run as the child of `onebar serve` PID.")
 def worker(
-    db: str | None, data_dir: Path | None, threads: int | None, log_level: str | None, parent: int | None
+    db: str | None, data_dir: Path | None, threads: int | None, log_level: str | None, check: bool, parent: int | None
 ) -> None:
     """Run the service's background jobs without serving HTTP, until SIGTERM or Ctrl-C.
 
@@ -148,13 +149,16 @@ def worker(
     from onebar.jobs.process import die_with_parent, serve_jobs, tell_step
     from onebar.server.service import schedules
 
-    child = parent is not None
-    if parent is not None:
-        die_with_parent(parent)
     settings = _settings(database_url=db, data_dir=data_dir, job_workers=threads, log_level=log_level)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    child = parent is not None and not check
     if not child:
         _ready(settings)
+    if check:
+        click.echo(f"ok: would run {max(settings.job_workers, 1)} job worker(s), data in {settings.data_path}")
+        return
+    if parent is not None:
+        die_with_parent(parent)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     store = _store(settings.store_url)
     try:
         ctx = Context(store, settings.data_path, settings.cluster, settings.store_url, tell_step if child else None)
