@@ -344,13 +344,12 @@ def test_a_receiver_gives_up_after_its_deadline_with_a_503_problem_and_stores_no
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(hooks_router, "STORE_WAIT", 0.2)
-    proc = _hold_write_lock(str(world.store.engine.url.database), 1.5)
+    proc = _hold_write_lock(str(world.store.engine.url.database), 3.0)
     body, headers = signed(world.github_secret, pull(), "pull_request", "held-2")
     started = time.monotonic()
     r = world.client.post("/hooks/github", content=body, headers=headers)
-    assert time.monotonic() - started < 1.2
+    assert time.monotonic() - started < 2.5  # gave up at its deadline, not when the other writer let go
     assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
-    assert r.headers["retry-after"] == "1"
     assert r.headers["retry-after"] == "1"
     assert r.json()["error"] == "StoreBusyError" and "other writers held the store" in r.json()["detail"]
     assert proc.wait(10) == 0

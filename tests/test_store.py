@@ -190,12 +190,12 @@ def test_a_sqlite_write_with_a_deadline_tries_finely_then_raises_store_busy(tmp_
         started = time.monotonic()
         with pytest.raises(StoreBusyError, match="busy"), store.write(wait=0.1):
             pass
-        assert 0.1 <= time.monotonic() - started < 1.0
+        assert 0.1 <= time.monotonic() - started < 5.0  # not SQLite's busy handler: that waits 60 s
         threading.Timer(0.15, lambda: other.execute("COMMIT")).start()
         started = time.monotonic()
         with store.write(wait=2.0) as conn:
             conn.exec_driver_sql("CREATE TABLE t (x)")
-        assert 0.1 < time.monotonic() - started < 0.5  # soon after the other commits
+        assert 0.1 < time.monotonic() - started < 1.5  # soon after the other commits, not at the 2 s deadline
         assert store.write_free()
         with store.write() as conn:
             assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == BUSY_TIMEOUT_MS
