@@ -202,3 +202,61 @@ def test_a_sqlite_write_with_a_deadline_tries_finely_then_raises_store_busy(tmp_
         other.close()
     finally:
         store.close()
+
+
+def _wal_autocheckpoint(store: object) -> int:
+    with store.read() as conn:  # type: ignore[attr-defined]
+        return int(conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
+
+
+def test_a_store_opened_without_checkpoints_leaves_the_wal_to_checkpoint(tmp_path: Path) -> None:
+    """`checkpoints=False`: no commit copies the WAL back (it would, inside the commit, past the
+    threshold); `Store.checkpoint()` does, once, without waiting for anyone."""
+    file = tmp_path / "quiet.db"
+    store = open_store(f"sqlite:///{file}", checkpoints=False)
+    try:
+        assert _wal_autocheckpoint(store) == 0
+        with store.write() as conn:
+            conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
+        size = file.stat().st_size
+        for _ in range(20):  # 4 MB in twenty commits, all of it in the WAL
+            with store.write() as conn:
+                conn.exec_driver_sql("INSERT INTO blobs VALUES (randomblob(200000))")
+        assert file.stat().st_size == size
+        assert store.checkpoint() > 1000  # frames of 4 KiB copied back
+        copied = file.stat().st_size
+        assert copied > size + 4_000_000
+        store.checkpoint()  # nothing new since: nothing to copy
+        assert file.stat().st_size == copied
+        with store.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM blobs").scalar() == 20
+    finally:
+        store.close()
+    default = open_store(f"sqlite:///{tmp_path / 'default.db'}")
+    try:
+        assert _wal_autocheckpoint(default) == 20_000  # everyone else checkpoints as SQLite does
+    finally:
+        default.close()
+
+
+def test_the_service_checkpoints_its_store_on_a_thread_of_its_own(tmp_path: Path) -> None:
+    import time
+
+    from onebar.server.service import Service
+    from onebar.server.settings import ServiceSettings
+
+    file = tmp_path / "served.db"
+    service = Service(ServiceSettings(database_url=f"sqlite:///{file}", data_dir=tmp_path / "data", job_workers=0))
+    service.start()
+    try:
+        assert _wal_autocheckpoint(service.store) == 0  # a request's commit never copies the WAL back
+        with service.store.write() as conn:
+            conn.exec_driver_sql("CREATE TABLE blobs (b BLOB)")
+            conn.exec_driver_sql("INSERT INTO blobs VALUES (randomblob(2000000))")
+        size = file.stat().st_size
+        deadline = time.monotonic() + 10
+        while file.stat().st_size < size + 2_000_000:  # copied back by the service's checkpointer
+            assert time.monotonic() < deadline, "the service never checkpointed its store"
+            time.sleep(0.05)
+    finally:
+        service.stop()

@@ -35,6 +35,7 @@ USABLE = "give a SQLite file path, sqlite:///PATH or postgresql://user@host:5432
 _PG_WRITE_LOCK = 7242
 _PG_INGEST_LOCKS = 7243
 
+AUTOCHECKPOINT_PAGES = 20_000
 BUSY_TIMEOUT_MS = 60_000  # SQLite: how long a writer waits in SQLite's own busy handler, by default
 WAIT_STEP = 0.0005  # SQLite, `write(wait=...)`: seconds between two attempts at the write lock
 
@@ -68,7 +69,8 @@ class Store:
     lock_file: Path | None = None  # SQLite: beside the database, for per-repository ingest locks
     dialect: str = field(init=False)
 
-    # This thread's spare SQLite connections: the change stamp's (`conn`) and the write-lock probe's (`probe`).
+    # This thread's spare SQLite connections: the change stamp's (`conn`), the write-lock probe's
+    # (`probe`) and the checkpointer's (`ckpt`).
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -112,6 +114,27 @@ class Store:
             return False
         conn.execute("ROLLBACK")
         return True
+
+    def checkpoint(self) -> int:
+        """SQLite in WAL mode: copy what the WAL holds back into the database file, without waiting for
+        any reader or writer (PASSIVE), on a spare connection of this thread; how many of the WAL's
+        frames are now in the database (all of them, unless a reader still needs older pages). A
+        commit that crosses the auto-checkpoint threshold would do this itself, inside the commit
+        (80 MB at a time, a tenth of a second here); a store opened with `checkpoints=False` leaves it
+        to a thread that calls this. Elsewhere 0."""
+        if self.dialect != "sqlite" or self.readonly:
+            return 0
+        if not hasattr(self._local, "ckpt"):
+            file = _database_file(self.engine.url)
+            self._local.ckpt = None if file is None else sqlite3.connect(str(file), isolation_level=None, timeout=0)
+        conn: sqlite3.Connection | None = self._local.ckpt
+        if conn is None:
+            return 0
+        try:
+            row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.OperationalError:  # busy: another checkpoint is running
+            return 0
+        return int(row[2]) if row and row[2] > 0 else 0
 
     def _stamp_connection(self) -> sqlite3.Connection | None:
         file = _database_file(self.engine.url)
@@ -222,18 +245,26 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
-        for name in ("conn", "probe"):  # this thread's; other threads' close with them
+        self.release_thread()  # this thread's spare connections; other threads' close with them
+
+    def release_thread(self) -> None:
+        """Close the calling thread's spare SQLite connections (a long-lived thread ending)."""
+        for name in ("conn", "probe", "ckpt"):
             conn = getattr(self._local, name, None)
             if conn is not None:
                 conn.close()
                 delattr(self._local, name)
 
 
-def open_store(url: str | None = None, *, migrate: bool = True, existing: bool = False) -> Store:
+def open_store(
+    url: str | None = None, *, migrate: bool = True, existing: bool = False, checkpoints: bool = True
+) -> Store:
     """Open (creating if needed) the store named by `url`, --db, ONEBAR_DATABASE_URL or the default.
 
     `existing`: a command that only reads (verifying the audit log, listing tokens or jobs) refuses a
     SQLite store that is not there rather than creating an empty one and reporting on nothing.
+    `checkpoints=False` (SQLite): no commit of this store's connections copies the WAL back into the
+    database; the caller runs `Store.checkpoint()` off its latency-sensitive threads instead.
     """
     full = database_url(url)
     parsed = _parse(full)
@@ -246,7 +277,7 @@ def open_store(url: str | None = None, *, migrate: bool = True, existing: bool =
                     field="db",
                     hint="check --db (or ONEBAR_DATABASE_URL); onebar ingest, onebar serve or onebar demo create one",
                 )
-            store = _open_sqlite(parsed, safe)
+            store = _open_sqlite(parsed, safe, checkpoints)
         else:
             engine = create_engine(parsed, pool_pre_ping=True, connect_args=_pg_connect_args(parsed))
             store = Store(engine, safe)
@@ -303,11 +334,12 @@ def _missing_file(url: URL) -> bool:
     return file is not None and not file.exists()
 
 
-def _open_sqlite(url: URL, safe: str) -> Store:
+def _open_sqlite(url: URL, safe: str, checkpoints: bool = True) -> Store:
     path = url.database or ""
     if _database_file(url) is None:
         readonly = url.query.get("mode") == "ro" or url.query.get("immutable") == "1"
-        return Store(_sqlite_engine(url, readonly=False, pragmas=not readonly), safe, readonly=readonly)
+        engine = _sqlite_engine(url, readonly=False, pragmas=not readonly, checkpoints=checkpoints)
+        return Store(engine, safe, readonly=readonly)
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:
@@ -327,7 +359,8 @@ def _open_sqlite(url: URL, safe: str) -> Store:
             raise UsageError(f"cannot create the store {file}: {file.parent} is read-only", field="db", hint=USABLE)
     writable = not file.exists() or (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK))
     if writable:
-        return Store(_sqlite_engine(url, readonly=False), safe, lock_file=Path(f"{file}-ingest.lock"))
+        engine = _sqlite_engine(url, readonly=False, checkpoints=checkpoints)
+        return Store(engine, safe, lock_file=Path(f"{file}-ingest.lock"))
     store = Store(_sqlite_engine(url, readonly=True), safe, readonly=True)
     try:
         with store.engine.connect() as conn:
@@ -340,7 +373,9 @@ def _open_sqlite(url: URL, safe: str) -> Store:
     return store
 
 
-def _sqlite_engine(url: URL, *, readonly: bool, immutable: bool = False, pragmas: bool = True) -> Engine:
+def _sqlite_engine(
+    url: URL, *, readonly: bool, immutable: bool = False, pragmas: bool = True, checkpoints: bool = True
+) -> Engine:
     if readonly:
         mode = "mode=ro&immutable=1" if immutable else "mode=ro"
         url = url.set(database=f"file:{Path(url.database or '').resolve()}?{mode}", query={"uri": "true"})
@@ -353,7 +388,9 @@ def _sqlite_engine(url: URL, *, readonly: bool, immutable: bool = False, pragmas
         if pragmas and not readonly:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA wal_autocheckpoint=20000")  # checkpoint every ~80 MB, not 4: bulk ingest writes less
+            # Checkpoint every ~80 MB, not 4: bulk ingest writes less. Or never, for a caller that
+            # checkpoints off the threads whose commits must stay short (`open_store(checkpoints=False)`).
+            cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES if checkpoints else 0}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA cache_size=-32768")  # 32 MiB: random-order index inserts (shas) stay in memory
         cur.close()
