@@ -33,8 +33,8 @@ while not os.path.exists(flag):
 {body}
 """
 _OPEN = _RUNNER.format(
-    body="from onebar.store import open_store; from onebar.store.db import current_revision\n"
-    "s = open_store(sys.argv[2]); print(json.dumps({'revision': current_revision(s)})); s.close()"
+    body="from onebar.store import open_store; from onebar.store.migrate import current_revision\n"
+    "s = open_store(sys.argv[2]); print(json.dumps({'revision': current_revision(s.engine)})); s.close()"
 )
 _INGEST = _RUNNER.format(
     body="from onebar.cli import main\nsys.argv = ['onebar', 'ingest', sys.argv[3], '--db', sys.argv[2], "

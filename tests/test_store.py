@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from onebar.store import open_store
-from onebar.store.db import MIGRATIONS, current_revision
+from onebar.store.migrate import MIGRATIONS, current_revision
 from onebar.store.schema import SCHEMA_REVISION, identities, repositories
 
 
@@ -22,7 +22,7 @@ def test_schema_revision_matches_migrations_head() -> None:
 
 def test_open_creates_schema_and_reopen_is_idempotent(store_url: str) -> None:
     store = open_store(store_url)
-    assert current_revision(store) == SCHEMA_REVISION
+    assert current_revision(store.engine) == SCHEMA_REVISION
     with store.write() as conn:
         conn.execute(insert(repositories).values(path="/x", name="x", shallow=False))
     store.close()
@@ -128,7 +128,7 @@ def test_a_foreign_sqlite_database_gets_onebar_tables_beside_its_own(tmp_path: P
     db = tmp_path / "foreign.db"
     _sqlite_exec(db, "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
     store = open_store(f"sqlite:///{db}")
-    assert current_revision(store) == SCHEMA_REVISION
+    assert current_revision(store.engine) == SCHEMA_REVISION
     store.close()
 
 

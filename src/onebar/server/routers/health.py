@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from onebar import __version__
 from onebar.server.service import Service
-from onebar.store.db import current_revision
+from onebar.store.migrate import current_revision
 from onebar.store.schema import SCHEMA_REVISION
 
 router = APIRouter(tags=["health"])
@@ -25,7 +25,7 @@ async def readyz(request: Request) -> JSONResponse:
 
     def check() -> tuple[bool, str]:
         try:
-            found = current_revision(service.store)
+            found = current_revision(service.store.engine)
         except Exception as exc:
             return False, f"store unreachable: {type(exc).__name__}"
         if found != SCHEMA_REVISION:

@@ -1,4 +1,4 @@
-"""Alembic environment: migrations run on the connection onebar hands over (see store.db.upgrade)."""
+"""Alembic environment: migrations run on the connection onebar hands over (see store.migrate.upgrade)."""
 
 from __future__ import annotations
 
