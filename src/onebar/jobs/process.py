@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import IO
 
 from onebar.jobs.handlers import Context
-from onebar.jobs.worker import Schedule, Worker
+from onebar.jobs.worker import Schedule, run_workers
 
 log = logging.getLogger("onebar.jobs")
 
@@ -70,10 +70,6 @@ class ChildWorkers:
         self._started = threading.Event()
         self._watcher: threading.Thread | None = None
         self._lock = threading.Lock()  # wake() and stop() write to / close the same pipe
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None else None
 
     def start(self) -> None:
         self._watcher = threading.Thread(target=self._watch, name="onebar-worker-process", daemon=True)
@@ -152,30 +148,6 @@ class ChildWorkers:
                     self.on_step(str(step), str(repo), float(seconds))
             except (ValueError, TypeError, KeyError) as exc:
                 log.warning("job worker process said something unexpected (%s): %r", exc, line[:200])
-
-
-def run_workers(
-    ctx: Context,
-    *,
-    threads: int,
-    lease: int,
-    poll: float,
-    schedules: tuple[Schedule, ...],
-    on_outcome: OnOutcome | None = None,
-) -> list[Worker]:
-    """Start `threads` workers on one queue; the first keeps the schedules. Both faces use this."""
-    workers = []
-    for i in range(threads):
-        w = Worker(
-            ctx,
-            lease=lease,
-            poll=poll,
-            schedules=schedules if i == 0 else (),
-            on_outcome=(lambda job, outcome: on_outcome(job.kind, outcome)) if on_outcome else None,
-        )
-        w.start()
-        workers.append(w)
-    return workers
 
 
 def serve_jobs(

@@ -1,4 +1,4 @@
-"""Workers that run the queue's jobs in the serve process, and the schedule that feeds it.
+"""Workers that run the queue's jobs (in `onebar worker`, or as threads of the server), and their schedule.
 
 A worker claims a job, renews its lease from a second thread while it runs, and records the outcome
 (done, or failed with a backoff). `stop()` stops claiming and waits for the running job to finish,
@@ -123,3 +123,28 @@ class Worker:
             if ran is None and not self._stop.is_set():
                 self._wake.wait(self.poll)
                 self._wake.clear()
+
+
+def run_workers(
+    ctx: Context,
+    *,
+    threads: int,
+    lease: int,
+    poll: float,
+    schedules: tuple[Schedule, ...],
+    on_outcome: Callable[[str, str], None] | None = None,
+) -> list[Worker]:
+    """Start `threads` workers on one queue; the first keeps the schedules. The serving process (its
+    threads mode) and `onebar worker` both start theirs here."""
+    workers = []
+    for i in range(threads):
+        w = Worker(
+            ctx,
+            lease=lease,
+            poll=poll,
+            schedules=schedules if i == 0 else (),
+            on_outcome=(lambda job, outcome: on_outcome(job.kind, outcome)) if on_outcome else None,
+        )
+        w.start()
+        workers.append(w)
+    return workers

@@ -19,8 +19,8 @@ from typing import Any
 from onebar.auth.tokens import record_uses
 from onebar.jobs import queue
 from onebar.jobs.handlers import Context
-from onebar.jobs.process import ChildWorkers, run_workers
-from onebar.jobs.worker import Schedule, Worker
+from onebar.jobs.process import ChildWorkers
+from onebar.jobs.worker import Schedule, Worker, run_workers
 from onebar.repos import materialised
 from onebar.repos.materialised import Header
 from onebar.server.metrics import Metrics
