@@ -70,3 +70,17 @@ def test_serve_demo_prints_a_token_per_role_and_serves_them(tmp_path: Path) -> N
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def test_worker_check_and_the_job_settings_name_their_flags(tmp_path: Path) -> None:
+    db, data = f"sqlite:///{tmp_path / 's.db'}", tmp_path / "data"
+    ok = run_cli("worker", "--check", "--db", db, "--data-dir", str(data), "--threads", "3")
+    assert ok.exit_code == 0, ok.stderr
+    assert f"ok: would run 3 job worker(s), data in {data}" in ok.stdout
+    assert data.is_dir()
+    bad = run_cli("worker", "--check", "--db", db, "--threads", "-3")
+    assert bad.exit_code == 2
+    assert "error: --threads: Input should be greater than or equal to 0 (got -3)" in bad.stderr
+    garbage = run_cli("serve", "--check", "--db", db, env={"ONEBAR_JOB_PROCESS": "maybe"})
+    assert garbage.exit_code == 2
+    assert "--job-process" in garbage.stderr and "'maybe'" in garbage.stderr

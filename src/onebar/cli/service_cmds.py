@@ -131,12 +131,23 @@ def serve(
 @click.command()
 @db_option
 @data_dir_option
-@click.option("--threads", type=int, default=None, help="Job worker threads. [default: ONEBAR_JOB_WORKERS, else 1]")
+@click.option(
+    "--threads",
+    "job_workers",  # the setting's name, so an error about it names this flag
+    type=int,
+    default=None,
+    help="Job worker threads. [default: ONEBAR_JOB_WORKERS, else 1]",
+)
 @click.option("--log-level", default=None, type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--check", is_flag=True, help="Check the settings, the store and the data folder, then exit.")
 @click.option("--parent", type=int, default=None, hidden=True, help="Run as the child of `onebar serve` PID.")
 def worker(
-    db: str | None, data_dir: Path | None, threads: int | None, log_level: str | None, check: bool, parent: int | None
+    db: str | None,
+    data_dir: Path | None,
+    job_workers: int | None,
+    log_level: str | None,
+    check: bool,
+    parent: int | None,
 ) -> None:
     """Run the service's background jobs without serving HTTP, until SIGTERM or Ctrl-C.
 
@@ -149,7 +160,7 @@ def worker(
     from onebar.jobs.process import die_with_parent, serve_jobs, tell_step
     from onebar.server.service import schedules
 
-    settings = _settings(database_url=db, data_dir=data_dir, job_workers=threads, log_level=log_level)
+    settings = _settings(database_url=db, data_dir=data_dir, job_workers=job_workers, log_level=log_level)
     child = parent is not None and not check
     if not child:
         _ready(settings)
